@@ -1,0 +1,116 @@
+// Layer: what every Keras layer is here: named weights, shapes, a forward pass and a Keras config.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rnnkit/rng.h"
+#include "rnnkit/tensor.h"
+
+namespace rnnkit {
+
+// A weight under its Keras name ("kernel", "recurrent_kernel", "bias", "embeddings").
+struct Param {
+  std::string name;
+  Tensor value;
+};
+
+// What a call gets besides its main input, as Keras's call(inputs, mask=, training=, initial_state=).
+struct CallArgs {
+  const Tensor* mask = nullptr;         // (B,T): 1 keeps a timestep, 0 masks it
+  std::vector<Tensor> initial_state{};  // recurrent layers only: (B,U) each, in the layer's state order
+  bool training = false;
+};
+
+// How a layer learns the shape of its input, in Keras's ways (batch dimension excluded from input_shape).
+struct InputSpec {
+  std::optional<Shape> input_shape{};
+  std::optional<Shape> batch_input_shape{};
+  std::optional<std::int64_t> batch_size{};
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  Layer(const Layer&) = default;
+  Layer& operator=(const Layer&) = delete;
+
+  const std::string& name() const { return name_; }
+  // Keras's class name: "LSTM", "Dense", ...
+  const std::string& class_name() const { return class_name_; }
+  // Keras's trainable flag: counted as non-trainable params in the summary when false.
+  bool trainable() const { return trainable_; }
+  void set_trainable(bool trainable) { trainable_ = trainable; }
+  // The batch input shape declared through input_shape / batch_input_shape, if any.
+  const std::optional<Shape>& declared_batch_input_shape() const { return declared_batch_input_shape_; }
+
+  bool built() const { return built_input_shape_.has_value(); }
+  // Checks the input shape (batch first, kNone where unknown) and creates the weights. Building again
+  // with a compatible shape keeps the weights; an incompatible one is an error naming the layer.
+  void build(const Shape& input_shape, Rng& rng);
+  const Shape& input_shape() const;
+  // Output shapes for the built input shape: one, or several for merge_mode=None / return_state.
+  std::vector<Shape> output_shapes() const { return compute_output_shapes(input_shape()); }
+
+  // Every weight in Keras's order; a wrapper (Bidirectional, TimeDistributed) lists its inner layers'.
+  virtual std::vector<Param*> params();
+  std::vector<const Param*> params() const;
+  std::int64_t count_params() const;
+  // Keras's names for params(), as tf.keras 2.x gives them: "dense/kernel:0", "lstm/lstm_cell/kernel:0".
+  virtual std::vector<std::string> weight_names() const;
+  std::vector<Tensor> get_weights() const;
+  // Replaces the weights, in params() order; shapes must match (the error names layer and weight).
+  void set_weights(const std::vector<Tensor>& weights);
+
+  // The forward pass. Returns Keras's list of outputs (the output, then states where asked for).
+  std::vector<Tensor> call(const Tensor& x, const CallArgs& args = {});
+  // The mask the next layer receives, given this layer's input and input mask (nullopt: no mask).
+  virtual std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const;
+
+  // Keras's get_config(): {"name": ..., "trainable": true, "dtype": "float32", ...}.
+  virtual nlohmann::json config() const;
+  virtual std::unique_ptr<Layer> clone() const = 0;
+  // Forgets the state a stateful recurrent layer carries between calls.
+  virtual void reset_states() {}
+
+ protected:
+  // `snake_name` is Keras's base name for the class ("simple_rnn"); an empty `name` takes the next
+  // free one ("simple_rnn", "simple_rnn_1", ...).
+  Layer(std::string_view class_name, std::string_view snake_name, std::string name, const InputSpec& input);
+
+  virtual std::vector<Shape> compute_output_shapes(const Shape& input_shape) const = 0;
+  // Checks the input shape and adds the weights with add_param.
+  virtual void build_weights(const Shape& input_shape, Rng& rng) = 0;
+  virtual std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) = 0;
+
+  Tensor& add_param(std::string param_name, Shape shape);
+  // This layer's own weights, in the order they were added.
+  const Tensor& own_weight(std::size_t index) const { return params_[index].value; }
+  // "layer 'lstm' (LSTM)" for error messages.
+  std::string where() const;
+  void set_name(std::string name) { name_ = std::move(name); }
+
+ private:
+  std::string class_name_;
+  std::string name_;
+  bool trainable_ = true;
+  std::optional<Shape> declared_batch_input_shape_;
+  std::optional<Shape> built_input_shape_;
+  std::vector<Param> params_;
+};
+
+// Keras's per-process layer and model names: "lstm", "lstm_1", ... Keras keeps these counters for the
+// whole process, so rnnkit does too (behind a lock); clear_session() restarts them, as in Keras.
+// Input layers count from one ("input_1"), as Keras's do.
+std::string unique_object_name(std::string_view base_name, bool zero_based = true);
+void clear_session();
+
+// Shapes must agree where both are known; `where` names the layer for the error.
+void check_compatible_shape(const Shape& expected, const Shape& received, std::string_view where);
+
+}  // namespace rnnkit

@@ -1,0 +1,38 @@
+// Dense: y = activation(x @ kernel + bias) over the last axis, as keras.layers.Dense.
+#pragma once
+
+#include "rnnkit/activation.h"
+#include "rnnkit/layer.h"
+
+namespace rnnkit {
+
+struct DenseOptions {
+  std::string activation = "linear";
+  bool use_bias = true;
+  nlohmann::json kernel_initializer = "glorot_uniform";
+  nlohmann::json bias_initializer = "zeros";
+  std::optional<Shape> input_shape{};
+  std::optional<Shape> batch_input_shape{};
+  std::string name{};
+};
+
+class Dense : public Layer {
+ public:
+  explicit Dense(std::int64_t units, const DenseOptions& options = {});
+  std::int64_t units() const { return units_; }
+  Activation activation() const { return activation_; }
+  nlohmann::json config() const override;
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<Dense>(*this); }
+
+ protected:
+  std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
+  void build_weights(const Shape& input_shape, Rng& rng) override;
+  std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+
+ private:
+  std::int64_t units_;  // U
+  DenseOptions options_;
+  Activation activation_;
+};
+
+}  // namespace rnnkit

@@ -1,0 +1,49 @@
+// Dropout: zeroes a fraction `rate` of the inputs while training; the identity at inference.
+#pragma once
+
+#include "rnnkit/layer.h"
+
+namespace rnnkit {
+
+struct DropoutOptions {
+  std::optional<Shape> input_shape{};
+  std::optional<Shape> batch_input_shape{};
+  std::string name{};
+};
+
+class Dropout : public Layer {
+ public:
+  explicit Dropout(float rate, const DropoutOptions& options = {});
+  float rate() const { return rate_; }
+  nlohmann::json config() const override;
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<Dropout>(*this); }
+
+ protected:
+  std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override { return {input_shape}; }
+  void build_weights(const Shape& /*input_shape*/, Rng& /*rng*/) override {}
+  std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+
+ private:
+  float rate_;
+};
+
+// InputLayer: declares the model's input shape (keras.Input / InputLayer); passes its input through.
+class InputLayer : public Layer {
+ public:
+  // `shape` excludes the batch dimension, as keras.Input(shape=...); or give batch_input_shape.
+  explicit InputLayer(const InputSpec& input, std::string name = {});
+  nlohmann::json config() const override;
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<InputLayer>(*this); }
+
+ protected:
+  std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override { return {input_shape}; }
+  void build_weights(const Shape& /*input_shape*/, Rng& /*rng*/) override {}
+  std::vector<Tensor> forward(const Tensor& x, const CallArgs& /*args*/) override { return {x}; }
+};
+
+// keras.Input(shape=(T, F)): the InputLayer to add first to a Sequential.
+inline InputLayer Input(Shape shape, std::string name = {}) {
+  return InputLayer({.input_shape = std::move(shape)}, std::move(name));
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,37 @@
+// Embedding: token ids (B,T) to vectors (B,T,E) by row lookup, optionally masking id 0 (mask_zero).
+#pragma once
+
+#include "rnnkit/layer.h"
+
+namespace rnnkit {
+
+struct EmbeddingOptions {
+  std::optional<std::int64_t> input_length{};  // T, when fixed
+  bool mask_zero = false;
+  nlohmann::json embeddings_initializer = "uniform";
+  std::optional<Shape> input_shape{};
+  std::optional<Shape> batch_input_shape{};
+  std::string name{};
+};
+
+class Embedding : public Layer {
+ public:
+  Embedding(std::int64_t input_dim, std::int64_t output_dim, const EmbeddingOptions& options = {});
+  std::int64_t input_dim() const { return input_dim_; }
+  std::int64_t output_dim() const { return output_dim_; }
+  std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const override;
+  nlohmann::json config() const override;
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<Embedding>(*this); }
+
+ protected:
+  std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
+  void build_weights(const Shape& input_shape, Rng& rng) override;
+  std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+
+ private:
+  std::int64_t input_dim_;   // V
+  std::int64_t output_dim_;  // E
+  EmbeddingOptions options_;
+};
+
+}  // namespace rnnkit

@@ -1,0 +1,28 @@
+// GRU, as keras.layers.GRU: gates z, r, h in kernel (F,3U) and recurrent_kernel (U,3U).
+//   z = σ(x W_z + h U_z + b_z)    r = σ(x W_r + h U_r + b_r)    h' = z ⊙ h + (1 - z) ⊙ hh
+//   reset_after=true (default; bias (2,3U): input row, recurrent row):
+//     hh = tanh(x W_h + b_h + r ⊙ (h U_h + b_rh))
+//   reset_after=false (bias (3U)):  hh = tanh(x W_h + (r ⊙ h) U_h + b_h)
+// with σ = recurrent_activation and tanh = activation.
+#pragma once
+
+#include "rnnkit/layers/recurrent.h"
+
+namespace rnnkit {
+
+class GRU : public Recurrent {
+ public:
+  explicit GRU(std::int64_t units, const RecurrentOptions& options = {});
+  std::string cell_name() const override { return "gru_cell"; }
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<GRU>(*this); }
+  nlohmann::json config() const override;
+  OutputAndState operator()(const Tensor& x, const CallArgs& args = {});
+
+ protected:
+  int gate_count() const override { return 3; }
+  Shape bias_shape() const override;
+  void step(const float* projected, std::int64_t projected_stride, const std::vector<Tensor>& states,
+            std::vector<Tensor>& next_states, StepWorkspace& workspace) const override;
+};
+
+}  // namespace rnnkit

@@ -1,0 +1,106 @@
+// Recurrent: the time scan shared by SimpleRNN, LSTM and GRU; each of those supplies one cell step.
+#pragma once
+
+#include "rnnkit/activation.h"
+#include "rnnkit/layer.h"
+
+namespace rnnkit {
+
+// The options of keras.layers.SimpleRNN / LSTM / GRU; unit_forget_bias is LSTM's, reset_after GRU's.
+struct RecurrentOptions {
+  std::string activation = "tanh";
+  std::string recurrent_activation = "sigmoid";
+  bool use_bias = true;
+  bool return_sequences = false;
+  bool return_state = false;
+  bool go_backwards = false;
+  bool stateful = false;  // keeps the last state between calls; needs a known batch size
+  bool unroll = false;    // accepted for Keras compatibility; changes no maths
+  bool unit_forget_bias = true;
+  bool reset_after = true;
+  float dropout = 0.0f;  // on the inputs, training only
+  float recurrent_dropout = 0.0f;
+  nlohmann::json kernel_initializer = "glorot_uniform";
+  nlohmann::json recurrent_initializer = "orthogonal";
+  nlohmann::json bias_initializer = "zeros";
+  std::optional<Shape> input_shape{};
+  std::optional<Shape> batch_input_shape{};
+  std::optional<std::int64_t> input_dim{};     // F, Keras's input_dim
+  std::optional<std::int64_t> input_length{};  // T, Keras's input_length
+  std::optional<std::int64_t> batch_size{};
+  std::string name{};
+};
+
+// What a direct call of a SimpleRNN or GRU returns: the output and, with return_state, the last state.
+struct OutputAndState {
+  Tensor output;  // (B,U), or (B,T,U) with return_sequences
+  Tensor state;   // (B,U)
+  operator const Tensor&() const { return output; }
+};
+
+class Recurrent : public Layer {
+ public:
+  std::int64_t units() const { return units_; }
+  const RecurrentOptions& options() const { return options_; }
+  // Keras's cell name, used in weight paths: "simple_rnn_cell", "lstm_cell", "gru_cell".
+  virtual std::string cell_name() const = 0;
+  virtual int state_count() const { return 1; }
+  std::vector<std::string> weight_names() const override;
+  // Inside Bidirectional with return_sequences, Keras outputs zeros at masked steps instead of
+  // repeating the previous output.
+  void set_zero_output_for_mask(bool zero_output) { zero_output_for_mask_ = zero_output; }
+  // A copy under another name, reading the sequence in the given direction (Bidirectional's copies).
+  std::unique_ptr<Recurrent> copy_as(std::string name, bool go_backwards) const;
+  void reset_states() override;
+  nlohmann::json config() const override;
+  // The mask goes on with return_sequences and stops otherwise.
+  std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const override;
+
+ protected:
+  // Scratch reused by every step of one call, so the time loop allocates nothing.
+  struct StepWorkspace {
+    Tensor gates;  // (B, G·U)
+    Tensor extra;  // (B, U)
+  };
+
+  Recurrent(std::string_view class_name, std::string_view snake_name, std::int64_t units,
+            const RecurrentOptions& options);
+
+  virtual int gate_count() const = 0;  // G
+  virtual Shape bias_shape() const;
+  // The part of the bias added to x @ kernel before the scan (all of it, but for GRU reset_after).
+  virtual const float* input_bias() const;
+  // One timestep for the batch: `projected` holds x_t @ kernel + input bias for batch row b at
+  // projected[b * projected_stride], (G·U) values; states are (B,U) each; next_states[0] is the output.
+  virtual void step(const float* projected, std::int64_t projected_stride, const std::vector<Tensor>& states,
+                    std::vector<Tensor>& next_states, StepWorkspace& workspace) const = 0;
+
+  const Tensor& kernel() const { return own_weight(0); }            // (F, G·U)
+  const Tensor& recurrent_kernel() const { return own_weight(1); }  // (U, G·U)
+  const Tensor* bias() const { return options_.use_bias ? &own_weight(2) : nullptr; }
+  Activation activation() const { return activation_; }
+  Activation recurrent_activation() const { return recurrent_activation_; }
+
+  std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
+  void build_weights(const Shape& input_shape, Rng& rng) override;
+  std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+  // Starts the bias as Keras does (LSTM: the forget slice at one with unit_forget_bias).
+  virtual void initialize_bias(Tensor& bias, Rng& rng) const;
+
+ private:
+  std::vector<Tensor> initial_states(const Tensor& x, const CallArgs& args) const;
+
+  std::int64_t units_;  // U
+  RecurrentOptions options_;
+  Activation activation_;
+  Activation recurrent_activation_;
+  bool zero_output_for_mask_ = false;
+  std::vector<Tensor> carried_states_;  // stateful only: (B,U) each
+};
+
+// "relu" over a (B,U) block etc.: the activation over `count` consecutive values.
+inline void activate(Activation activation, float* values, std::int64_t count) {
+  apply_activation(activation, {values, static_cast<std::size_t>(count)}, count);
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,32 @@
+// TimeDistributed: applies one layer (typically Dense) to every timestep of a (B,T,...) input.
+#pragma once
+
+#include "rnnkit/layer.h"
+
+namespace rnnkit {
+
+struct TimeDistributedOptions {
+  std::optional<Shape> input_shape{};
+  std::optional<Shape> batch_input_shape{};
+  std::string name{};
+};
+
+class TimeDistributed : public Layer {
+ public:
+  explicit TimeDistributed(const Layer& layer, const TimeDistributedOptions& options = {});
+  TimeDistributed(const TimeDistributed& other);
+  const Layer& layer() const { return *layer_; }
+  std::vector<Param*> params() override { return layer_->params(); }
+  nlohmann::json config() const override;
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<TimeDistributed>(*this); }
+
+ protected:
+  std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
+  void build_weights(const Shape& input_shape, Rng& rng) override;
+  std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+
+ private:
+  std::unique_ptr<Layer> layer_;
+};
+
+}  // namespace rnnkit

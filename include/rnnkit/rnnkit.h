@@ -1,0 +1,20 @@
+// rnnkit: Keras-faithful recurrent neural networks in C++. Include this one header for everything.
+#pragma once
+
+#include "rnnkit/activation.h"
+#include "rnnkit/error.h"
+#include "rnnkit/keras_config.h"
+#include "rnnkit/layer.h"
+#include "rnnkit/layers/bidirectional.h"
+#include "rnnkit/layers/dense.h"
+#include "rnnkit/layers/dropout.h"
+#include "rnnkit/layers/embedding.h"
+#include "rnnkit/layers/gru.h"
+#include "rnnkit/layers/lstm.h"
+#include "rnnkit/layers/simple_rnn.h"
+#include "rnnkit/layers/time_distributed.h"
+#include "rnnkit/npy.h"
+#include "rnnkit/sequential.h"
+#include "rnnkit/summary.h"
+#include "rnnkit/tensor.h"
+#include "rnnkit/weights.h"

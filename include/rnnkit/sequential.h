@@ -1,0 +1,77 @@
+// Sequential: a stack of layers, each feeding the next, as keras.Sequential.
+#pragma once
+
+#include <concepts>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rnnkit/layer.h"
+#include "rnnkit/summary.h"
+
+namespace rnnkit {
+
+struct SequentialOptions {
+  std::string name{};      // "sequential", "sequential_1", ... when empty
+  std::uint64_t seed = 0;  // for the initial weights of the layers it builds
+};
+
+class Sequential {
+ public:
+  explicit Sequential(const SequentialOptions& options = {});
+  Sequential(Sequential&&) = default;
+  Sequential& operator=(Sequential&&) = default;
+
+  // Appends a copy of `layer`: model.add(rnnkit::LSTM(32)).
+  template <std::derived_from<Layer> L>
+  void add(const L& layer) {
+    add(layer.clone());
+  }
+  void add(std::unique_ptr<Layer> layer);
+
+  const std::string& name() const { return name_; }
+  // The layers, without the InputLayer (as Keras's model.layers).
+  std::size_t size() const { return layers_.size(); }
+  Layer& layer(std::size_t index);
+  const Layer& layer(std::size_t index) const;
+  // The layer of this name; the error lists the names there are.
+  Layer& layer(std::string_view name);
+
+  bool built() const { return input_shape_.has_value(); }
+  // Builds every layer for inputs of this shape, batch first (kNone where free).
+  void build(const Shape& batch_input_shape);
+  const Shape& input_shape() const;
+  Shape output_shape() const;
+
+  // The output for a whole input, run in batches of batch_size (the last may be smaller), as model.predict.
+  Tensor predict(const Tensor& x, std::int64_t batch_size = 32);
+  // One forward pass over x as a single batch, as model(x).
+  Tensor operator()(const Tensor& x, bool training = false);
+
+  std::int64_t count_params() const;
+  std::vector<Tensor> get_weights() const;
+  void set_weights(const std::vector<Tensor>& weights);
+  void reset_states();
+
+  SummaryTable summary_table() const;
+  std::string summary_text(SummaryStyle style = SummaryStyle::keras2_12) const;
+  // Prints model.summary() to `out` (std::cout by default).
+  void summary(SummaryStyle style = SummaryStyle::keras2_12) const;
+  void summary(std::ostream& out, SummaryStyle style = SummaryStyle::keras2_12) const;
+
+  // Keras's model.to_json() dialect of tf.keras 2.11: {"class_name": "Sequential", "config": {...}}.
+  nlohmann::json config() const;
+
+ private:
+  std::string where() const;
+
+  std::string name_;
+  Rng rng_;
+  std::optional<Shape> declared_input_shape_;  // from an InputLayer, or the first layer's
+  std::optional<std::string> input_layer_name_;
+  std::optional<Shape> input_shape_;  // once built
+  std::vector<std::unique_ptr<Layer>> layers_;
+};
+
+}  // namespace rnnkit

@@ -1,0 +1,79 @@
+#include "rnnkit/activation.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <utility>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+constexpr std::array<std::pair<std::string_view, Activation>, 7> kNames{{
+    {"linear", Activation::linear},
+    {"tanh", Activation::tanh},
+    {"sigmoid", Activation::sigmoid},
+    {"hard_sigmoid", Activation::hard_sigmoid},
+    {"hard_sigmoid_keras3", Activation::hard_sigmoid_keras3},
+    {"relu", Activation::relu},
+    {"softmax", Activation::softmax},
+}};
+
+void softmax_rows(std::span<float> values, std::int64_t row_length) {
+  check(row_length > 0 && static_cast<std::int64_t>(values.size()) % row_length == 0,
+        "softmax over rows of ", row_length, " values cannot split ", values.size(), " values");
+  for (std::size_t start = 0; start < values.size(); start += static_cast<std::size_t>(row_length)) {
+    std::span<float> row = values.subspan(start, static_cast<std::size_t>(row_length));
+    const float max_value = *std::max_element(row.begin(), row.end());
+    float total = 0.0f;
+    for (float& v : row) total += (v = std::exp(v - max_value));
+    for (float& v : row) v /= total;
+  }
+}
+
+}  // namespace
+
+Activation parse_activation(std::string_view name, std::string_view where) {
+  // Keras accepts None for "linear" in configs.
+  if (name.empty() || name == "None") return Activation::linear;
+  for (const auto& [known, activation] : kNames)
+    if (known == name) return activation;
+  std::string known_list;
+  for (const auto& entry : kNames) known_list += (known_list.empty() ? "" : ", ") + std::string(entry.first);
+  fail(where, ": unknown activation '", name, "' (known: ", known_list, ")");
+}
+
+std::string activation_name(Activation activation) {
+  for (const auto& [name, known] : kNames)
+    if (known == activation) return std::string(name);
+  fail("unnamed activation");
+}
+
+void apply_activation(Activation activation, std::span<float> values, std::int64_t row_length) {
+  switch (activation) {
+    case Activation::linear:
+      return;
+    case Activation::tanh:
+      for (float& v : values) v = std::tanh(v);
+      return;
+    case Activation::sigmoid:
+      for (float& v : values) v = 1.0f / (1.0f + std::exp(-v));
+      return;
+    case Activation::hard_sigmoid:
+      for (float& v : values) v = std::clamp(0.2f * v + 0.5f, 0.0f, 1.0f);
+      return;
+    case Activation::hard_sigmoid_keras3:
+      for (float& v : values) v = std::clamp(v / 6.0f + 0.5f, 0.0f, 1.0f);
+      return;
+    case Activation::relu:
+      // std::max would turn NaN into 0; Keras propagates it.
+      for (float& v : values) v = v < 0.0f ? 0.0f : v;
+      return;
+    case Activation::softmax:
+      softmax_rows(values, row_length);
+      return;
+  }
+}
+
+}  // namespace rnnkit

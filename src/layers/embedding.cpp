@@ -1,0 +1,80 @@
+#include "rnnkit/layers/embedding.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "layers/initializers.h"
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+// Keras gives every Embedding an input shape: (input_length,), or (None,) when the length is free.
+InputSpec embedding_input(const EmbeddingOptions& options) {
+  if (options.input_shape || options.batch_input_shape)
+    return {.input_shape = options.input_shape, .batch_input_shape = options.batch_input_shape};
+  return {.input_shape = Shape{options.input_length.value_or(kNone)}};
+}
+
+}  // namespace
+
+Embedding::Embedding(std::int64_t input_dim, std::int64_t output_dim, const EmbeddingOptions& options)
+    : Layer("Embedding", "embedding", options.name, embedding_input(options)),
+      input_dim_(input_dim),
+      output_dim_(output_dim),
+      options_(options) {
+  check(input_dim > 0, where(), ": input_dim must be positive, received ", input_dim);
+  check(output_dim > 0, where(), ": output_dim must be positive, received ", output_dim);
+  options_.embeddings_initializer =
+      initializer_config(options.embeddings_initializer, where() + " embeddings_initializer");
+}
+
+std::vector<Shape> Embedding::compute_output_shapes(const Shape& input_shape) const {
+  Shape output = input_shape;
+  output.push_back(output_dim_);
+  return {output};
+}
+
+void Embedding::build_weights(const Shape& input_shape, Rng& rng) {
+  check(input_shape.size() >= 2, where(), ": expected token ids of shape (batch, timesteps), received shape ",
+        shape_string(input_shape));
+  initialize(options_.embeddings_initializer, add_param("embeddings", {input_dim_, output_dim_}), rng, where());
+}
+
+std::vector<Tensor> Embedding::forward(const Tensor& x, const CallArgs& /*args*/) {
+  Shape output_shape = x.shape();
+  output_shape.push_back(output_dim_);
+  Tensor y(output_shape);  // (B,T,E)
+  const float* table = own_weight(0).data();  // (V,E)
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    const float id = x[i];
+    // Keras casts ids to int; a fractional, negative or too large id is a bug in the caller's data.
+    check(std::isfinite(id) && id == std::floor(id) && id >= 0.0f && id < static_cast<float>(input_dim_), where(),
+          ": token id ", id, " at flat position ", i, " of the input ", shape_string(x.shape()),
+          " is not an integer in [0, ", input_dim_, ")");
+    const auto row = static_cast<std::int64_t>(id);
+    std::copy_n(table + row * output_dim_, output_dim_, y.data() + i * output_dim_);
+  }
+  return {std::move(y)};
+}
+
+std::optional<Tensor> Embedding::compute_mask(const Tensor& x, const Tensor* /*mask*/) const {
+  if (!options_.mask_zero) return std::nullopt;
+  Tensor mask(x.shape());
+  for (std::int64_t i = 0; i < x.size(); ++i) mask[i] = x[i] != 0.0f ? 1.0f : 0.0f;
+  return mask;
+}
+
+nlohmann::json Embedding::config() const {
+  nlohmann::json config = Layer::config();
+  config["input_dim"] = input_dim_;
+  config["output_dim"] = output_dim_;
+  config["embeddings_initializer"] = options_.embeddings_initializer;
+  for (const char* key : {"embeddings_regularizer", "activity_regularizer", "embeddings_constraint"})
+    config[key] = nullptr;
+  config["mask_zero"] = options_.mask_zero;
+  config["input_length"] = options_.input_length ? nlohmann::json(*options_.input_length) : nlohmann::json(nullptr);
+  return config;
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,186 @@
+#include "rnnkit/layers/recurrent.h"
+
+#include <algorithm>
+
+#include "core/blas.h"
+#include "layers/initializers.h"
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+// Keras: input_dim and input_length together stand for input_shape (input_length, input_dim).
+InputSpec recurrent_input(const RecurrentOptions& options) {
+  InputSpec input{.input_shape = options.input_shape,
+                  .batch_input_shape = options.batch_input_shape,
+                  .batch_size = options.batch_size};
+  if (!input.input_shape && !input.batch_input_shape && (options.input_dim || options.input_length))
+    input.input_shape = Shape{options.input_length.value_or(kNone), options.input_dim.value_or(kNone)};
+  return input;
+}
+
+
+}  // namespace
+
+Recurrent::Recurrent(std::string_view class_name, std::string_view snake_name, std::int64_t units,
+                     const RecurrentOptions& options)
+    : Layer(class_name, snake_name, options.name, recurrent_input(options)),
+      units_(units),
+      options_(options),
+      activation_(parse_activation(options.activation, where() + " field 'activation'")),
+      recurrent_activation_(parse_activation(options.recurrent_activation, where() + " field 'recurrent_activation'")) {
+  check(units > 0, where(), ": units must be positive, received ", units);
+  check(options.dropout >= 0.0f && options.dropout < 1.0f, where(), ": dropout must be in [0, 1), received ",
+        options.dropout);
+  check(options.recurrent_dropout >= 0.0f && options.recurrent_dropout < 1.0f, where(),
+        ": recurrent_dropout must be in [0, 1), received ", options.recurrent_dropout);
+  options_.kernel_initializer = initializer_config(options.kernel_initializer, where() + " kernel_initializer");
+  options_.recurrent_initializer =
+      initializer_config(options.recurrent_initializer, where() + " recurrent_initializer");
+  options_.bias_initializer = initializer_config(options.bias_initializer, where() + " bias_initializer");
+}
+
+std::unique_ptr<Recurrent> Recurrent::copy_as(std::string name, bool go_backwards) const {
+  std::unique_ptr<Layer> copy = clone();
+  auto* recurrent = static_cast<Recurrent*>(copy.get());
+  recurrent->options_.go_backwards = go_backwards;
+  recurrent->set_name(std::move(name));
+  copy.release();
+  return std::unique_ptr<Recurrent>(recurrent);
+}
+
+std::vector<std::string> Recurrent::weight_names() const {
+  std::vector<std::string> names;
+  for (const Param* param : params()) names.push_back(name() + "/" + cell_name() + "/" + param->name + ":0");
+  return names;
+}
+
+Shape Recurrent::bias_shape() const { return {gate_count() * units_}; }
+
+const float* Recurrent::input_bias() const { return bias() ? bias()->data() : nullptr; }
+
+std::vector<Shape> Recurrent::compute_output_shapes(const Shape& input_shape) const {
+  const std::int64_t batch = input_shape[0], timesteps = input_shape[1];
+  std::vector<Shape> shapes{options_.return_sequences ? Shape{batch, timesteps, units_} : Shape{batch, units_}};
+  if (options_.return_state)
+    for (int i = 0; i < state_count(); ++i) shapes.push_back({batch, units_});
+  return shapes;
+}
+
+void Recurrent::build_weights(const Shape& input_shape, Rng& rng) {
+  check(input_shape.size() == 3, where(), ": expected an input of shape (batch, timesteps, features), received ",
+        shape_string(input_shape));
+  const std::int64_t features = input_shape[2];
+  check(features != kNone, where(), ": the number of input features must be known, received shape ",
+        shape_string(input_shape));
+  check(!options_.stateful || input_shape[0] != kNone, where(),
+        ": a stateful RNN needs to know its batch size: give batch_input_shape (or batch_size)");
+  const std::int64_t gate_units = gate_count() * units_;
+  initialize(options_.kernel_initializer, add_param("kernel", {features, gate_units}), rng, where());
+  initialize(options_.recurrent_initializer, add_param("recurrent_kernel", {units_, gate_units}), rng, where());
+  if (options_.use_bias) initialize_bias(add_param("bias", bias_shape()), rng);
+}
+
+void Recurrent::initialize_bias(Tensor& bias, Rng& rng) const {
+  initialize(options_.bias_initializer, bias, rng, where());
+}
+
+std::optional<Tensor> Recurrent::compute_mask(const Tensor& x, const Tensor* mask) const {
+  if (!options_.return_sequences) return std::nullopt;
+  return Layer::compute_mask(x, mask);
+}
+
+std::vector<Tensor> Recurrent::initial_states(const Tensor& x, const CallArgs& args) const {
+  const std::int64_t batch = x.dim(0);
+  if (!args.initial_state.empty()) {
+    check(static_cast<int>(args.initial_state.size()) == state_count(), where(), " takes ", state_count(),
+          " initial state tensor(s), received ", args.initial_state.size());
+    for (const Tensor& state : args.initial_state)
+      check(state.shape() == Shape{batch, units_}, where(), ": an initial state must have shape ",
+            shape_string({batch, units_}), ", received ", shape_string(state.shape()));
+    return args.initial_state;
+  }
+  if (options_.stateful && !carried_states_.empty()) {
+    check(carried_states_[0].dim(0) == batch, where(), ": a stateful layer built for batch size ",
+          carried_states_[0].dim(0), " received a batch of ", batch);
+    return carried_states_;
+  }
+  return std::vector<Tensor>(static_cast<std::size_t>(state_count()), Tensor({batch, units_}));
+}
+
+void Recurrent::reset_states() { carried_states_.clear(); }
+
+std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
+  check(!args.training || (options_.dropout == 0.0f && options_.recurrent_dropout == 0.0f), where(),
+        ": training with dropout is not implemented yet (inference ignores dropout)");
+  const std::int64_t batch = x.dim(0), timesteps = x.dim(1), features = x.dim(2);
+  check(timesteps > 0, where(), ": the input needs at least one timestep, received shape ", shape_string(x.shape()));
+  const std::int64_t units = units_, gate_units = gate_count() * units_;
+
+  // x @ kernel for every timestep at once: (B·T, F) @ (F, G·U).
+  Tensor projected({batch * timesteps, gate_units});  // (B·T, G·U), row b·T + t
+  const float* bias_row = input_bias();
+  if (bias_row)
+    for (std::int64_t row = 0; row < batch * timesteps; ++row)
+      std::copy_n(bias_row, gate_units, projected.data() + row * gate_units);
+  gemm(false, false, batch * timesteps, gate_units, features, 1.0f, x.data(), features, kernel().data(), gate_units,
+       bias_row ? 1.0f : 0.0f, projected.data(), gate_units);
+
+  std::vector<Tensor> states = initial_states(x, args);  // (B,U) each
+  std::vector<Tensor> next_states = states;
+  StepWorkspace workspace{Tensor({batch, gate_units}), Tensor({batch, units})};
+  Tensor output({batch, units});  // (B,U): the last step's output, zeros before the first
+  Tensor sequence(options_.return_sequences ? Shape{batch, timesteps, units} : Shape{0});  // (B,T,U)
+  const Tensor* mask = args.mask;  // (B,T)
+
+  for (std::int64_t s = 0; s < timesteps; ++s) {
+    const std::int64_t t = options_.go_backwards ? timesteps - 1 - s : s;
+    step(projected.data() + t * gate_units, timesteps * gate_units, states, next_states, workspace);
+    for (std::int64_t b = 0; b < batch; ++b) {
+      float* output_row = output.data() + b * units;
+      if (!mask || (*mask)[b * timesteps + t] != 0.0f) {
+        std::copy_n(next_states[0].data() + b * units, units, output_row);
+        continue;
+      }
+      // A masked step keeps the state and repeats the previous output.
+      for (std::size_t k = 0; k < states.size(); ++k)
+        std::copy_n(states[k].data() + b * units, units, next_states[k].data() + b * units);
+      if (zero_output_for_mask_) std::fill_n(output_row, units, 0.0f);
+    }
+    std::swap(states, next_states);
+    if (options_.return_sequences)
+      for (std::int64_t b = 0; b < batch; ++b)
+        std::copy_n(output.data() + b * units, units, sequence.data() + (b * timesteps + s) * units);
+  }
+
+  if (options_.stateful) carried_states_ = states;
+  std::vector<Tensor> results;
+  results.push_back(options_.return_sequences ? std::move(sequence) : std::move(output));
+  if (options_.return_state)
+    for (Tensor& state : states) results.push_back(std::move(state));
+  return results;
+}
+
+nlohmann::json Recurrent::config() const {
+  nlohmann::json config = Layer::config();
+  config["return_sequences"] = options_.return_sequences;
+  config["return_state"] = options_.return_state;
+  config["go_backwards"] = options_.go_backwards;
+  config["stateful"] = options_.stateful;
+  config["unroll"] = options_.unroll;
+  config["time_major"] = false;
+  config["units"] = units_;
+  config["activation"] = activation_name(activation_);
+  config["use_bias"] = options_.use_bias;
+  config["kernel_initializer"] = options_.kernel_initializer;
+  config["recurrent_initializer"] = options_.recurrent_initializer;
+  config["bias_initializer"] = options_.bias_initializer;
+  for (const char* key : {"kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
+                          "kernel_constraint", "recurrent_constraint", "bias_constraint"})
+    config[key] = nullptr;
+  config["dropout"] = options_.dropout;
+  config["recurrent_dropout"] = options_.recurrent_dropout;
+  return config;
+}
+
+}  // namespace rnnkit

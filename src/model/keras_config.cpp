@@ -1,0 +1,276 @@
+#include "rnnkit/keras_config.h"
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "rnnkit/error.h"
+#include "rnnkit/layers/bidirectional.h"
+#include "rnnkit/layers/dense.h"
+#include "rnnkit/layers/dropout.h"
+#include "rnnkit/layers/embedding.h"
+#include "rnnkit/layers/gru.h"
+#include "rnnkit/layers/lstm.h"
+#include "rnnkit/layers/simple_rnn.h"
+#include "rnnkit/layers/time_distributed.h"
+
+namespace rnnkit {
+namespace {
+
+using nlohmann::json;
+
+// Typed access to one layer's config, with errors that name the layer and the field.
+class ConfigReader {
+ public:
+  ConfigReader(const json& config, std::string where, const KerasDialect& dialect)
+      : config_(config), where_(std::move(where)), dialect_(dialect) {
+    check(config.is_object(), where_, ": 'config' must be an object");
+  }
+
+  const std::string& where() const { return where_; }
+  const KerasDialect& dialect() const { return dialect_; }
+  bool has(const char* key) const { return config_.contains(key) && !config_.at(key).is_null(); }
+  const json& raw(const char* key) const { return config_.at(key); }
+
+  template <class T>
+  T get(const char* key, T fallback) const {
+    if (!has(key)) return fallback;
+    try {
+      return config_.at(key).get<T>();
+    } catch (const json::exception&) {
+      fail(where_, ": field '", key, "' has the wrong type: ", config_.at(key).dump());
+    }
+  }
+
+  template <class T>
+  T required(const char* key) const {
+    check(has(key), where_, ": field '", key, "' is missing");
+    return get<T>(key, T{});
+  }
+
+  std::string activation(const char* key, const char* fallback) const {
+    if (!has(key)) return fallback;
+    const json& value = config_.at(key);
+    // Keras 3 may write an activation as a serialized object.
+    std::string name = value.is_object() ? ConfigReader(value, where_, dialect_).required<std::string>("config")
+                                         : get<std::string>(key, fallback);
+    if (name == "hard_sigmoid" && dialect_.keras3) name = "hard_sigmoid_keras3";
+    return name;
+  }
+
+  std::optional<Shape> shape(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    const json& value = config_.at(key);
+    check(value.is_array(), where_, ": field '", key, "' must be a list of dimensions, received ", value.dump());
+    Shape shape;
+    for (const json& extent : value) {
+      check(extent.is_null() || extent.is_number_integer(), where_, ": field '", key,
+            "' has a dimension that is not an integer or None: ", value.dump());
+      shape.push_back(extent.is_null() ? kNone : extent.get<std::int64_t>());
+    }
+    return shape;
+  }
+
+  // Keras 2's batch_input_shape or Keras 3's batch_shape.
+  std::optional<Shape> batch_input_shape() const {
+    return has("batch_input_shape") ? shape("batch_input_shape") : shape("batch_shape");
+  }
+
+  void require_value(const char* key, const json& supported, const char* why) const {
+    if (has(key)) check(config_.at(key) == supported, where_, ": field '", key, "' = ", config_.at(key).dump(), " ", why);
+  }
+
+ private:
+  const json& config_;
+  std::string where_;
+  const KerasDialect& dialect_;
+};
+
+void check_dtype(const ConfigReader& reader) {
+  if (!reader.has("dtype")) return;
+  const json& dtype = reader.raw("dtype");
+  // Keras 3 writes a DTypePolicy object.
+  const std::string name = dtype.is_object() ? ConfigReader(dtype, reader.where(), reader.dialect())
+                                                   .get<json>("config", json::object())
+                                                   .value("name", std::string("float32"))
+                                             : dtype.get<std::string>();
+  check(name == "float32", reader.where(), ": dtype '", name, "' is not supported (rnnkit computes in float32)");
+}
+
+RecurrentOptions recurrent_options(const ConfigReader& reader) {
+  reader.require_value("time_major", false, "is not supported: inputs are batch-major (B,T,F)");
+  RecurrentOptions options;
+  options.name = reader.get<std::string>("name", "");
+  options.activation = reader.activation("activation", "tanh");
+  options.recurrent_activation = reader.activation("recurrent_activation", "sigmoid");
+  options.use_bias = reader.get("use_bias", true);
+  options.return_sequences = reader.get("return_sequences", false);
+  options.return_state = reader.get("return_state", false);
+  options.go_backwards = reader.get("go_backwards", false);
+  options.stateful = reader.get("stateful", false);
+  options.unroll = reader.get("unroll", false);
+  options.unit_forget_bias = reader.get("unit_forget_bias", true);
+  options.reset_after = reader.get("reset_after", true);
+  options.dropout = reader.get("dropout", 0.0f);
+  options.recurrent_dropout = reader.get("recurrent_dropout", 0.0f);
+  options.kernel_initializer = reader.get<json>("kernel_initializer", "glorot_uniform");
+  options.recurrent_initializer = reader.get<json>("recurrent_initializer", "orthogonal");
+  options.bias_initializer = reader.get<json>("bias_initializer", "zeros");
+  options.batch_input_shape = reader.batch_input_shape();
+  if (!options.batch_input_shape && (reader.has("input_dim") || reader.has("input_length"))) {
+    options.input_dim = reader.get<std::int64_t>("input_dim", kNone);
+    options.input_length = reader.get<std::int64_t>("input_length", kNone);
+  }
+  return options;
+}
+
+using Factory = std::function<std::unique_ptr<Layer>(const ConfigReader&)>;
+
+std::unique_ptr<Recurrent> recurrent_from_config(const json& layer, std::string_view where, const KerasDialect& dialect);
+
+const std::map<std::string, Factory, std::less<>>& factories() {
+  static const std::map<std::string, Factory, std::less<>> table{
+      {"SimpleRNN",
+       [](const ConfigReader& r) {
+         return std::make_unique<SimpleRNN>(r.required<std::int64_t>("units"), recurrent_options(r));
+       }},
+      {"LSTM",
+       [](const ConfigReader& r) {
+         return std::make_unique<LSTM>(r.required<std::int64_t>("units"), recurrent_options(r));
+       }},
+      {"GRU",
+       [](const ConfigReader& r) {
+         return std::make_unique<GRU>(r.required<std::int64_t>("units"), recurrent_options(r));
+       }},
+      {"Dense",
+       [](const ConfigReader& r) {
+         return std::make_unique<Dense>(r.required<std::int64_t>("units"),
+                                        DenseOptions{.activation = r.activation("activation", "linear"),
+                                                     .use_bias = r.get("use_bias", true),
+                                                     .kernel_initializer = r.get<json>("kernel_initializer", "glorot_uniform"),
+                                                     .bias_initializer = r.get<json>("bias_initializer", "zeros"),
+                                                     .input_shape = std::nullopt,
+                                                     .batch_input_shape = r.batch_input_shape(),
+                                                     .name = r.get<std::string>("name", "")});
+       }},
+      {"Embedding",
+       [](const ConfigReader& r) {
+         std::optional<std::int64_t> input_length;
+         if (r.has("input_length")) {
+           const json& length = r.raw("input_length");
+           // Keras 1 and some writers give input_length as a one-element list.
+           input_length = length.is_array() && length.size() == 1 ? length[0].get<std::int64_t>()
+                                                                  : r.get<std::int64_t>("input_length", 0);
+         }
+         return std::make_unique<Embedding>(
+             r.required<std::int64_t>("input_dim"), r.required<std::int64_t>("output_dim"),
+             EmbeddingOptions{.input_length = input_length,
+                              .mask_zero = r.get("mask_zero", false),
+                              .embeddings_initializer = r.get<json>("embeddings_initializer", "uniform"),
+                              .input_shape = std::nullopt,
+                              .batch_input_shape = r.batch_input_shape(),
+                              .name = r.get<std::string>("name", "")});
+       }},
+      {"Dropout",
+       [](const ConfigReader& r) {
+         return std::make_unique<Dropout>(r.required<float>("rate"),
+                                          DropoutOptions{.input_shape = std::nullopt,
+                                                         .batch_input_shape = r.batch_input_shape(),
+                                                         .name = r.get<std::string>("name", "")});
+       }},
+      {"InputLayer",
+       [](const ConfigReader& r) {
+         std::optional<Shape> shape = r.batch_input_shape();
+         check(shape.has_value(), r.where(), ": an InputLayer needs 'batch_input_shape' (or 'batch_shape')");
+         return std::make_unique<InputLayer>(InputSpec{.batch_input_shape = shape}, r.get<std::string>("name", ""));
+       }},
+      {"Bidirectional",
+       [](const ConfigReader& r) {
+         check(!r.has("backward_layer"), r.where(), ": a custom 'backward_layer' is not supported yet");
+         std::unique_ptr<Recurrent> inner = recurrent_from_config(r.raw("layer"), r.where() + " field 'layer'", r.dialect());
+         std::optional<std::string> merge_mode;
+         if (r.has("merge_mode")) merge_mode = r.get<std::string>("merge_mode", "concat");
+         return std::make_unique<Bidirectional>(*inner, BidirectionalOptions{.merge_mode = merge_mode,
+                                                                             .input_shape = std::nullopt,
+                                                                             .batch_input_shape = r.batch_input_shape(),
+                                                                             .name = r.get<std::string>("name", "")});
+       }},
+      {"TimeDistributed",
+       [](const ConfigReader& r) {
+         check(r.has("layer"), r.where(), ": field 'layer' is missing");
+         std::unique_ptr<Layer> inner = layer_from_config(r.raw("layer"), r.where() + " field 'layer'", r.dialect());
+         return std::make_unique<TimeDistributed>(
+             *inner, TimeDistributedOptions{.input_shape = std::nullopt,
+                                            .batch_input_shape = r.batch_input_shape(),
+                                            .name = r.get<std::string>("name", "")});
+       }},
+  };
+  return table;
+}
+
+std::unique_ptr<Recurrent> recurrent_from_config(const json& layer, std::string_view where, const KerasDialect& dialect) {
+  std::unique_ptr<Layer> built = layer_from_config(layer, where, dialect);
+  auto* recurrent = dynamic_cast<Recurrent*>(built.get());
+  check(recurrent != nullptr, where, ": Bidirectional wraps SimpleRNN, LSTM or GRU, not ", built->class_name());
+  built.release();
+  return std::unique_ptr<Recurrent>(recurrent);
+}
+
+}  // namespace
+
+std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view where, const KerasDialect& dialect) {
+  check(layer.is_object() && layer.contains("class_name") && layer.at("class_name").is_string(), where,
+        ": a layer must be {\"class_name\": ..., \"config\": {...}}");
+  const std::string class_name = layer.at("class_name").get<std::string>();
+  const auto factory = factories().find(class_name);
+  if (factory == factories().end()) {
+    std::string known;
+    for (const auto& entry : factories()) known += (known.empty() ? "" : ", ") + entry.first;
+    fail(where, ": unknown layer class_name '", class_name, "' (known: ", known, ")");
+  }
+  check(layer.contains("config"), where, " (", class_name, "): 'config' is missing");
+  const json& config = layer.at("config");
+  const std::string name = config.is_object() ? config.value("name", std::string("?")) : "?";
+  ConfigReader reader(config, std::string(where) + " '" + name + "' (" + class_name + ")", dialect);
+  check_dtype(reader);
+  std::unique_ptr<Layer> result = factory->second(reader);
+  result->set_trainable(reader.get("trainable", true));
+  return result;
+}
+
+Sequential model_from_config(const json& model, std::string_view where, const SequentialOptions& options) {
+  check(model.is_object() && model.contains("class_name"), where,
+        ": expected a Keras model {\"class_name\": \"Sequential\", \"config\": {...}}");
+  const std::string class_name = model.at("class_name").get<std::string>();
+  check(class_name == "Sequential", where, ": model class '", class_name,
+        "' is not supported yet (only Sequential models)");
+  KerasDialect dialect;
+  const std::string version = model.value("keras_version", std::string());
+  dialect.keras3 = !version.empty() && version[0] >= '3' && version[0] <= '9';
+  check(model.contains("config"), where, ": 'config' is missing");
+  const json& config = model.at("config");
+  // Keras 1 and early Keras 2 wrote the layer list itself as the config.
+  const json& layers = config.is_array() ? config : config.at("layers");
+  check(layers.is_array(), where, ": 'config.layers' must be a list");
+  SequentialOptions model_options = options;
+  if (model_options.name.empty() && config.is_object()) model_options.name = config.value("name", std::string());
+  Sequential sequential(model_options);
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    sequential.add(layer_from_config(layers[i], std::string(where) + " layer " + std::to_string(i), dialect));
+  return sequential;
+}
+
+Sequential load_model_json(const std::filesystem::path& path, const SequentialOptions& options) {
+  std::ifstream file(path);
+  check(file.good(), "cannot open model file '", path.string(), "'");
+  json model;
+  try {
+    model = json::parse(file);
+  } catch (const json::parse_error& error) {
+    fail("model file '", path.string(), "' is not valid JSON: ", error.what());
+  }
+  return model_from_config(model, "model file '" + path.string() + "'", options);
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,163 @@
+#include "rnnkit/layer.h"
+
+#include <map>
+#include <mutex>
+
+#include "rnnkit/error.h"
+
+namespace rnnkit {
+namespace {
+
+struct NameCounters {
+  std::mutex lock;
+  std::map<std::string, int, std::less<>> used;
+};
+
+NameCounters& name_counters() {
+  static NameCounters counters;
+  return counters;
+}
+
+std::optional<Shape> resolve_batch_input_shape(const InputSpec& input, std::string_view snake_name) {
+  check(!(input.input_shape && input.batch_input_shape), snake_name,
+        ": give input_shape or batch_input_shape, not both");
+  if (input.batch_input_shape) {
+    check(!input.batch_size, snake_name, ": batch_size goes with input_shape, not batch_input_shape");
+    return input.batch_input_shape;
+  }
+  if (!input.input_shape) return std::nullopt;
+  Shape shape{input.batch_size.value_or(kNone)};
+  shape.insert(shape.end(), input.input_shape->begin(), input.input_shape->end());
+  return shape;
+}
+
+}  // namespace
+
+std::string unique_object_name(std::string_view base_name, bool zero_based) {
+  NameCounters& counters = name_counters();
+  std::lock_guard guard(counters.lock);
+  auto [entry, first] = counters.used.try_emplace(std::string(base_name), zero_based ? 0 : 1);
+  const int index = entry->second++;
+  return index == 0 ? std::string(base_name) : std::string(base_name) + "_" + std::to_string(index);
+}
+
+void clear_session() {
+  NameCounters& counters = name_counters();
+  std::lock_guard guard(counters.lock);
+  counters.used.clear();
+}
+
+void check_compatible_shape(const Shape& expected, const Shape& received, std::string_view where) {
+  bool compatible = expected.size() == received.size();
+  for (std::size_t i = 0; compatible && i < expected.size(); ++i)
+    compatible = expected[i] == kNone || received[i] == kNone || expected[i] == received[i];
+  check(compatible, where, ": expected input shape ", shape_string(expected), ", received ",
+        shape_string(received));
+}
+
+Layer::Layer(std::string_view class_name, std::string_view snake_name, std::string name, const InputSpec& input)
+    : class_name_(class_name),
+      name_(name.empty() ? unique_object_name(snake_name) : std::move(name)),
+      declared_batch_input_shape_(resolve_batch_input_shape(input, snake_name)) {
+  if (declared_batch_input_shape_)
+    for (std::int64_t extent : *declared_batch_input_shape_)
+      check(extent == kNone || extent > 0, where(), ": input shape ", shape_string(*declared_batch_input_shape_),
+            " has a dimension that is not positive");
+}
+
+std::string Layer::where() const { return "layer '" + name_ + "' (" + class_name() + ")"; }
+
+void Layer::build(const Shape& input_shape, Rng& rng) {
+  if (declared_batch_input_shape_) check_compatible_shape(*declared_batch_input_shape_, input_shape, where());
+  if (built_input_shape_) {
+    check_compatible_shape(*built_input_shape_, input_shape, where());
+    return;
+  }
+  build_weights(input_shape, rng);
+  built_input_shape_ = input_shape;
+}
+
+const Shape& Layer::input_shape() const {
+  check(built(), where(), " has not been built yet: its input shape is unknown");
+  return *built_input_shape_;
+}
+
+std::vector<Param*> Layer::params() {
+  std::vector<Param*> all;
+  for (Param& param : params_) all.push_back(&param);
+  return all;
+}
+
+std::vector<const Param*> Layer::params() const {
+  std::vector<Param*> all = const_cast<Layer*>(this)->params();
+  return {all.begin(), all.end()};
+}
+
+std::int64_t Layer::count_params() const {
+  std::int64_t total = 0;
+  for (const Param* param : params()) total += param->value.size();
+  return total;
+}
+
+std::vector<std::string> Layer::weight_names() const {
+  std::vector<std::string> names;
+  for (const Param* param : params()) names.push_back(name_ + "/" + param->name + ":0");
+  return names;
+}
+
+std::vector<Tensor> Layer::get_weights() const {
+  std::vector<Tensor> weights;
+  for (const Param* param : params()) weights.push_back(param->value);
+  return weights;
+}
+
+void Layer::set_weights(const std::vector<Tensor>& weights) {
+  std::vector<Param*> targets = params();
+  check(weights.size() == targets.size(), where(), " has ", targets.size(), " weights, received ",
+        weights.size(), built() ? "" : " (the layer is not built yet: give it an input shape first)");
+  for (std::size_t i = 0; i < weights.size(); ++i)
+    check(weights[i].shape() == targets[i]->value.shape(), where(), ": weight '", targets[i]->name,
+          "' has shape ", shape_string(targets[i]->value.shape()), ", received ",
+          shape_string(weights[i].shape()));
+  for (std::size_t i = 0; i < weights.size(); ++i) targets[i]->value = weights[i];
+}
+
+std::vector<Tensor> Layer::call(const Tensor& x, const CallArgs& args) {
+  if (!built()) {
+    Rng rng;
+    Shape shape = x.shape();
+    if (!shape.empty()) shape[0] = kNone;
+    build(shape, rng);
+  }
+  check_compatible_shape(input_shape(), x.shape(), where());
+  if (args.mask) {
+    check(args.mask->rank() == 2 && x.rank() >= 2 && args.mask->dim(0) == x.dim(0) &&
+              args.mask->dim(1) == x.dim(1),
+          where(), ": a mask must have shape (batch, timesteps) = (", x.rank() >= 2 ? x.dim(0) : 0, ", ",
+          x.rank() >= 2 ? x.dim(1) : 0, "), received ", shape_string(args.mask->shape()));
+  }
+  return forward(x, args);
+}
+
+std::optional<Tensor> Layer::compute_mask(const Tensor& /*x*/, const Tensor* mask) const {
+  if (!mask) return std::nullopt;
+  return *mask;
+}
+
+Tensor& Layer::add_param(std::string param_name, Shape shape) {
+  params_.push_back({std::move(param_name), Tensor(std::move(shape))});
+  return params_.back().value;
+}
+
+nlohmann::json Layer::config() const {
+  nlohmann::json config{{"name", name_}, {"trainable", trainable_}, {"dtype", "float32"}};
+  if (declared_batch_input_shape_) {
+    nlohmann::json shape = nlohmann::json::array();
+    for (std::int64_t extent : *declared_batch_input_shape_)
+      shape.push_back(extent == kNone ? nlohmann::json(nullptr) : nlohmann::json(extent));
+    config["batch_input_shape"] = shape;
+  }
+  return config;
+}
+
+}  // namespace rnnkit

@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""Re-computes every fixture case from its Keras config, weights and inputs with a plain numpy (float64)
+implementation of the Keras semantics in /work/shared/design.md section 3, and compares it with the
+fixture's expected outputs.
+
+This is a check of the fixtures, not an oracle of its own: it catches a generator that wrote something
+other than Keras's answer (a wrong correction, a weight in the wrong order, a TF.js difference nobody
+noticed), and it shows the C++ tests how to read the format. Run with Debian's numpy:
+
+    /usr/bin/python3 tests/parity/crosscheck.py [fixtures/*.json]
+
+Exits non-zero when any case differs by more than 1e-5.
+"""
+import glob
+import json
+import os
+import sys
+
+import numpy as np
+
+TOL = 1e-5
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def tensor(t):
+    return np.asarray(t["data"], dtype=np.float64).reshape(t["shape"])
+
+
+def hard_sigmoid(x):
+    return np.clip(0.2 * x + 0.5, 0.0, 1.0)  # Keras 2 and TF.js form
+
+
+def softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+ACT = {
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "linear": lambda x: x,
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "hard_sigmoid": hard_sigmoid,
+    "softmax": softmax,
+}
+
+
+# --- one step of each cell: (x_t (B,F), states list) -> (output (B,U), new states list) -------------------
+def cell_step(cls, cfg, w, x, states):
+    act = ACT[cfg.get("activation", "tanh")]
+    ract = ACT[cfg.get("recurrent_activation", "sigmoid")]
+    use_bias = cfg.get("use_bias", True)
+    kernel, rec = w[0], w[1]
+    bias = w[2] if use_bias else None
+    u = rec.shape[0]
+    if cls == "SimpleRNN":
+        h = act(x @ kernel + states[0] @ rec + (bias if use_bias else 0.0))
+        return h, [h]
+    if cls == "LSTM":
+        h, c = states
+        z = x @ kernel + h @ rec + (bias if use_bias else 0.0)
+        i, f, g, o = (z[:, k * u:(k + 1) * u] for k in range(4))
+        c = ract(f) * c + ract(i) * act(g)
+        h = ract(o) * act(c)
+        return h, [h, c]
+    if cls == "GRU":
+        h = states[0]
+        reset_after = cfg.get("reset_after", True)  # Keras default
+        if reset_after:
+            b_in, b_rec = (bias[0], bias[1]) if use_bias else (0.0, 0.0)
+            mx = x @ kernel + b_in
+            mh = h @ rec + b_rec
+            z = ract(mx[:, :u] + mh[:, :u])
+            r = ract(mx[:, u:2 * u] + mh[:, u:2 * u])
+            hh = act(mx[:, 2 * u:] + r * mh[:, 2 * u:])
+        else:
+            b = bias if use_bias else np.zeros(3 * u)
+            mx = x @ kernel + b
+            z = ract(mx[:, :u] + h @ rec[:, :u])
+            r = ract(mx[:, u:2 * u] + h @ rec[:, u:2 * u])
+            hh = act(mx[:, 2 * u:] + (r * h) @ rec[:, 2 * u:])
+        h = z * h + (1.0 - z) * hh
+        return h, [h]
+    raise ValueError(cls)
+
+
+def n_states(cls):
+    return 2 if cls == "LSTM" else 1
+
+
+def run_rnn(cls, cfg, w, x, mask, init, go_backwards, zero_output_for_mask=False):
+    """Keras backend.rnn: returns (outputs (B,T,U) in processing order, last output, final states)."""
+    b, t, _ = x.shape
+    u = w[1].shape[0]
+    states = [s.copy() for s in init] if init else [np.zeros((b, u)) for _ in range(n_states(cls))]
+    steps = range(t - 1, -1, -1) if go_backwards else range(t)
+    prev = np.zeros((b, u))
+    outs = []
+    for k in steps:
+        out, new = cell_step(cls, cfg, w, x[:, k, :], states)
+        if mask is not None:
+            m = mask[:, k:k + 1] > 0.5
+            new = [np.where(m, n, s) for n, s in zip(new, states)]
+            out = np.where(m, out, 0.0 if zero_output_for_mask else prev)
+        states, prev = new, out
+        outs.append(out)
+    return np.stack(outs, axis=1), prev, states
+
+
+def rnn_layer(cls, cfg, w, x, mask, init):
+    seq, last, states = run_rnn(cls, cfg, w, x, mask, init, cfg.get("go_backwards", False))
+    out = seq if cfg.get("return_sequences", False) else last
+    return [out] + states if cfg.get("return_state", False) else [out]
+
+
+def bidirectional_layer(cfg, w, x, mask, init):
+    inner = cfg["layer"]
+    cls, icfg = inner["class_name"], inner["config"]
+    nw = len(w) // 2
+    ns = n_states(cls)
+    rs = icfg.get("return_sequences", False)
+    gb = icfg.get("go_backwards", False)
+    fseq, flast, fst = run_rnn(cls, icfg, w[:nw], x, mask, init[:ns] if init else None, gb, rs)
+    bseq, blast, bst = run_rnn(cls, icfg, w[nw:], x, mask, init[ns:] if init else None, not gb, rs)
+    if rs:
+        y, y_rev = fseq, bseq[:, ::-1, :]
+    else:
+        y, y_rev = flast, blast
+    mode = cfg.get("merge_mode", "concat")
+    if mode == "concat":
+        outs = [np.concatenate([y, y_rev], axis=-1)]
+    elif mode == "sum":
+        outs = [y + y_rev]
+    elif mode == "ave":
+        outs = [(y + y_rev) / 2.0]
+    elif mode == "mul":
+        outs = [y * y_rev]
+    elif mode is None:
+        outs = [y, y_rev]
+    else:
+        raise ValueError(mode)
+    return outs + fst + bst if icfg.get("return_state", False) else outs
+
+
+def dense(cfg, w, x):
+    y = x @ w[0]
+    if cfg.get("use_bias", True):
+        y = y + w[1]
+    return ACT[cfg.get("activation", "linear")](y)
+
+
+def run_layer(layer, w, inputs, mask):
+    """Returns (outputs list, mask after the layer)."""
+    cls, cfg = layer["class_name"], layer["config"]
+    x = inputs[0]
+    init = inputs[1:] or None
+    if cls in ("SimpleRNN", "LSTM", "GRU"):
+        outs = rnn_layer(cls, cfg, w, x, mask, init)
+        return outs, (mask if cfg.get("return_sequences", False) else None)
+    if cls == "Bidirectional":
+        outs = bidirectional_layer(cfg, w, x, mask, init)
+        return outs, (mask if cfg["layer"]["config"].get("return_sequences", False) else None)
+    if cls == "Embedding":
+        ids = x.astype(np.int64)
+        return [w[0][ids]], ((x != 0).astype(np.float64) if cfg.get("mask_zero", False) else None)
+    if cls == "Dense":
+        return [dense(cfg, w, x)], mask
+    if cls == "TimeDistributed":
+        assert cfg["layer"]["class_name"] == "Dense"
+        return [dense(cfg["layer"]["config"], w, x)], mask
+    if cls in ("Dropout", "InputLayer"):
+        return [x], mask
+    raise ValueError(cls)
+
+
+def check_case(case):
+    if case["kind"] == "model":
+        y, mask = tensor(case["input"]), None
+        for layer in case["model"]["config"]["layers"]:
+            w = [tensor(t) for t in case["weights"].get(layer["config"]["name"], [])]
+            outs, mask = run_layer(layer, w, [y], mask)
+            y = outs[0]
+        got, want = [y], [tensor(case["output"])]
+    else:
+        w = [tensor(t) for t in case["weights"]]
+        mask = tensor(case["mask"]) if case["mask"] is not None else None
+        got, _ = run_layer(case["layer"], w, [tensor(t) for t in case["inputs"]], mask)
+        want = [tensor(t) for t in case["outputs"]]
+    if len(got) != len(want):
+        return float("inf"), f"{len(got)} outputs, fixture has {len(want)}"
+    worst = 0.0
+    for g, e in zip(got, want):
+        if g.shape != e.shape:
+            return float("inf"), f"shape {g.shape} vs fixture {e.shape}"
+        worst = max(worst, float(np.max(np.abs(g - e))) if g.size else 0.0)
+    return worst, None
+
+
+def main(paths):
+    paths = paths or sorted(glob.glob(os.path.join(HERE, "fixtures", "*.json")))
+    failed = 0
+    total = 0
+    for p in paths:
+        with open(p) as f:
+            doc = json.load(f)
+        worst = 0.0
+        for case in doc["cases"]:
+            total += 1
+            d, why = check_case(case)
+            worst = max(worst, d)
+            if d > TOL:
+                failed += 1
+                print(f"MISMATCH {os.path.basename(p)}:{case['name']}: max |diff| {d:.3g} {why or ''}")
+        print(f"{os.path.basename(p)}: {len(doc['cases'])} cases, max |numpy - fixture| = {worst:.3g}")
+    print(f"{total - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,56 @@
+// Helpers shared by the tests: reading fixture tensors and comparing within a float32 tolerance.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "rnnkit/tensor.h"
+
+namespace rnnkit::testing {
+
+inline std::filesystem::path test_data(const std::string& relative) {
+  return std::filesystem::path(RNNKIT_TEST_DATA) / relative;
+}
+
+inline nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  if (!file) throw std::runtime_error("cannot open test fixture " + path.string());
+  return nlohmann::json::parse(file);
+}
+
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw std::runtime_error("cannot open test fixture " + path.string());
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+// {"shape": [...], "data": [...]} as written by the oracle generators.
+inline Tensor tensor_from_json(const nlohmann::json& value) {
+  return Tensor(value.at("shape").get<Shape>(), value.at("data").get<std::vector<float>>());
+}
+
+// Same shape, and every value within atol + rtol·|expected| (NaN only where NaN is expected).
+inline ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double atol = 1e-5,
+                                            double rtol = 1e-5) {
+  if (actual.shape() != expected.shape())
+    return ::testing::AssertionFailure() << "shape " << shape_string(actual.shape()) << " != expected "
+                                         << shape_string(expected.shape());
+  double worst = 0.0;
+  for (std::int64_t i = 0; i < actual.size(); ++i) {
+    const double a = actual[i], e = expected[i];
+    if (std::isnan(e) && std::isnan(a)) continue;
+    const double difference = std::abs(a - e);
+    if (!(difference <= atol + rtol * std::abs(e)))
+      return ::testing::AssertionFailure() << "value " << i << ": " << a << " != expected " << e
+                                           << " (|diff| " << difference << ")";
+    worst = std::max(worst, difference);
+  }
+  return ::testing::AssertionSuccess() << "max |diff| " << worst;
+}
+
+}  // namespace rnnkit::testing
