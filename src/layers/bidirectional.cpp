@@ -20,9 +20,19 @@ Tensor reverse_time(const Tensor& sequence) {
 
 }  // namespace
 
+namespace {
+
+// Bidirectional(LSTM(8, input_shape=...)) declares the input shape of the wrapper.
+InputSpec bidirectional_input(const Recurrent& layer, const BidirectionalOptions& options) {
+  if (options.input_shape || options.batch_input_shape || !layer.declared_batch_input_shape())
+    return {.input_shape = options.input_shape, .batch_input_shape = options.batch_input_shape};
+  return {.batch_input_shape = layer.declared_batch_input_shape()};
+}
+
+}  // namespace
+
 Bidirectional::Bidirectional(const Recurrent& layer, const BidirectionalOptions& options)
-    : Layer("Bidirectional", "bidirectional", options.name,
-            {.input_shape = options.input_shape, .batch_input_shape = options.batch_input_shape}),
+    : Layer("Bidirectional", "bidirectional", options.name, bidirectional_input(layer, options)),
       layer_config_({{"class_name", layer.class_name()}, {"config", layer.config()}}) {
   const std::optional<std::string>& mode = options.merge_mode;
   if (!mode) merge_ = Merge::none;
