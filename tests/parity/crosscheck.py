@@ -9,7 +9,14 @@ noticed), and it shows the C++ tests how to read the format. Run with Debian's n
 
     /usr/bin/python3 tests/parity/crosscheck.py [fixtures/*.json]
 
-Exits non-zero when any case differs by more than 1e-5.
+It then checks every case's oracle gradients ("output_grads", "grads") against central finite differences
+(float64, h = 1e-6) of the same numpy implementation: for L = sum_k sum(output_k * output_grads_k), every
+element of dL/d(input), dL/d(weights) and dL/d(initial states) is compared with (L(p + h) - L(p - h)) / 2h,
+to |recorded - fd| <= 1e-5 + 1e-4 |fd| (TF.js computes in float32). This includes the cases whose expected
+output was corrected to Keras's semantics (their gradients are TF.js's gradients of the corrected function,
+with the 0/1 correction mask inside the differentiated function); they are also reported on their own line.
+
+Exits non-zero when any case differs by more than 1e-5, or any gradient by more than the tolerance above.
 """
 import glob
 import json
@@ -23,7 +30,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def tensor(t):
-    return np.asarray(t["data"], dtype=np.float64).reshape(t["shape"])
+    """The float32 values the numbers stand for (shortest decimals of float32s), widened to float64. Reading the
+    decimals straight as float64 would move every weight by up to ~3e-8 relative, which the gradient check
+    (second derivatives times ~100 such shifts) would see as ~1e-6 of error."""
+    return np.asarray(t["data"], dtype=np.float32).astype(np.float64).reshape(t["shape"])
 
 
 def hard_sigmoid(x):
@@ -196,14 +206,106 @@ def check_case(case):
     return worst, None
 
 
+# --- gradients: central finite differences of the numpy implementation -----------------------------------
+GRAD_ABS, GRAD_REL, FD_STEP = 1e-5, 1e-4, 1e-6
+
+
+def forward(case, params):
+    """Outputs of a case as a function of its differentiable parameters (see grad_params)."""
+    if case["kind"] == "model":
+        y, mask = params["input"], None
+        for layer in case["model"]["config"]["layers"]:
+            outs, mask = run_layer(layer, params["weights"].get(layer["config"]["name"], []), [y], mask)
+            y = outs[0]
+        return [y]
+    mask = tensor(case["mask"]) if case["mask"] is not None else None
+    outs, _ = run_layer(case["layer"], params["weights"], [params["input"]] + params["initial_state"], mask)
+    return outs
+
+
+def grad_params(case):
+    """(params, [(label, array, recorded gradient)]): the arrays are the entries of params, perturbed in place."""
+    g = case["grads"]
+    pairs = []
+    if case["kind"] == "model":
+        params = {"input": tensor(case["input"]),
+                  "weights": {k: [tensor(t) for t in v] for k, v in case["weights"].items()}}
+        first = case["model"]["config"]["layers"]
+        first = first[1] if first[0]["class_name"] == "InputLayer" else first[0]
+        if first["class_name"] == "Embedding":
+            if g["input"] is not None:
+                raise ValueError("grads.input must be null for token ids")
+        else:
+            pairs.append(("input", params["input"], g["input"]))
+        if sorted(g["weights"]) != sorted(params["weights"]):
+            raise ValueError(f"grads.weights layers {sorted(g['weights'])} vs weights {sorted(params['weights'])}")
+        for k, ws in params["weights"].items():
+            if len(g["weights"][k]) != len(ws):
+                raise ValueError(f"grads.weights[{k}]: {len(g['weights'][k])} tensors for {len(ws)} weights")
+            pairs += [(f"{k}[{i}]", w, gw) for i, (w, gw) in enumerate(zip(ws, g["weights"][k]))]
+    else:
+        inputs = [tensor(t) for t in case["inputs"]]
+        params = {"input": inputs[0], "weights": [tensor(t) for t in case["weights"]], "initial_state": inputs[1:]}
+        pairs.append(("input", params["input"], g["input"]))
+        if len(g["weights"]) != len(params["weights"]):
+            raise ValueError("grads.weights: wrong number of tensors")
+        pairs += [(f"weights[{i}]", w, gw) for i, (w, gw) in enumerate(zip(params["weights"], g["weights"]))]
+        if inputs[1:]:
+            if len(g.get("initial_state", [])) != len(inputs) - 1:
+                raise ValueError("grads.initial_state: wrong number of tensors")
+            pairs += [(f"initial_state[{i}]", s, gs) for i, (s, gs) in enumerate(zip(inputs[1:], g["initial_state"]))]
+        elif "initial_state" in g:
+            raise ValueError("grads.initial_state without initial states")
+    return params, pairs
+
+
+def check_grads(case):
+    """Returns (max |recorded - fd|, max |recorded - fd| / (1e-5 + 1e-4 |fd|), problem or None)."""
+    if "grads" not in case or "output_grads" not in case:
+        return float("inf"), float("inf"), "no gradients"
+    params, pairs = grad_params(case)
+    ogs = [tensor(t) for t in case["output_grads"]]
+    outs = forward(case, params)
+    if len(ogs) != len(outs) or any(o.shape != g.shape for o, g in zip(outs, ogs)):
+        return float("inf"), float("inf"), "output_grads do not match the outputs"
+
+    def loss():
+        return sum(float(np.sum(o * g)) for o, g in zip(forward(case, params), ogs))
+
+    worst_abs = worst_ratio = 0.0
+    for label, a, rec in pairs:
+        rec = tensor(rec)
+        if rec.shape != a.shape:
+            return float("inf"), float("inf"), f"grad {label}: shape {rec.shape} vs {a.shape}"
+        fd = np.zeros_like(a)
+        flat, fdf = a.reshape(-1), fd.reshape(-1)  # views: perturbing flat perturbs params
+        for i in range(flat.size):
+            v = flat[i]
+            flat[i] = v + FD_STEP
+            lp = loss()
+            flat[i] = v - FD_STEP
+            lm = loss()
+            flat[i] = v
+            fdf[i] = (lp - lm) / (2 * FD_STEP)
+        err = np.abs(rec - fd)
+        if err.size:
+            worst_abs = max(worst_abs, float(err.max()))
+            worst_ratio = max(worst_ratio, float((err / (GRAD_ABS + GRAD_REL * np.abs(fd))).max()))
+    return worst_abs, worst_ratio, None
+
+
 def main(paths):
     paths = paths or sorted(glob.glob(os.path.join(HERE, "fixtures", "*.json")))
     failed = 0
     total = 0
+    grad_failed = 0
+    grad_total = 0
+    corrected = []  # (abs, ratio, name) of cases with a Keras correction
     for p in paths:
         with open(p) as f:
             doc = json.load(f)
         worst = 0.0
+        gworst_abs = gworst_ratio = 0.0
         for case in doc["cases"]:
             total += 1
             d, why = check_case(case)
@@ -211,9 +313,27 @@ def main(paths):
             if d > TOL:
                 failed += 1
                 print(f"MISMATCH {os.path.basename(p)}:{case['name']}: max |diff| {d:.3g} {why or ''}")
-        print(f"{os.path.basename(p)}: {len(doc['cases'])} cases, max |numpy - fixture| = {worst:.3g}")
-    print(f"{total - failed} passed, {failed} failed")
-    return 1 if failed else 0
+            grad_total += 1
+            ga, gr, gwhy = check_grads(case)
+            gworst_abs, gworst_ratio = max(gworst_abs, ga), max(gworst_ratio, gr)
+            if gr > 1.0:
+                grad_failed += 1
+                print(f"GRAD MISMATCH {os.path.basename(p)}:{case['name']}: max |recorded - fd| {ga:.3g} "
+                      f"({gr:.3g} x tolerance) {gwhy or ''}")
+            if case["note"] and "constant 0/1" in case["note"]:
+                corrected.append((ga, gr, f"{os.path.basename(p)}:{case['name']}", "inside the network" in case["note"]))
+        print(f"{os.path.basename(p)}: {len(doc['cases'])} cases, max |numpy - fixture| = {worst:.3g}; "
+              f"gradients: max |recorded - fd| = {gworst_abs:.3g}, max error / tolerance = {gworst_ratio:.3g}")
+    if corrected:
+        print(f"corrected cases (gradients through the 0/1 Keras correction K): {len(corrected)}, "
+              f"max |recorded - fd| = {max(c[0] for c in corrected):.3g}, "
+              f"max error / tolerance = {max(c[1] for c in corrected):.3g}")
+        for ga, gr, name, middle in corrected:
+            if middle:  # the correction sits inside the network, e.g. Bidirectional -> TimeDistributed(Dense)
+                print(f"  correction inside the network, {name}: max |recorded - fd| = {ga:.3g} ({gr:.3g} x tolerance)")
+    print(f"forward: {total - failed} passed, {failed} failed; "
+          f"gradients: {grad_total - grad_failed} passed, {grad_failed} failed")
+    return 1 if failed or grad_failed else 0
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@
 // (TF.js defaults differ from Keras), set every weight with setWeights from a seeded PRNG, run the model or
 // layer, and write the result in the fixture format described in README.md. Where TF.js and Keras disagree,
 // the fixture holds Keras's answer and the case's "note" says what was corrected.
+// Every case also records oracle gradients (output_grads, grads) of L = sum(output * output_grads) from
+// tf.variableGrads, Keras corrections included as multiplications by constant 0/1 tensors (see oracleGrads).
 import * as tf from '@tensorflow/tfjs';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -187,6 +189,54 @@ function zeroLeadingMasked(out, maskRows, goBackwards, sequences) {
 function maxAbsDiff(a, b) { return tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]; }
 
 // ---------------------------------------------------------------------------------------------------------
+// Oracle gradients. The loss is L = sum_k sum(output_k * output_grads_k), output_grads_k drawn from a stream of
+// its own ("<group>/<name>/output_grads", multiples of 0.01 in [-0.99, 0.99]) so no forward number changes.
+// f() recomputes Keras's outputs (corrections included, as multiplications by constant 0/1 tensors) from the
+// variables; tf.variableGrads differentiates L with respect to every variable in `vars`.
+const GRAD_CORRECTION_NOTE =
+  'Gradients: the Keras output is the TF.js output times a constant 0/1 tensor K (1 where kept, 0 where ' +
+  'zeroed), and those zeros depend on no weight or input, so the recorded gradients are TF.js gradients of ' +
+  'sum(output * output_grads) with the multiplication by K inside the differentiated function.';
+const GRAD_MIDDLE_NOTE =
+  'Gradients: the correction sits inside the network; the layers are applied one by one with the ' +
+  'Bidirectional output multiplied by the constant 0/1 mask K inside the differentiated function, so the ' +
+  'gradient flows through the multiplication.';
+
+function outputGradTensors(group, name, shapes) {
+  const r = new Rand(`${group}/${name}/output_grads`);
+  return shapes.map((shape) => r.tensor(shape, -0.995, 0.995));
+}
+
+// f: () => [output tensors]; expected: the recorded outputs (f must reproduce them exactly); vars: tf.Variables.
+// Returns {outputGrads: [tensor], grads: [tensor per var]}.
+function oracleGrads(group, name, f, expected, vars) {
+  const outputGrads = outputGradTensors(group, name, expected.map((t) => t.shape));
+  const { grads } = tf.variableGrads(() => {
+    const outs = f();
+    if (outs.length !== expected.length) throw new Error(`${group}/${name}: ${outs.length} outputs in the gradient pass`);
+    outs.forEach((o, k) => {
+      const d = maxAbsDiff(o, expected[k]);
+      if (!(d === 0)) throw new Error(`${group}/${name}: gradient pass output ${k} differs from the forward by ${d}`);
+    });
+    return tf.addN(outs.map((o, k) => tf.sum(tf.mul(o, outputGrads[k]))));
+  }, vars);
+  // variableGrads leaves out a variable with no path to L (none expected here): that gradient is zero.
+  return { outputGrads, grads: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+}
+const weightVars = (layer) => layer.weights.map((w) => w.read());
+
+// TF.js 4.22 quirk: the engine hands a gradient function a bare tensor (not a one-element array) when the op has
+// a single output, and Unpack's gradient passes it straight to stack(), which throws for T=1 (tf.unstack of a
+// length-1 time axis in the RNN loop). Same gradient, with the single-output case wrapped in an array.
+function fixUnpackGradient() {
+  const orig = tf.getGradient('Unpack');
+  tf.registerGradient({
+    kernelName: 'Unpack',
+    gradFunc: (dy, saved, attrs) => orig.gradFunc(Array.isArray(dy) ? dy : [dy], saved, attrs),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Case builders.
 const groups = {};
 function add(group, c) {
@@ -213,33 +263,55 @@ function modelCase(group, name, specs, inputShape, input, { note = null, weightS
 
   // Run the layers one by one with Keras's mask propagation, applying the Keras correction where TF.js
   // differs. Without corrections this must reproduce model.predict (checks the layer-by-layer machinery).
-  let y = input, yRaw = input, mask = null;
   const notes = [];
-  specs.forEach((s, i) => {
-    const layer = model.layers[i];
-    const usesMask = RNN_TYPES.includes(s.type) || s.type === 'Bidirectional';
-    const kw = usesMask && mask ? { mask } : {};
-    let out = layer.apply(y, kw);
-    yRaw = layer.apply(yRaw, kw);
-    if (s.type === 'Bidirectional' && returnsSequences(s) && anyMasked(mask)) {
-      [out] = zeroMaskedSteps([out], mask);
-      if (!notes.includes(ZERO_OUTPUT_NOTE)) notes.push(ZERO_OUTPUT_NOTE);
-    }
-    mask = nextMask(s, y, mask);
-    y = out;
-  });
+  const y = applyLayers(specs, model.layers, input, true, notes);
+  const yRaw = applyLayers(specs, model.layers, input, false);
   const d = maxAbsDiff(yRaw, predicted);
   if (d > 1e-6) throw new Error(`${group}/${name}: layer-by-layer run differs from predict by ${d}`);
-  if (notes.length && maxAbsDiff(y, predicted) === 0) {
+  const corrected = notes.length > 0;
+  if (corrected && maxAbsDiff(y, predicted) === 0) {
     notes.push('Here the correction leaves the final output unchanged (the next RNN skips masked steps), ' +
       'so TF.js and Keras agree on it.');
   }
   if (note) notes.unshift(note);
+
+  // Gradients of L = sum(output * output_grads) with respect to the input (none for token ids) and every weight.
+  const embedded = specs[0].type === 'Embedding';
+  const xVar = embedded ? null : tf.variable(input, true);
+  const weighted = model.layers.filter((layer) => layer.weights.length > 0);
+  const vars = [...(xVar ? [xVar] : []), ...weighted.flatMap(weightVars)];
+  const { outputGrads, grads } = oracleGrads(group, name, () => [applyLayers(specs, model.layers, xVar ?? input, true)], [y], vars);
+  if (corrected) notes.push(specs[specs.length - 1].type === 'Bidirectional' ? GRAD_CORRECTION_NOTE : GRAD_MIDDLE_NOTE);
+  let g = xVar ? 1 : 0;
+  const weightGrads = {};
+  for (const layer of weighted) weightGrads[layer.name] = layer.weights.map(() => tensorJSON(grads[g++]));
+
   const modelJSON = model.toJSON(null, false);
   add(group, {
     kind: 'model', name, note: notes.length ? notes.join(' ') : null, model: modelJSON, weights,
     input: tensorJSON(input), output: tensorJSON(y),
+    output_grads: outputGrads.map(tensorJSON),
+    grads: { input: xVar ? tensorJSON(grads[0]) : null, weights: weightGrads },
   });
+}
+
+// Applies a model's layers one by one with Keras's mask propagation (the mask is computed from `x`'s token ids
+// for an Embedding(mask_zero) first layer). correct: apply the Keras correction for Bidirectional
+// (return_sequences) under a mask, a multiplication by the constant 0/1 mask, so gradients flow through it.
+function applyLayers(specs, layers, x, correct, notes = null) {
+  let y = x, mask = null;
+  specs.forEach((s, i) => {
+    const usesMask = RNN_TYPES.includes(s.type) || s.type === 'Bidirectional';
+    const kw = usesMask && mask ? { mask } : {};
+    let out = layers[i].apply(y, kw);
+    if (correct && s.type === 'Bidirectional' && returnsSequences(s) && anyMasked(mask)) {
+      [out] = zeroMaskedSteps([out], mask);
+      if (notes && !notes.includes(ZERO_OUTPUT_NOTE)) notes.push(ZERO_OUTPUT_NOTE);
+    }
+    mask = nextMask(s, y, mask);
+    y = out;
+  });
+  return y;
 }
 
 // A single-layer case (return_state, initial_state, merge_mode None, explicit mask).
@@ -257,31 +329,57 @@ function layerCase(group, name, spec, { B, T, F, mask = null, initialState = fal
   layer.apply(x, kwargs()); // builds the layer
   const ws = randomWeights(layer, r, 1);
   layer.setWeights(ws);
-  let outs = layer.apply(x, kwargs());
-  if (!Array.isArray(outs)) outs = [outs];
+  const raw = (o) => (Array.isArray(o) ? o : [o]);
+  let outs = raw(layer.apply(x, kwargs()));
   const notes = note ? [note] : [];
-  if (spec.type === 'Bidirectional' && inner.return_sequences && anyMasked(maskT)) {
-    const nSeq = spec.merge_mode === null ? 2 : 1;
-    const fixed = zeroMaskedSteps(outs.slice(0, nSeq), maskT);
-    if (fixed.every((o, i) => maxAbsDiff(o, outs[i]) === 0)) throw new Error(`${group}/${name}: no-op correction`);
-    outs = [...fixed, ...outs.slice(nSeq)];
+  // Keras corrections, as multiplications by constant 0/1 tensors (reused in the gradient pass).
+  const nSeq = spec.merge_mode === null ? 2 : 1;
+  const bidiFix = spec.type === 'Bidirectional' && inner.return_sequences && anyMasked(maskT);
+  // Standalone RNN: zero the leading masked outputs. Bidirectional without return_sequences: both halves'
+  // last outputs are zeros for a fully masked row (each direction starts from its own initial state).
+  const leadFix = initialState && mask && !(spec.type === 'Bidirectional' && inner.return_sequences);
+  const nOut = spec.type === 'Bidirectional' && spec.merge_mode === null ? 2 : 1;
+  const gb = spec.type === 'Bidirectional' ? false : !!inner.go_backwards; // for last outputs gb is moot
+  let leadApplied = false;
+  const correct = (o) => {
+    let c = o;
+    if (bidiFix) c = [...zeroMaskedSteps(c.slice(0, nSeq), maskT), ...c.slice(nSeq)];
+    if (leadApplied) c = [...c.slice(0, nOut).map((t) => zeroLeadingMasked(t, mask, gb, !!inner.return_sequences)), ...c.slice(nOut)];
+    return c;
+  };
+  if (bidiFix) {
+    const fixed = correct(outs);
+    if (fixed.slice(0, nSeq).every((o, i) => maxAbsDiff(o, outs[i]) === 0)) throw new Error(`${group}/${name}: no-op correction`);
+    outs = fixed;
     notes.push(ZERO_OUTPUT_NOTE);
   }
-  if (initialState && mask && !(spec.type === 'Bidirectional' && inner.return_sequences)) {
-    // Standalone RNN: zero the leading masked outputs. Bidirectional without return_sequences: both halves'
-    // last outputs are zeros for a fully masked row (each direction starts from its own initial state).
-    const nOut = spec.type === 'Bidirectional' && spec.merge_mode === null ? 2 : 1;
-    const gb = spec.type === 'Bidirectional' ? false : !!inner.go_backwards; // for last outputs gb is moot
+  if (leadFix) {
     const fixed = outs.slice(0, nOut).map((o) => zeroLeadingMasked(o, mask, gb, !!inner.return_sequences));
     if (fixed.some((o, i) => maxAbsDiff(o, outs[i]) > 0)) {
       outs = [...fixed, ...outs.slice(nOut)];
       notes.push(LEADING_MASK_NOTE);
+      leadApplied = true;
+    } else if (leadingMasked(mask, gb).some((row) => row.some((v) => v === 1))) {
+      throw new Error(`${group}/${name}: leading masked steps but the correction changed nothing`);
     }
   }
+
+  // Gradients of L = sum_k sum(outputs_k * output_grads_k) with respect to x, every weight and the initial states.
+  const xVar = tf.variable(x, true);
+  const stateVars = states.map((s) => tf.variable(s, true));
+  const wVars = weightVars(layer);
+  const gradKwargs = () => ({ ...(maskT ? { mask: maskT } : {}), ...(stateVars.length ? { initialState: stateVars.slice() } : {}) });
+  const { outputGrads, grads } = oracleGrads(group, name, () => correct(raw(layer.apply(xVar, gradKwargs()))), outs,
+    [xVar, ...wVars, ...stateVars]);
+  if (bidiFix || leadApplied) notes.push(GRAD_CORRECTION_NOTE);
+  const gradsJSON = { input: tensorJSON(grads[0]), weights: grads.slice(1, 1 + wVars.length).map(tensorJSON) };
+  if (stateVars.length) gradsJSON.initial_state = grads.slice(1 + wVars.length).map(tensorJSON);
+
   add(group, {
     kind: 'layer', name, note: notes.length ? notes.join(' ') : null, layer: layerConfigJSON(layer),
     input_shape: [null, T, F], weights: ws.map(tensorJSON), inputs: [x, ...states].map(tensorJSON),
     mask: maskT ? tensorJSON(maskT) : null, outputs: outs.map(tensorJSON),
+    output_grads: outputGrads.map(tensorJSON), grads: gradsJSON,
   });
 }
 
@@ -567,6 +665,7 @@ async function main() {
   await tf.setBackend('cpu');
   await tf.ready();
   if (tf.getBackend() !== 'cpu') throw new Error('expected the cpu backend');
+  fixUnpackGradient();
   for (const type of RNN_TYPES) recurrentGroup(type);
   bidirectionalGroup();
   embeddingMaskingGroup();

@@ -14,6 +14,10 @@ layout. Everything is computed in float64 (torch modules in float64, numpy in fl
 cast to float32 at the end. What torch cannot express (activations other than tanh/sigmoid, a mask) is
 computed with numpy from the Keras equations; each such case says so in its note. Every numpy routine is
 also checked against torch on the cases torch can do.
+
+Every case also records oracle gradients (output_grads, grads) of L = sum(output * output_grads): torch.autograd
+in float64 through the same modules, mapped back to Keras layout; central finite differences (float64,
+h = 1e-6) of the numpy implementation for the numpy-only cases.
 """
 import json
 import math
@@ -177,9 +181,10 @@ def load(module, params):
     return module
 
 
-def torch_run(cls, w, x, init, go_backwards, r, bidirectional=False, nonlinearity="tanh"):
+def torch_run(cls, w, x, init, go_backwards, r, bidirectional=False, nonlinearity="tanh", keep=None):
     """Runs torch.nn.{GRU,LSTM,RNN} in float64. Returns (outputs (B,T,D*U) in processing order, h_n, c_n).
-    For go_backwards the input is flipped in time; the outputs are then in reversed order, as Keras returns."""
+    For go_backwards the input is flipped in time; the outputs are then in reversed order, as Keras returns.
+    keep: a list that receives the module (for the gradient pass, which reuses its float64 parameters)."""
     F, U = w[0].shape[0], w[1].shape[0]
     ws = [w] if not bidirectional else [w[:len(w) // 2], w[len(w) // 2:]]
     use_bias = len(ws[0]) > 2
@@ -198,6 +203,8 @@ def torch_run(cls, w, x, init, go_backwards, r, bidirectional=False, nonlinearit
         else:
             params.update(lstm_or_rnn_keras_to_torch(r, wi, suffix))
     load(mod, params)
+    if keep is not None:
+        keep.append(mod)
     xt = torch.from_numpy(x.astype(np.float64))
     if go_backwards:
         xt = torch.flip(xt, [1])
@@ -267,15 +274,26 @@ def add(group, case):
     groups.setdefault(group, []).append(case)
 
 
-def layer_case(group, name, layer, T, F, weights, inputs, mask, outputs, note=None):
+def layer_case(group, name, layer, T, F, weights, inputs, mask, outputs, note=None, grads=None):
+    """grads: (output_grads, input grad, [weight grads], [initial state grads]) from autograd_case or fd_case."""
+    og, gx, gw, gs = grads
+    g = {"input": tj(gx), "weights": [tj(a) for a in gw]}
+    if len(inputs) > 1:
+        g["initial_state"] = [tj(a) for a in gs]
     add(group, {"kind": "layer", "name": name, "note": note, "layer": layer, "input_shape": [None, T, F],
                 "weights": [tj(w) for w in weights], "inputs": [tj(a) for a in inputs],
-                "mask": tj(mask) if mask is not None else None, "outputs": [tj(o) for o in outputs]})
+                "mask": tj(mask) if mask is not None else None, "outputs": [tj(o) for o in outputs],
+                "output_grads": [tj(a) for a in og], "grads": g})
 
 
-def model_case(group, name, layers, batch_input_shape, weights, x, y, note=None):
+def model_case(group, name, layers, batch_input_shape, weights, x, y, note=None, grads=None):
+    """grads: (output_grads, input grad or None for token ids, {layer name: [weight grads]})."""
+    og, gx, gw = grads
     add(group, {"kind": "model", "name": name, "note": note, "model": sequential_config(layers, batch_input_shape),
-                "weights": {k: [tj(w) for w in v] for k, v in weights.items()}, "input": tj(x), "output": tj(y)})
+                "weights": {k: [tj(w) for w in v] for k, v in weights.items()}, "input": tj(x), "output": tj(y),
+                "output_grads": [tj(a) for a in og],
+                "grads": {"input": tj(gx) if gx is not None else None,
+                          "weights": {k: [tj(a) for a in gw[k]] for k in weights}}})
 
 
 def close(a, b, what):
@@ -286,6 +304,126 @@ def close(a, b, what):
 
 def case_name(*parts):
     return "_".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Oracle gradients. The loss is L = sum_k sum(output_k * output_grads_k); output_grads come from a PRNG stream of
+# their own ("<group>/<name>/output_grads", multiples of 0.01 in [-0.99, 0.99]), so no forward number changes.
+# torch cases: torch.autograd in float64 on the same modules (float64 copies of the weights) that gave the
+# outputs, the gradients mapped back to Keras layout. numpy-only cases: central finite differences in float64.
+FD_STEP = 1e-6
+NUMPY_GRAD_NOTE = ("Gradients: central finite differences (float64, h = 1e-6) of this numpy implementation "
+                   "(torch cannot run it).")
+
+
+def output_grads(group, name, outputs):
+    r = Rand(f"{group}/{name}/output_grads")
+    return [r.array(np.shape(o), -0.995, 0.995) for o in outputs]
+
+
+def leaf(a):
+    return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+
+
+def gru_perm(m, U):
+    """Swaps the first two U-blocks of the last axis: Keras (z, r, h) <-> torch (r, z, n); its own inverse."""
+    return np.concatenate([m[..., U:2 * U], m[..., :U], m[..., 2 * U:]], axis=-1)
+
+
+def torch_apply(mod, cls, xt, init, go_backwards):
+    """Differentiable twin of torch_run on torch tensors: xt (B,T,F); init: Keras initial states (forward then
+    backward) or None. Returns (outputs (B,T,D*U) in processing order, h_n, c_n)."""
+    if go_backwards:
+        xt = torch.flip(xt, [1])
+    nd = 2 if mod.bidirectional else 1
+    if init is None:
+        out, hn = mod(xt)
+    else:
+        n = len(init) // nd
+        hs = torch.stack([init[d * n] for d in range(nd)])
+        h0 = (hs, torch.stack([init[d * n + 1] for d in range(nd)])) if cls == "LSTM" else hs
+        out, hn = mod(xt, h0)
+    if cls == "LSTM":
+        return out, hn[0], hn[1]
+    return out, hn, None
+
+
+def module_keras_grads(mod, cls, g):
+    """torch parameter gradients (name -> array) in Keras get_weights() layout, forward then backward.
+    kernel = weight_ih^T (GRU: gate blocks permuted); Keras's one LSTM/RNN bias is bias_ih + bias_hh, so its
+    gradient is that of either (checked equal); GRU bias = [input; recurrent] rows."""
+    U = mod.hidden_size
+    out = []
+    for suffix in [""] + (["_reverse"] if mod.bidirectional else []):
+        gi, gh = g["weight_ih_l0" + suffix].T, g["weight_hh_l0" + suffix].T
+        if cls == "GRU":
+            gi, gh = gru_perm(gi, U), gru_perm(gh, U)
+        out += [gi, gh]
+        if mod.bias:
+            bi, bh = g["bias_ih_l0" + suffix], g["bias_hh_l0" + suffix]
+            if cls == "GRU":
+                out.append(np.stack([gru_perm(bi, U), gru_perm(bh, U)]))
+            else:
+                close(bi, bh, "bias_ih and bias_hh gradients")
+                out.append(bi)
+    return out
+
+
+def check_forward(outs, expected, what):
+    if len(outs) != len(expected):
+        raise AssertionError(f"{what}: {len(outs)} outputs in the gradient pass, {len(expected)} recorded")
+    for o, e in zip(outs, expected):
+        d = float(np.max(np.abs(np.asarray(o) - np.asarray(e)))) if np.size(e) else 0.0
+        if d > 1e-12:
+            raise AssertionError(f"{what}: the gradient pass's forward differs from the recorded one by {d}")
+
+
+def autograd_case(group, name, expected, fn, leaves, modules):
+    """fn() -> Keras's outputs as torch tensors built from `leaves` (torch leaf tensors: inputs, states,
+    embeddings, Dense weights) and `modules` ((torch module, class) pairs, run by torch_apply).
+    Returns (output_grads, [gradient per leaf], [Keras-layout weight gradients per module])."""
+    ogs = output_grads(group, name, expected)
+    outs = fn()
+    check_forward([o.detach().numpy() for o in outs], expected, f"{group}/{name}")
+    loss = sum((o * torch.from_numpy(g.astype(np.float64))).sum() for o, g in zip(outs, ogs))
+    params = [(m, [n for n, _ in m.named_parameters()]) for m, _ in modules]
+    grads = torch.autograd.grad(loss, list(leaves) + [p for m, _ in modules for p in m.parameters()])
+    gl = [g.numpy() for g in grads[:len(leaves)]]
+    k = len(leaves)
+    gm = []
+    for (m, names), (_, cls) in zip(params, modules):
+        gm.append(module_keras_grads(m, cls, {n: grads[k + i].numpy() for i, n in enumerate(names)}))
+        k += len(names)
+    return ogs, gl, gm
+
+
+def fd_case(group, name, expected, fn, arrays):
+    """fn() -> Keras's outputs (numpy float64) computed from `arrays` (float64 arrays, perturbed in place).
+    Returns (output_grads, [central-difference gradient per array])."""
+    ogs = output_grads(group, name, expected)
+    check_forward(fn(), expected, f"{group}/{name}")
+
+    def loss():
+        return sum(float(np.sum(o * g.astype(np.float64))) for o, g in zip(fn(), ogs))
+
+    grads = []
+    for a in arrays:
+        fd = np.zeros_like(a)
+        flat, fdf = a.reshape(-1), fd.reshape(-1)  # views
+        for i in range(flat.size):
+            v = flat[i]
+            flat[i] = v + FD_STEP
+            lp = loss()
+            flat[i] = v - FD_STEP
+            lm = loss()
+            flat[i] = v
+            fdf[i] = (lp - lm) / (2 * FD_STEP)
+        grads.append(fd)
+    return ogs, grads
+
+
+def f64(arrays):
+    return [np.array(a, dtype=np.float64) for a in arrays]
 
 
 # --- gru_reset_after -------------------------------------------------------------------------------------
@@ -328,8 +466,10 @@ def gru_group():
         step = lambda xt, h: np_gru_step(w, xt, h, act, ract)  # noqa: E731
         seq_np, h_np = np_run(step, x, h0 if init else np.zeros((B, U)), m, bool(back))
         note = None
+        keras_outputs = lambda s_, h_: ([s_ if seq else s_[:, -1, :]] + ([h_] if state else []))  # noqa: E731
         if act == "tanh" and ract == "sigmoid" and mask is None:
-            seq_t, hn, _ = torch_run("GRU", w, x, [h0] if init else None, bool(back), r)
+            mods = []
+            seq_t, hn, _ = torch_run("GRU", w, x, [h0] if init else None, bool(back), r, keep=mods)
             close(seq_t, seq_np, name)
             close(hn[0], h_np, name)
             seq_out, h_out = seq_t, hn[0]
@@ -340,9 +480,27 @@ def gru_group():
             note = NUMPY_MASK_NOTE if mask else NUMPY_ACT_NOTE
         out = seq_out if seq else seq_out[:, -1, :]
         outputs = [out, h_out] if state else [out]
+        if note in (NUMPY_MASK_NOTE, NUMPY_ACT_NOTE):
+            note += " " + NUMPY_GRAD_NOTE
+            xg, wg, hg = f64([x]), f64(w), f64([h0] if init else [])
+
+            def fn():
+                s_, h_ = np_run(lambda xt, h: np_gru_step(wg, xt, h, act, ract), xg[0],
+                                hg[0] if init else np.zeros((B, U)), m, bool(back))
+                return keras_outputs(s_, h_)
+            og, gs = fd_case(group, name, outputs, fn, xg + wg + hg)
+            grads = (og, gs[0], gs[1:1 + len(w)], gs[1 + len(w):])
+        else:
+            xl, hl = leaf(x), [leaf(h0)] if init else []
+
+            def fn():
+                s_, h_, _ = torch_apply(mods[0], "GRU", xl, hl or None, bool(back))
+                return keras_outputs(s_, h_[0])
+            og, gl, gm = autograd_case(group, name, outputs, fn, [xl] + hl, [(mods[0], "GRU")])
+            grads = (og, gl[0], gm[0], gl[1:])
         cfg = rnn_config("GRU", "gru", U, return_sequences=bool(seq), return_state=bool(state),
                          go_backwards=bool(back), activation=act, recurrent_activation=ract, use_bias=bool(bias))
-        layer_case(group, name, cfg, T, F, w, [x] + ([h0] if init else []), m, outputs, note)
+        layer_case(group, name, cfg, T, F, w, [x] + ([h0] if init else []), m, outputs, note, grads)
 
     # Bidirectional(GRU(reset_after=True)) from torch's bidirectional GRU.
     for merge, seq, state, init, U, T, F, B in [("concat", 1, 1, 0, 2, 3, 2, 2), ("sum", 0, 0, 1, 3, 4, 1, 1),
@@ -354,18 +512,31 @@ def gru_group():
         w = keras_weights(r, "GRU", F, U) + keras_weights(r, "GRU", F, U)
         x = r.array((B, T, F))
         init_states = [r.array((B, U)), r.array((B, U))] if init else None
-        out_t, hn, _ = torch_run("GRU", w, x, init_states, False, r, bidirectional=True)
+        mods = []
+        out_t, hn, _ = torch_run("GRU", w, x, init_states, False, r, bidirectional=True, keep=mods)
         inner = rnn_config("GRU", "gru", U, return_sequences=bool(seq), return_state=bool(state))
         outputs = merge_bidirectional(out_t, hn, None, U, merge, seq, state)
+        xl, hl = leaf(x), [leaf(h) for h in init_states or []]
+
+        def fn():
+            o_, h_, _ = torch_apply(mods[0], "GRU", xl, hl or None, False)
+            return merge_bidirectional(o_, h_, None, U, merge, seq, state)
+        og, gl, gm = autograd_case(group, name, outputs, fn, [xl] + hl, [(mods[0], "GRU")])
         layer_case(group, name, bidi_config(inner, merge), T, F, w, [x] + (init_states or []), None, outputs,
-                   "torch.nn.GRU(bidirectional=True): backward direction re-aligned to input time, as Keras's Bidirectional.")
+                   "torch.nn.GRU(bidirectional=True): backward direction re-aligned to input time, as Keras's Bidirectional.",
+                   (og, gl[0], gm[0], gl[1:]))
 
     # Sequential models in the Keras 2.11 dialect (InputLayer first).
     r = Rand(f"{group}/tutorial_gru_3_input_2x10")
     w = keras_weights(r, "GRU", 10, 3, scale=0.5)
     x = r.array((2, 2, 10))
-    seq_t, hn, _ = torch_run("GRU", w, x, None, False, r)
-    model_case(group, "tutorial_gru_3_input_2x10", [rnn_config("GRU", "gru", 3)], [None, 2, 10], {"gru": w}, x, hn[0])
+    mods = []
+    seq_t, hn, _ = torch_run("GRU", w, x, None, False, r, keep=mods)
+    xl = leaf(x)
+    og, gl, gm = autograd_case(group, "tutorial_gru_3_input_2x10", [hn[0]],
+                               lambda: [torch_apply(mods[0], "GRU", xl, None, False)[1][0]], [xl], [(mods[0], "GRU")])
+    model_case(group, "tutorial_gru_3_input_2x10", [rnn_config("GRU", "gru", 3)], [None, 2, 10], {"gru": w}, x, hn[0],
+               grads=(og, gl[0], {"gru": gm[0]}))
 
     r = Rand(f"{group}/embedding_gru_dense_sigmoid")
     V, E, U, T = 10, 3, 4, 5
@@ -373,12 +544,20 @@ def gru_group():
     w = keras_weights(r, "GRU", E, U, scale=0.7)
     dk, db = r.array((U, 1)), r.array((1,))
     ids = r.ints((2, T), 0, V)
-    seq_t, hn, _ = torch_run("GRU", w, emb[ids.astype(int)], None, False, r)
+    mods = []
+    seq_t, hn, _ = torch_run("GRU", w, emb[ids.astype(int)], None, False, r, keep=mods)
     y = sigmoid(hn[0] @ dk.astype(np.float64) + db)
-    model_case(group, "embedding_10_3_gru_4_dense_1_sigmoid",
+    name = "embedding_10_3_gru_4_dense_1_sigmoid"
+    el, kl, bl = leaf(emb), leaf(dk), leaf(db)
+    idx = torch.from_numpy(ids.astype(np.int64))
+    og, gl, gm = autograd_case(
+        group, name, [y], lambda: [torch.sigmoid(torch_apply(mods[0], "GRU", el[idx], None, False)[1][0] @ kl + bl)],
+        [el, kl, bl], [(mods[0], "GRU")])
+    model_case(group, name,
                [embedding_config("embedding", V, E, T), rnn_config("GRU", "gru", U), dense_config("dense", 1, "sigmoid")],
                [None, T], {"embedding": [emb], "gru": w, "dense": [dk, db]}, ids, y,
-               "Embedding lookup and Dense in numpy (float64); GRU from torch.nn.GRU.")
+               "Embedding lookup and Dense in numpy (float64); GRU from torch.nn.GRU.",
+               (og, None, {"embedding": [gl[0]], "gru": gm[0], "dense": gl[1:]}))
 
     r = Rand(f"{group}/embedding_gru_seq_gru_dense_softmax")
     V, E, T = 8, 2, 4
@@ -387,16 +566,26 @@ def gru_group():
     w2 = keras_weights(r, "GRU", 3, 2, scale=0.8)
     dk, db = r.array((2, 3)), r.array((3,))
     ids = r.ints((3, T), 0, V)
-    seq1, _, _ = torch_run("GRU", w1, emb[ids.astype(int)], None, False, r)
-    _, hn, _ = torch_run("GRU", w2, seq1, None, False, r)
+    mods = []
+    seq1, _, _ = torch_run("GRU", w1, emb[ids.astype(int)], None, False, r, keep=mods)
+    _, hn, _ = torch_run("GRU", w2, seq1, None, False, r, keep=mods)
     logits = hn[0] @ dk.astype(np.float64) + db
     y = np.exp(logits - logits.max(-1, keepdims=True))
     y /= y.sum(-1, keepdims=True)
-    model_case(group, "embedding_8_2_gru_3_seq_gru_2_dense_3_softmax",
+    name = "embedding_8_2_gru_3_seq_gru_2_dense_3_softmax"
+    el, kl, bl = leaf(emb), leaf(dk), leaf(db)
+    idx = torch.from_numpy(ids.astype(np.int64))
+
+    def fn():
+        s1 = torch_apply(mods[0], "GRU", el[idx], None, False)[0]
+        return [torch.softmax(torch_apply(mods[1], "GRU", s1, None, False)[1][0] @ kl + bl, -1)]
+    og, gl, gm = autograd_case(group, name, [y], fn, [el, kl, bl], [(mods[0], "GRU"), (mods[1], "GRU")])
+    model_case(group, name,
                [embedding_config("embedding", V, E, T), rnn_config("GRU", "gru", 3, return_sequences=True),
                 rnn_config("GRU", "gru_1", 2), dense_config("dense", 3, "softmax")],
                [None, T], {"embedding": [emb], "gru": w1, "gru_1": w2, "dense": [dk, db]}, ids, y,
-               "Embedding lookup and Dense in numpy (float64); both GRUs from torch.nn.GRU.")
+               "Embedding lookup and Dense in numpy (float64); both GRUs from torch.nn.GRU.",
+               (og, None, {"embedding": [gl[0]], "gru": gm[0], "gru_1": gm[1], "dense": gl[1:]}))
 
     r = Rand(f"{group}/embedding_mask_zero_gru_dense_sigmoid")
     V, E, U, T = 6, 2, 3, 5
@@ -407,10 +596,19 @@ def gru_group():
     _, h = np_run(lambda xt, hh: np_gru_step(w, xt, hh, "tanh", "sigmoid"), emb[ids.astype(int)],
                   np.zeros((3, U)), (ids != 0).astype(np.float32), False)
     y = sigmoid(h @ dk.astype(np.float64) + db)
-    model_case(group, "embedding_mask_zero_gru_dense_sigmoid_pre_post_fully_masked",
+    name = "embedding_mask_zero_gru_dense_sigmoid_pre_post_fully_masked"
+    eg, wg, (kg, bg) = f64([emb])[0], f64(w), f64([dk, db])
+
+    def fn():
+        _, hh_ = np_run(lambda xt, hh: np_gru_step(wg, xt, hh, "tanh", "sigmoid"), eg[ids.astype(int)],
+                        np.zeros((3, U)), (ids != 0).astype(np.float32), False)
+        return [sigmoid(hh_ @ kg + bg)]
+    og, gs = fd_case(group, name, [y], fn, [eg] + wg + [kg, bg])
+    model_case(group, name,
                [embedding_config("embedding", V, E, T, mask_zero=True), rnn_config("GRU", "gru", U),
                 dense_config("dense", 1, "sigmoid")],
-               [None, T], {"embedding": [emb], "gru": w, "dense": [dk, db]}, ids, y, NUMPY_MASK_NOTE)
+               [None, T], {"embedding": [emb], "gru": w, "dense": [dk, db]}, ids, y,
+               NUMPY_MASK_NOTE + " " + NUMPY_GRAD_NOTE, (og, None, {"embedding": [gs[0]], "gru": gs[1:-2], "dense": gs[-2:]}))
 
 
 def merge_bidirectional(out_t, hn, cn, U, merge, seq, state):
@@ -419,7 +617,8 @@ def merge_bidirectional(out_t, hn, cn, U, merge, seq, state):
         y, y_rev = out_t[..., :U], out_t[..., U:]
     else:
         y, y_rev = hn[0], hn[1]
-    outs = {"concat": lambda: [np.concatenate([y, y_rev], -1)], "sum": lambda: [y + y_rev],
+    cat = torch.cat if torch.is_tensor(y) else np.concatenate  # numpy (forward) or torch (gradient pass)
+    outs = {"concat": lambda: [cat([y, y_rev], -1)], "sum": lambda: [y + y_rev],
             "ave": lambda: [(y + y_rev) / 2.0], "mul": lambda: [y * y_rev], None: lambda: [y, y_rev]}[merge]()
     if state:
         for d in range(2):
@@ -452,7 +651,8 @@ def second_opinion_group():
         x = r.array((B, T, F))
         ns = 2 if cls == "LSTM" else 1
         init_states = [r.array((B, U)) for _ in range(ns)] if init else None
-        seq_t, hn, cn = torch_run(cls, w, x, init_states, bool(back), r, nonlinearity=nl or "tanh")
+        mods = []
+        seq_t, hn, cn = torch_run(cls, w, x, init_states, bool(back), r, nonlinearity=nl or "tanh", keep=mods)
         if cls == "SimpleRNN":  # check the numpy step on torch's answer
             seq_np, h_np = np_run(lambda xt, h: np_simple_rnn_step(w, xt, h, nl), x,
                                   init_states[0] if init else np.zeros((B, U)), None, bool(back))
@@ -462,8 +662,14 @@ def second_opinion_group():
         cfg = rnn_config(cls, cls.lower() if cls == "LSTM" else "simple_rnn", U, return_sequences=bool(seq),
                          return_state=bool(state), go_backwards=bool(back), activation=nl or "tanh",
                          use_bias=bool(bias))
+        xl, hl = leaf(x), [leaf(h) for h in init_states or []]
+
+        def fn():
+            s_, h_, c_ = torch_apply(mods[0], cls, xl, hl or None, bool(back))
+            return [s_ if seq else s_[:, -1, :]] + ([h_[0]] + ([c_[0]] if c_ is not None else []) if state else [])
+        og, gl, gm = autograd_case(group, name, outputs, fn, [xl] + hl, [(mods[0], cls)])
         layer_case(group, name, cfg, T, F, w, [x] + (init_states or []), None, outputs, note_bias if bias else
-                   "use_bias=False: torch module built with bias=False.")
+                   "use_bias=False: torch module built with bias=False.", (og, gl[0], gm[0], gl[1:]))
 
     for merge, seq, state, init, U, T, F, B in [("concat", 1, 1, 0, 2, 3, 2, 2), ("concat", 0, 0, 0, 3, 4, 1, 1),
                                                  (None, 1, 0, 0, 2, 2, 3, 2), ("sum", 1, 1, 1, 1, 4, 2, 2)]:
@@ -473,11 +679,18 @@ def second_opinion_group():
         w = keras_weights(r, "LSTM", F, U) + keras_weights(r, "LSTM", F, U)
         x = r.array((B, T, F))
         init_states = [r.array((B, U)) for _ in range(4)] if init else None
-        out_t, hn, cn = torch_run("LSTM", w, x, init_states, False, r, bidirectional=True)
+        mods = []
+        out_t, hn, cn = torch_run("LSTM", w, x, init_states, False, r, bidirectional=True, keep=mods)
         inner = rnn_config("LSTM", "lstm", U, return_sequences=bool(seq), return_state=bool(state))
+        outputs = merge_bidirectional(out_t, hn, cn, U, merge, seq, state)
+        xl, hl = leaf(x), [leaf(h) for h in init_states or []]
+
+        def fn():
+            o_, h_, c_ = torch_apply(mods[0], "LSTM", xl, hl or None, False)
+            return merge_bidirectional(o_, h_, c_, U, merge, seq, state)
+        og, gl, gm = autograd_case(group, name, outputs, fn, [xl] + hl, [(mods[0], "LSTM")])
         layer_case(group, name, bidi_config(inner, merge), T, F, w, [x] + (init_states or []), None,
-                   merge_bidirectional(out_t, hn, cn, U, merge, seq, state),
-                   "torch.nn.LSTM(bidirectional=True). " + note_bias)
+                   outputs, "torch.nn.LSTM(bidirectional=True). " + note_bias, (og, gl[0], gm[0], gl[1:]))
 
     # The Korean Keras tutorial's numpy RNN: timesteps 10, input 4, hidden 8, all outputs stacked.
     r = Rand(f"{group}/tutorial_numpy_simple_rnn")
@@ -490,12 +703,17 @@ def second_opinion_group():
         h = np.tanh(x[t].astype(np.float64) @ wx + h @ wh.astype(np.float64) + b)
         hs.append(h)
     total = np.stack(hs)[None]
-    seq_t, _, _ = torch_run("SimpleRNN", [wx, wh, b], x[None], None, False, r)
+    mods = []
+    seq_t, _, _ = torch_run("SimpleRNN", [wx, wh, b], x[None], None, False, r, keep=mods)
     close(seq_t, total, "tutorial numpy rnn")
-    layer_case(group, "tutorial_numpy_simple_rnn_t10_f4_u8_seq", rnn_config("SimpleRNN", "simple_rnn", U, return_sequences=True),
+    name = "tutorial_numpy_simple_rnn_t10_f4_u8_seq"
+    xl = leaf(x[None])
+    og, gl, gm = autograd_case(group, name, [total], lambda: [torch_apply(mods[0], "SimpleRNN", xl, None, False)[0]],
+                               [xl], [(mods[0], "SimpleRNN")])
+    layer_case(group, name, rnn_config("SimpleRNN", "simple_rnn", U, return_sequences=True),
                T, F, [wx, wh, b], [x[None]], None, [total],
                "The tutorial's numpy loop h_t = tanh(x_t Wx + h_{t-1} Wh + b) in float64 (checked against torch.nn.RNN); "
-               "kernel = Wx, recurrent_kernel = Wh.")
+               "kernel = Wx, recurrent_kernel = Wh.", (og, gl[0], gm[0], []))
 
     # Embedding(100, 3) + LSTM(4) + Dense(1, sigmoid) in the Keras 2.11 dialect.
     r = Rand(f"{group}/embedding_lstm_dense")
@@ -504,12 +722,20 @@ def second_opinion_group():
     w = keras_weights(r, "LSTM", E, U, scale=0.5)
     dk, db = r.array((U, 1)), r.array((1,))
     ids = r.ints((2, T), 0, V)
-    _, hn, _ = torch_run("LSTM", w, emb[ids.astype(int)], None, False, r)
-    model_case(group, "embedding_100_3_lstm_4_dense_1_sigmoid",
+    mods = []
+    _, hn, _ = torch_run("LSTM", w, emb[ids.astype(int)], None, False, r, keep=mods)
+    y = sigmoid(hn[0] @ dk.astype(np.float64) + db)
+    name = "embedding_100_3_lstm_4_dense_1_sigmoid"
+    el, kl, bl = leaf(emb), leaf(dk), leaf(db)
+    idx = torch.from_numpy(ids.astype(np.int64))
+    og, gl, gm = autograd_case(
+        group, name, [y], lambda: [torch.sigmoid(torch_apply(mods[0], "LSTM", el[idx], None, False)[1][0] @ kl + bl)],
+        [el, kl, bl], [(mods[0], "LSTM")])
+    model_case(group, name,
                [embedding_config("embedding", V, E, T), rnn_config("LSTM", "lstm", U), dense_config("dense", 1, "sigmoid")],
-               [None, T], {"embedding": [emb], "lstm": w, "dense": [dk, db]}, ids,
-               sigmoid(hn[0] @ dk.astype(np.float64) + db),
-               "Embedding lookup and Dense in numpy (float64); LSTM from torch.nn.LSTM. " + note_bias)
+               [None, T], {"embedding": [emb], "lstm": w, "dense": [dk, db]}, ids, y,
+               "Embedding lookup and Dense in numpy (float64); LSTM from torch.nn.LSTM. " + note_bias,
+               (og, None, {"embedding": [gl[0]], "lstm": gm[0], "dense": gl[1:]}))
 
 
 def write_group(group, cases):
