@@ -14,17 +14,27 @@
 
 namespace rnnkit {
 
-// A weight under its Keras name ("kernel", "recurrent_kernel", "bias", "embeddings").
+// A weight under its Keras name ("kernel", "recurrent_kernel", "bias", "embeddings"), and the gradient
+// of the loss with respect to it, which backward() adds into.
 struct Param {
   std::string name;
   Tensor value;
+  Tensor grad;  // same shape as value
 };
 
 // What a call gets besides its main input, as Keras's call(inputs, mask=, training=, initial_state=).
+// A training call also keeps what backward() needs.
 struct CallArgs {
   const Tensor* mask = nullptr;         // (B,T): 1 keeps a timestep, 0 masks it
   std::vector<Tensor> initial_state{};  // recurrent layers only: (B,U) each, in the layer's state order
   bool training = false;
+  Rng* rng = nullptr;  // dropout masks while training
+};
+
+// What backward() returns: the gradients of the loss with respect to the inputs of the last training call.
+struct InputGrads {
+  Tensor input;                         // like x; empty for token ids (Embedding)
+  std::vector<Tensor> initial_state{};  // like the initial states given, if any
 };
 
 // How a layer learns the shape of its input, in Keras's ways (batch dimension excluded from input_shape).
@@ -69,6 +79,12 @@ class Layer {
 
   // The forward pass. Returns Keras's list of outputs (the output, then states where asked for).
   std::vector<Tensor> call(const Tensor& x, const CallArgs& args = {});
+  // Backward pass of the last training call. `output_grads` holds dL/d(output) for each output of that
+  // call (an empty tensor for an output that does not reach the loss); dL/d(weight) is added into each
+  // param's grad, and dL/d(input) returned.
+  InputGrads backward(const std::vector<Tensor>& output_grads);
+  void zero_grads();
+
   // The mask the next layer receives, given this layer's input and input mask (nullopt: no mask).
   virtual std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const;
 
@@ -87,10 +103,15 @@ class Layer {
   // Checks the input shape and adds the weights with add_param.
   virtual void build_weights(const Shape& input_shape, Rng& rng) = 0;
   virtual std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) = 0;
+  // Called with one gradient per output, each with its output's shape (zeros where none was given).
+  virtual InputGrads backward_pass(const std::vector<Tensor>& output_grads) = 0;
+  // The output shapes of the last training call, for backward's checks.
+  const std::vector<Shape>& trained_output_shapes() const { return trained_output_shapes_; }
 
   Tensor& add_param(std::string param_name, Shape shape);
-  // This layer's own weights, in the order they were added.
+  // This layer's own weights, in the order they were added, and their gradients.
   const Tensor& own_weight(std::size_t index) const { return params_[index].value; }
+  Tensor& own_grad(std::size_t index) { return params_[index].grad; }
   // "layer 'lstm' (LSTM)" for error messages.
   std::string where() const;
   void set_name(std::string name) { name_ = std::move(name); }
@@ -102,6 +123,7 @@ class Layer {
   std::optional<Shape> declared_batch_input_shape_;
   std::optional<Shape> built_input_shape_;
   std::vector<Param> params_;
+  std::vector<Shape> trained_output_shapes_;  // empty until a training call
 };
 
 // Keras's per-process layer and model names: "lstm", "lstm_1", ... Keras keeps these counters for the

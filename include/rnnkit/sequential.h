@@ -49,6 +49,11 @@ class Sequential {
   // One forward pass over x as a single batch, as model(x).
   Tensor operator()(const Tensor& x, bool training = false);
 
+  // Backward pass of the last call with training=true: dL/d(output) in, dL/d(input) out (empty when the
+  // first layer takes token ids); every layer's param grads are added into.
+  Tensor backward(const Tensor& output_grad);
+  void zero_grads();
+
   std::int64_t count_params() const;
   std::vector<Tensor> get_weights() const;
   void set_weights(const std::vector<Tensor>& weights);

@@ -77,3 +77,43 @@ void apply_activation(Activation activation, std::span<float> values, std::int64
 }
 
 }  // namespace rnnkit
+
+namespace rnnkit {
+
+void activation_backward(Activation activation, std::span<const float> outputs, std::span<float> grad,
+                         std::int64_t row_length) {
+  check(outputs.size() == grad.size(), "activation_backward: ", outputs.size(), " outputs but ", grad.size(),
+        " gradients");
+  const std::size_t count = grad.size();
+  switch (activation) {
+    case Activation::linear:
+      return;
+    case Activation::tanh:
+      for (std::size_t i = 0; i < count; ++i) grad[i] *= 1.0f - outputs[i] * outputs[i];
+      return;
+    case Activation::sigmoid:
+      for (std::size_t i = 0; i < count; ++i) grad[i] *= outputs[i] * (1.0f - outputs[i]);
+      return;
+    case Activation::hard_sigmoid:
+    case Activation::hard_sigmoid_keras3: {
+      // The slope inside the linear piece; zero where the output is clipped to 0 or 1.
+      const float slope = activation == Activation::hard_sigmoid ? 0.2f : 1.0f / 6.0f;
+      for (std::size_t i = 0; i < count; ++i) grad[i] *= outputs[i] > 0.0f && outputs[i] < 1.0f ? slope : 0.0f;
+      return;
+    }
+    case Activation::relu:
+      for (std::size_t i = 0; i < count; ++i) grad[i] *= outputs[i] > 0.0f ? 1.0f : 0.0f;
+      return;
+    case Activation::softmax:
+      // dx = y ⊙ (dy - Σ dy ⊙ y) over each row.
+      for (std::size_t start = 0; start < count; start += static_cast<std::size_t>(row_length)) {
+        float dot = 0.0f;
+        for (std::size_t i = start; i < start + static_cast<std::size_t>(row_length); ++i) dot += grad[i] * outputs[i];
+        for (std::size_t i = start; i < start + static_cast<std::size_t>(row_length); ++i)
+          grad[i] = outputs[i] * (grad[i] - dot);
+      }
+      return;
+  }
+}
+
+}  // namespace rnnkit

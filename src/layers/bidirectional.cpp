@@ -98,7 +98,7 @@ void Bidirectional::reset_states() {
 
 std::vector<Tensor> Bidirectional::forward(const Tensor& x, const CallArgs& args) {
   const std::size_t states = static_cast<std::size_t>(forward_->state_count());
-  CallArgs forward_args{.mask = args.mask, .initial_state = {}, .training = args.training};
+  CallArgs forward_args{.mask = args.mask, .initial_state = {}, .training = args.training, .rng = args.rng};
   CallArgs backward_args = forward_args;
   if (!args.initial_state.empty()) {
     check(args.initial_state.size() == 2 * states, where(), " takes ", 2 * states,
@@ -111,6 +111,10 @@ std::vector<Tensor> Bidirectional::forward(const Tensor& x, const CallArgs& args
   Tensor& y_forward = forward_outputs[0];
   Tensor y_backward = forward_->options().return_sequences ? reverse_time(backward_outputs[0])
                                                            : std::move(backward_outputs[0]);
+  if (args.training && merge_ == Merge::mul) {
+    trained_forward_output_ = y_forward;
+    trained_backward_output_ = y_backward;
+  }
   std::vector<Tensor> results;
   if (merge_ == Merge::none) {
     results.push_back(std::move(y_forward));
@@ -135,6 +139,49 @@ std::vector<Tensor> Bidirectional::forward(const Tensor& x, const CallArgs& args
   for (std::size_t k = 1; k < forward_outputs.size(); ++k) results.push_back(std::move(forward_outputs[k]));
   for (std::size_t k = 1; k < backward_outputs.size(); ++k) results.push_back(std::move(backward_outputs[k]));
   return results;
+}
+
+InputGrads Bidirectional::backward_pass(const std::vector<Tensor>& output_grads) {
+  const bool two_outputs = merge_ == Merge::none;
+  const Tensor& merged = output_grads[0];
+  Tensor forward_grad, backward_grad;  // dL/d(y_forward), dL/d(y_backward in forward time order)
+  if (two_outputs) {
+    forward_grad = output_grads[0];
+    backward_grad = output_grads[1];
+  } else if (merge_ == Merge::concat) {
+    const std::int64_t units = merged.dim(-1) / 2, rows = merged.size() / (2 * units);
+    Shape shape = merged.shape();
+    shape.back() = units;
+    forward_grad = Tensor(shape);
+    backward_grad = Tensor(shape);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      std::copy_n(merged.data() + r * 2 * units, units, forward_grad.data() + r * units);
+      std::copy_n(merged.data() + r * 2 * units + units, units, backward_grad.data() + r * units);
+    }
+  } else {
+    forward_grad = merged;
+    backward_grad = merged;
+    for (std::int64_t i = 0; i < merged.size(); ++i) {
+      if (merge_ == Merge::ave) forward_grad[i] = backward_grad[i] = merged[i] / 2.0f;
+      if (merge_ == Merge::mul) {
+        forward_grad[i] = merged[i] * trained_backward_output_[i];
+        backward_grad[i] = merged[i] * trained_forward_output_[i];
+      }
+    }
+  }
+  if (forward_->options().return_sequences) backward_grad = reverse_time(backward_grad);
+  const std::size_t first_state = two_outputs ? 2 : 1;
+  const std::size_t states = (output_grads.size() - first_state) / 2;
+  std::vector<Tensor> forward_grads{std::move(forward_grad)}, backward_grads{std::move(backward_grad)};
+  for (std::size_t k = 0; k < states; ++k) {
+    forward_grads.push_back(output_grads[first_state + k]);
+    backward_grads.push_back(output_grads[first_state + states + k]);
+  }
+  InputGrads from_forward = forward_->backward(forward_grads);
+  InputGrads from_backward = backward_->backward(backward_grads);
+  for (std::int64_t i = 0; i < from_forward.input.size(); ++i) from_forward.input[i] += from_backward.input[i];
+  for (Tensor& state : from_backward.initial_state) from_forward.initial_state.push_back(std::move(state));
+  return from_forward;
 }
 
 nlohmann::json Bidirectional::config() const {

@@ -32,7 +32,7 @@ void Dense::build_weights(const Shape& input_shape, Rng& rng) {
   if (options_.use_bias) initialize(options_.bias_initializer, add_param("bias", {units_}), rng, where());
 }
 
-std::vector<Tensor> Dense::forward(const Tensor& x, const CallArgs& /*args*/) {
+std::vector<Tensor> Dense::forward(const Tensor& x, const CallArgs& args) {
   const std::int64_t features = x.dim(-1), rows = x.size() / features;  // x (N..., F)
   Shape output_shape = x.shape();
   output_shape.back() = units_;
@@ -44,7 +44,29 @@ std::vector<Tensor> Dense::forward(const Tensor& x, const CallArgs& /*args*/) {
   gemm(false, false, rows, units_, features, 1.0f, x.data(), features, own_weight(0).data(), units_,
        options_.use_bias ? 1.0f : 0.0f, y.data(), units_);
   apply_activation(activation_, y.values(), units_);
+  if (args.training) {
+    trained_input_ = x;
+    trained_output_ = y;
+  }
   return {std::move(y)};
+}
+
+// y = act(x W + b):  dz = act'(dy);  dW += xᵀ dz;  db += Σ_rows dz;  dx = dz Wᵀ.
+InputGrads Dense::backward_pass(const std::vector<Tensor>& output_grads) {
+  const std::int64_t features = trained_input_.dim(-1), rows = trained_input_.size() / features;
+  Tensor grad = output_grads[0];  // (N..., U): dL/dy, then dL/dz
+  activation_backward(activation_, trained_output_.values(), grad.values(), units_);
+  gemm(true, false, features, units_, rows, 1.0f, trained_input_.data(), features, grad.data(), units_, 1.0f,
+       own_grad(0).data(), units_);
+  if (options_.use_bias) {
+    float* bias_grad = own_grad(1).data();
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t u = 0; u < units_; ++u) bias_grad[u] += grad[r * units_ + u];
+  }
+  Tensor input_grad(trained_input_.shape());
+  gemm(false, true, rows, features, units_, 1.0f, grad.data(), units_, own_weight(0).data(), units_, 0.0f,
+       input_grad.data(), features);
+  return {std::move(input_grad)};
 }
 
 nlohmann::json Dense::config() const {

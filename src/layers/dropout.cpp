@@ -12,8 +12,23 @@ Dropout::Dropout(float rate, const DropoutOptions& options)
 }
 
 std::vector<Tensor> Dropout::forward(const Tensor& x, const CallArgs& args) {
-  check(!args.training || rate_ == 0.0f, where(), ": training with dropout is not implemented yet");
-  return {x};
+  trained_scale_ = Tensor();
+  if (!args.training || rate_ == 0.0f) return {x};
+  check(args.rng != nullptr, where(), ": a training call needs a random generator for the dropout mask");
+  // Keras's inverted dropout: keep with probability 1 - rate and scale by 1/(1 - rate).
+  trained_scale_ = Tensor(x.shape());
+  const float keep_scale = 1.0f / (1.0f - rate_);
+  for (float& scale : trained_scale_.values()) scale = args.rng->uniform() >= rate_ ? keep_scale : 0.0f;
+  Tensor y = x;
+  for (std::int64_t i = 0; i < y.size(); ++i) y[i] *= trained_scale_[i];
+  return {std::move(y)};
+}
+
+InputGrads Dropout::backward_pass(const std::vector<Tensor>& output_grads) {
+  Tensor grad = output_grads[0];
+  if (!trained_scale_.empty())
+    for (std::int64_t i = 0; i < grad.size(); ++i) grad[i] *= trained_scale_[i];
+  return {std::move(grad)};
 }
 
 nlohmann::json Dropout::config() const {

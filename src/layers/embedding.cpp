@@ -41,7 +41,7 @@ void Embedding::build_weights(const Shape& input_shape, Rng& rng) {
   initialize(options_.embeddings_initializer, add_param("embeddings", {input_dim_, output_dim_}), rng, where());
 }
 
-std::vector<Tensor> Embedding::forward(const Tensor& x, const CallArgs& /*args*/) {
+std::vector<Tensor> Embedding::forward(const Tensor& x, const CallArgs& args) {
   Shape output_shape = x.shape();
   output_shape.push_back(output_dim_);
   Tensor y(output_shape);  // (B,T,E)
@@ -55,7 +55,19 @@ std::vector<Tensor> Embedding::forward(const Tensor& x, const CallArgs& /*args*/
     const auto row = static_cast<std::int64_t>(id);
     std::copy_n(table + row * output_dim_, output_dim_, y.data() + i * output_dim_);
   }
+  if (args.training) trained_ids_ = x;
   return {std::move(y)};
+}
+
+// Only the rows that were looked up get a gradient; token ids have none.
+InputGrads Embedding::backward_pass(const std::vector<Tensor>& output_grads) {
+  const Tensor& grad = output_grads[0];  // (B,T,E)
+  float* table_grad = own_grad(0).data();  // (V,E)
+  for (std::int64_t i = 0; i < trained_ids_.size(); ++i) {
+    float* row = table_grad + static_cast<std::int64_t>(trained_ids_[i]) * output_dim_;
+    for (std::int64_t e = 0; e < output_dim_; ++e) row[e] += grad[i * output_dim_ + e];
+  }
+  return {};
 }
 
 std::optional<Tensor> Embedding::compute_mask(const Tensor& x, const Tensor* /*mask*/) const {

@@ -110,12 +110,41 @@ std::vector<Tensor> Recurrent::initial_states(const Tensor& x, const CallArgs& a
 
 void Recurrent::reset_states() { carried_states_.clear(); }
 
+namespace {
+
+// Keras's RNN dropout: one mask per sequence and feature, reused at every timestep; kept values scaled
+// by 1/(1 - rate).
+Tensor dropout_scales(std::int64_t batch, std::int64_t width, float rate, Rng& rng) {
+  Tensor scales({batch, width});
+  const float keep_scale = 1.0f / (1.0f - rate);
+  for (float& scale : scales.values()) scale = rng.uniform() >= rate ? keep_scale : 0.0f;
+  return scales;
+}
+
+}  // namespace
+
 std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
-  check(!args.training || (options_.dropout == 0.0f && options_.recurrent_dropout == 0.0f), where(),
-        ": training with dropout is not implemented yet (inference ignores dropout)");
   const std::int64_t batch = x.dim(0), timesteps = x.dim(1), features = x.dim(2);
   check(timesteps > 0, where(), ": the input needs at least one timestep, received shape ", shape_string(x.shape()));
   const std::int64_t units = units_, gate_units = gate_count() * units_;
+  const bool training = args.training;
+  const bool dropping = training && (options_.dropout > 0.0f || options_.recurrent_dropout > 0.0f);
+  check(!dropping || args.rng != nullptr, where(), ": a training call with dropout needs a random generator");
+
+  Trained trained;
+  const Tensor* inputs = &x;  // (B,T,F)
+  Tensor dropped_inputs;
+  if (training && options_.dropout > 0.0f) {
+    trained.input_dropout = dropout_scales(batch, features, options_.dropout, *args.rng);
+    dropped_inputs = x;
+    for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t t = 0; t < timesteps; ++t)
+        for (std::int64_t f = 0; f < features; ++f)
+          dropped_inputs[(b * timesteps + t) * features + f] *= trained.input_dropout[b * features + f];
+    inputs = &dropped_inputs;
+  }
+  if (training && options_.recurrent_dropout > 0.0f)
+    trained.recurrent_dropout = dropout_scales(batch, units, options_.recurrent_dropout, *args.rng);
 
   // x @ kernel for every timestep at once: (B·T, F) @ (F, G·U).
   Tensor projected({batch * timesteps, gate_units});  // (B·T, G·U), row b·T + t
@@ -123,19 +152,48 @@ std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
   if (bias_row)
     for (std::int64_t row = 0; row < batch * timesteps; ++row)
       std::copy_n(bias_row, gate_units, projected.data() + row * gate_units);
-  gemm(false, false, batch * timesteps, gate_units, features, 1.0f, x.data(), features, kernel().data(), gate_units,
-       bias_row ? 1.0f : 0.0f, projected.data(), gate_units);
+  gemm(false, false, batch * timesteps, gate_units, features, 1.0f, inputs->data(), features, kernel().data(),
+       gate_units, bias_row ? 1.0f : 0.0f, projected.data(), gate_units);
 
   std::vector<Tensor> states = initial_states(x, args);  // (B,U) each
   std::vector<Tensor> next_states = states;
   StepWorkspace workspace{Tensor({batch, gate_units}), Tensor({batch, units})};
   Tensor output({batch, units});  // (B,U): the last step's output, zeros before the first
   Tensor sequence(options_.return_sequences ? Shape{batch, timesteps, units} : Shape{0});  // (B,T,U)
+  Tensor dropped_recurrent = trained.recurrent_dropout.empty() ? Tensor() : Tensor({batch, units});
   const Tensor* mask = args.mask;  // (B,T)
+  const std::int64_t width = step_values_width();
+  if (training) {
+    trained.batch = batch;
+    trained.timesteps = timesteps;
+    trained.inputs = Tensor({timesteps * batch, features});
+    trained.recurrent_inputs = Tensor({timesteps * batch, units});
+    trained.previous_states.assign(states.size(), Tensor({timesteps * batch, units}));
+    trained.step_values = Tensor({timesteps * batch, width});
+    if (mask) trained.mask = *mask;
+    trained.had_initial_state = !args.initial_state.empty();
+  }
 
   for (std::int64_t s = 0; s < timesteps; ++s) {
     const std::int64_t t = options_.go_backwards ? timesteps - 1 - s : s;
-    step(projected.data() + t * gate_units, timesteps * gate_units, states, next_states, workspace);
+    const float* recurrent_input = states[0].data();
+    if (!dropped_recurrent.empty()) {
+      for (std::int64_t i = 0; i < batch * units; ++i)
+        dropped_recurrent[i] = states[0][i] * trained.recurrent_dropout[i];
+      recurrent_input = dropped_recurrent.data();
+    }
+    float* step_values = nullptr;
+    if (training) {
+      for (std::int64_t b = 0; b < batch; ++b)
+        std::copy_n(inputs->data() + (b * timesteps + t) * features, features,
+                    trained.inputs.data() + (s * batch + b) * features);
+      std::copy_n(recurrent_input, batch * units, trained.recurrent_inputs.data() + s * batch * units);
+      for (std::size_t k = 0; k < states.size(); ++k)
+        std::copy_n(states[k].data(), batch * units, trained.previous_states[k].data() + s * batch * units);
+      step_values = trained.step_values.data() + s * batch * width;
+    }
+    step({projected.data() + t * gate_units, timesteps * gate_units, recurrent_input, states}, next_states, workspace,
+         step_values);
     for (std::int64_t b = 0; b < batch; ++b) {
       float* output_row = output.data() + b * units;
       if (!mask || (*mask)[b * timesteps + t] != 0.0f) {
@@ -154,11 +212,102 @@ std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
   }
 
   if (options_.stateful) carried_states_ = states;
+  if (training) trained_ = std::move(trained);
   std::vector<Tensor> results;
   results.push_back(options_.return_sequences ? std::move(sequence) : std::move(output));
   if (options_.return_state)
     for (Tensor& state : states) results.push_back(std::move(state));
   return results;
+}
+
+// Backpropagation through time, the forward loop in reverse. A masked step passed the state and the
+// previous output through unchanged, so there the gradients pass through too and no weight sees them.
+InputGrads Recurrent::backward_pass(const std::vector<Tensor>& output_grads) {
+  const Trained& trained = trained_;
+  const std::int64_t batch = trained.batch, timesteps = trained.timesteps, units = units_;
+  const std::int64_t features = trained.inputs.dim(1), gate_units = gate_count() * units_;
+  const std::int64_t width = step_values_width();
+  const std::size_t state_count = trained.previous_states.size();
+
+  // dL/d(final states): from the returned states, and the returned output where it is the last state.
+  std::vector<Tensor> state_grads(state_count, Tensor({batch, units}));
+  for (std::size_t k = 0; k + 1 < output_grads.size(); ++k) state_grads[k] = output_grads[k + 1];
+  Tensor output_grad({batch, units});  // dL/d(output variable) carried back to earlier steps
+  if (!options_.return_sequences) output_grad = output_grads[0];
+
+  Tensor projected_grads({timesteps * batch, gate_units});  // (T·B, G·U)
+  Tensor recurrent_grads({timesteps * batch, gate_units});  // (T·B, G·U)
+  Tensor recurrent_input_grad({batch, units});
+  std::vector<Tensor> step_state_grads = state_grads;
+  std::vector<const float*> previous_states(state_count);
+  StepWorkspace workspace{Tensor({batch, gate_units}), Tensor({batch, units})};
+
+  for (std::int64_t s = timesteps - 1; s >= 0; --s) {
+    const std::int64_t t = options_.go_backwards ? timesteps - 1 - s : s;
+    for (std::size_t k = 0; k < state_count; ++k) {
+      step_state_grads[k] = state_grads[k];
+      previous_states[k] = trained.previous_states[k].data() + s * batch * units;
+    }
+    for (std::int64_t i = 0; i < batch * units; ++i) {
+      const float from_sequence =
+          options_.return_sequences ? output_grads[0][((i / units) * timesteps + s) * units + i % units] : 0.0f;
+      output_grad[i] += from_sequence;
+      step_state_grads[0][i] += output_grad[i];
+    }
+    float* projected_grad = projected_grads.data() + s * batch * gate_units;
+    float* recurrent_grad = recurrent_grads.data() + s * batch * gate_units;
+    const float* recurrent_input = trained.recurrent_inputs.data() + s * batch * units;
+    step_backward({trained.step_values.data() + s * batch * width, previous_states, recurrent_input, step_state_grads,
+                   projected_grad, recurrent_grad, recurrent_input_grad.data()},
+                  workspace);
+    for (std::int64_t b = 0; b < batch; ++b) {
+      float* carried = output_grad.data() + b * units;
+      if (trained.mask.empty() || trained.mask[b * timesteps + t] != 0.0f) {
+        for (std::size_t k = 0; k < state_count; ++k)
+          std::copy_n(step_state_grads[k].data() + b * units, units, state_grads[k].data() + b * units);
+        for (std::int64_t u = 0; u < units; ++u) {
+          const float scale = trained.recurrent_dropout.empty() ? 1.0f : trained.recurrent_dropout[b * units + u];
+          state_grads[0][b * units + u] += recurrent_input_grad[b * units + u] * scale;
+        }
+        std::fill_n(carried, units, 0.0f);  // this step's output did not come from an earlier one
+        continue;
+      }
+      std::fill_n(projected_grad + b * gate_units, gate_units, 0.0f);
+      std::fill_n(recurrent_grad + b * gate_units, gate_units, 0.0f);
+      if (zero_output_for_mask_) std::fill_n(carried, units, 0.0f);
+    }
+  }
+
+  // The weight gradients as three large products over all timesteps at once.
+  gemm(true, false, features, gate_units, timesteps * batch, 1.0f, trained.inputs.data(), features,
+       projected_grads.data(), gate_units, 1.0f, own_grad(0).data(), gate_units);
+  if (Tensor* grad = bias_grad())
+    for (std::int64_t row = 0; row < timesteps * batch; ++row)
+      for (std::int64_t j = 0; j < gate_units; ++j) (*grad)[j] += projected_grads[row * gate_units + j];
+  accumulate_recurrent_grads(trained.recurrent_inputs, trained.step_values, recurrent_grads);
+
+  Tensor step_input_grads({timesteps * batch, features});  // (T·B, F)
+  gemm(false, true, timesteps * batch, features, gate_units, 1.0f, projected_grads.data(), gate_units,
+       kernel().data(), gate_units, 0.0f, step_input_grads.data(), features);
+  Tensor input_grad({batch, timesteps, features});
+  for (std::int64_t s = 0; s < timesteps; ++s) {
+    const std::int64_t t = options_.go_backwards ? timesteps - 1 - s : s;
+    for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t f = 0; f < features; ++f) {
+        const float scale = trained.input_dropout.empty() ? 1.0f : trained.input_dropout[b * features + f];
+        input_grad[(b * timesteps + t) * features + f] = step_input_grads[(s * batch + b) * features + f] * scale;
+      }
+  }
+  InputGrads grads{std::move(input_grad), {}};
+  if (trained.had_initial_state) grads.initial_state = std::move(state_grads);
+  return grads;
+}
+
+void Recurrent::accumulate_recurrent_grads(const Tensor& recurrent_inputs, const Tensor& /*step_values*/,
+                                           const Tensor& recurrent_grads) {
+  const std::int64_t rows = recurrent_inputs.dim(0), units = units_, gate_units = gate_count() * units_;
+  gemm(true, false, units, gate_units, rows, 1.0f, recurrent_inputs.data(), units, recurrent_grads.data(),
+       gate_units, 1.0f, recurrent_kernel_grad().data(), gate_units);
 }
 
 nlohmann::json Recurrent::config() const {

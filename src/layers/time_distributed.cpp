@@ -39,10 +39,20 @@ std::vector<Tensor> TimeDistributed::forward(const Tensor& x, const CallArgs& ar
   const std::int64_t batch = x.dim(0), timesteps = x.dim(1);
   Shape flat = step_shape(x.shape());
   flat[0] = batch * timesteps;
-  Tensor y = layer_->call(x.reshaped(flat), {.mask = nullptr, .initial_state = {}, .training = args.training})[0];
+  if (args.training) trained_input_shape_ = x.shape();
+  Tensor y = layer_->call(x.reshaped(flat), {.mask = nullptr, .initial_state = {}, .training = args.training,
+                                             .rng = args.rng})[0];
   Shape output{batch, timesteps};
   output.insert(output.end(), y.shape().begin() + 1, y.shape().end());
   return {std::move(y).reshaped(output)};
+}
+
+InputGrads TimeDistributed::backward_pass(const std::vector<Tensor>& output_grads) {
+  const Tensor& grad = output_grads[0];  // (B,T,...)
+  Shape flat{grad.dim(0) * grad.dim(1)};
+  flat.insert(flat.end(), grad.shape().begin() + 2, grad.shape().end());
+  Tensor input_grad = layer_->backward({grad.reshaped(flat)}).input;
+  return {std::move(input_grad).reshaped(trained_input_shape_)};
 }
 
 nlohmann::json TimeDistributed::config() const {

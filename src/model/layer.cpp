@@ -1,5 +1,6 @@
 #include "rnnkit/layer.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -136,7 +137,33 @@ std::vector<Tensor> Layer::call(const Tensor& x, const CallArgs& args) {
           where(), ": a mask must have shape (batch, timesteps) = (", x.rank() >= 2 ? x.dim(0) : 0, ", ",
           x.rank() >= 2 ? x.dim(1) : 0, "), received ", shape_string(args.mask->shape()));
   }
-  return forward(x, args);
+  if (!args.training) return forward(x, args);
+  trained_output_shapes_.clear();
+  std::vector<Tensor> outputs = forward(x, args);
+  for (const Tensor& output : outputs) trained_output_shapes_.push_back(output.shape());
+  return outputs;
+}
+
+InputGrads Layer::backward(const std::vector<Tensor>& output_grads) {
+  check(!trained_output_shapes_.empty(), where(), ": backward() needs a forward call with training=true first");
+  check(output_grads.size() == trained_output_shapes_.size(), where(), ": backward() takes ",
+        trained_output_shapes_.size(), " output gradient(s), one per output, received ", output_grads.size());
+  std::vector<Tensor> grads;
+  for (std::size_t i = 0; i < output_grads.size(); ++i) {
+    if (output_grads[i].empty()) {
+      grads.emplace_back(trained_output_shapes_[i]);
+      continue;
+    }
+    check(output_grads[i].shape() == trained_output_shapes_[i], where(), ": the gradient of output ", i,
+          " must have the output's shape ", shape_string(trained_output_shapes_[i]), ", received ",
+          shape_string(output_grads[i].shape()));
+    grads.push_back(output_grads[i]);
+  }
+  return backward_pass(grads);
+}
+
+void Layer::zero_grads() {
+  for (Param* param : params()) std::fill(param->grad.values().begin(), param->grad.values().end(), 0.0f);
 }
 
 std::optional<Tensor> Layer::compute_mask(const Tensor& /*x*/, const Tensor* mask) const {
@@ -145,7 +172,8 @@ std::optional<Tensor> Layer::compute_mask(const Tensor& /*x*/, const Tensor* mas
 }
 
 Tensor& Layer::add_param(std::string param_name, Shape shape) {
-  params_.push_back({std::move(param_name), Tensor(std::move(shape))});
+  Tensor grad(shape);
+  params_.push_back({std::move(param_name), Tensor(std::move(shape)), std::move(grad)});
   return params_.back().value;
 }
 

@@ -106,12 +106,22 @@ Tensor Sequential::operator()(const Tensor& x, bool training) {
   Tensor value = x;
   std::optional<Tensor> mask;
   for (const auto& layer : layers_) {
-    std::vector<Tensor> outputs =
-        layer->call(value, {.mask = mask ? &*mask : nullptr, .initial_state = {}, .training = training});
+    std::vector<Tensor> outputs = layer->call(
+        value, {.mask = mask ? &*mask : nullptr, .initial_state = {}, .training = training, .rng = &rng_});
     mask = layer->compute_mask(value, mask ? &*mask : nullptr);
     value = std::move(outputs[0]);
   }
   return value;
+}
+
+Tensor Sequential::backward(const Tensor& output_grad) {
+  Tensor grad = output_grad;
+  for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer) grad = (*layer)->backward({grad}).input;
+  return grad;
+}
+
+void Sequential::zero_grads() {
+  for (const auto& layer : layers_) layer->zero_grads();
 }
 
 Tensor Sequential::predict(const Tensor& x, std::int64_t batch_size) {

@@ -32,6 +32,7 @@ class Bidirectional : public Layer {
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
   void build_weights(const Shape& input_shape, Rng& rng) override;
   std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+  InputGrads backward_pass(const std::vector<Tensor>& output_grads) override;
 
  private:
   enum class Merge { concat, sum, mul, ave, none };
@@ -40,6 +41,8 @@ class Bidirectional : public Layer {
   nlohmann::json layer_config_;  // the wrapped layer as given, for config()
   std::unique_ptr<Recurrent> forward_;
   std::unique_ptr<Recurrent> backward_;
+  Tensor trained_forward_output_;   // (B,[T,]U) of the last training call, for merge_mode mul
+  Tensor trained_backward_output_;  // in forward time order
 };
 
 }  // namespace rnnkit

@@ -28,11 +28,14 @@ class Dense : public Layer {
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
   void build_weights(const Shape& input_shape, Rng& rng) override;
   std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+  InputGrads backward_pass(const std::vector<Tensor>& output_grads) override;
 
  private:
   std::int64_t units_;  // U
   DenseOptions options_;
   Activation activation_;
+  Tensor trained_input_;   // (N..., F) of the last training call
+  Tensor trained_output_;  // (N..., U)
 };
 
 }  // namespace rnnkit

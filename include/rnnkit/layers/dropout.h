@@ -22,9 +22,11 @@ class Dropout : public Layer {
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override { return {input_shape}; }
   void build_weights(const Shape& /*input_shape*/, Rng& /*rng*/) override {}
   std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+  InputGrads backward_pass(const std::vector<Tensor>& output_grads) override;
 
  private:
   float rate_;
+  Tensor trained_scale_;  // 0 or 1/(1-rate) per element of the last training call; empty: identity
 };
 
 // InputLayer: declares the model's input shape (keras.Input / InputLayer); passes its input through.
@@ -39,6 +41,7 @@ class InputLayer : public Layer {
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override { return {input_shape}; }
   void build_weights(const Shape& /*input_shape*/, Rng& /*rng*/) override {}
   std::vector<Tensor> forward(const Tensor& x, const CallArgs& /*args*/) override { return {x}; }
+  InputGrads backward_pass(const std::vector<Tensor>& output_grads) override { return {output_grads[0]}; }
 };
 
 // keras.Input(shape=(T, F)): the InputLayer to add first to a Sequential.

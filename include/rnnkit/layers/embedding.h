@@ -27,11 +27,13 @@ class Embedding : public Layer {
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
   void build_weights(const Shape& input_shape, Rng& rng) override;
   std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+  InputGrads backward_pass(const std::vector<Tensor>& output_grads) override;
 
  private:
   std::int64_t input_dim_;   // V
   std::int64_t output_dim_;  // E
   EmbeddingOptions options_;
+  Tensor trained_ids_;  // (B,T) of the last training call
 };
 
 }  // namespace rnnkit

@@ -28,8 +28,10 @@ class LSTM : public Recurrent {
  protected:
   int gate_count() const override { return 4; }
   void initialize_bias(Tensor& bias, Rng& rng) const override;
-  void step(const float* projected, std::int64_t projected_stride, const std::vector<Tensor>& states,
-            std::vector<Tensor>& next_states, StepWorkspace& workspace) const override;
+  std::int64_t step_values_width() const override;
+  void step(const StepInput& input, std::vector<Tensor>& next_states, StepWorkspace& workspace,
+            float* step_values) const override;
+  void step_backward(const StepGrads& grads, StepWorkspace& workspace) const override;
 };
 
 }  // namespace rnnkit

@@ -63,6 +63,28 @@ class Recurrent : public Layer {
     Tensor extra;  // (B, U)
   };
 
+  // One timestep of the batch, as the cell sees it. Rows of `projected` are x_t @ kernel + input bias,
+  // (G·U) values each, `projected_stride` apart; `recurrent_input` is h_{t-1}, or h_{t-1} ⊙ the
+  // recurrent dropout mask while training.
+  struct StepInput {
+    const float* projected;
+    std::int64_t projected_stride;
+    const float* recurrent_input;  // (B,U)
+    const std::vector<Tensor>& states;  // (B,U) each: h (and c)
+  };
+
+  // What one timestep's backward pass reads and writes.
+  struct StepGrads {
+    const float* step_values;            // (B, step_values_width()) kept by step()
+    const std::vector<const float*>& previous_states;  // (B,U) each
+    const float* recurrent_input;        // (B,U)
+    std::vector<Tensor>& state_grads;    // in: dL/d(next states); out: dL/d(previous states), except
+                                         // what flows through recurrent_input
+    float* projected_grad;               // (B, G·U): dL/d(projected)
+    float* recurrent_grad;               // (B, G·U): dL/d(the recurrent product, per gate)
+    float* recurrent_input_grad;         // (B,U): dL/d(recurrent_input)
+  };
+
   Recurrent(std::string_view class_name, std::string_view snake_name, std::int64_t units,
             const RecurrentOptions& options);
 
@@ -70,20 +92,30 @@ class Recurrent : public Layer {
   virtual Shape bias_shape() const;
   // The part of the bias added to x @ kernel before the scan (all of it, but for GRU reset_after).
   virtual const float* input_bias() const;
-  // One timestep for the batch: `projected` holds x_t @ kernel + input bias for batch row b at
-  // projected[b * projected_stride], (G·U) values; states are (B,U) each; next_states[0] is the output.
-  virtual void step(const float* projected, std::int64_t projected_stride, const std::vector<Tensor>& states,
-                    std::vector<Tensor>& next_states, StepWorkspace& workspace) const = 0;
+  // Values per batch row that step() keeps for step_backward() while training.
+  virtual std::int64_t step_values_width() const = 0;
+  // One timestep: fills next_states (next_states[0] is the output) and, when not null, step_values.
+  virtual void step(const StepInput& input, std::vector<Tensor>& next_states, StepWorkspace& workspace,
+                    float* step_values) const = 0;
+  virtual void step_backward(const StepGrads& grads, StepWorkspace& workspace) const = 0;
+  // After the time loop: dL/d(recurrent_kernel) and the recurrent part of dL/d(bias), from every
+  // step's recurrent inputs (T·B, U), kept values and gradients (T·B, G·U). The default is
+  // recurrent_inputsᵀ @ recurrent_grads, the form of SimpleRNN and LSTM.
+  virtual void accumulate_recurrent_grads(const Tensor& recurrent_inputs, const Tensor& step_values,
+                                          const Tensor& recurrent_grads);
 
   const Tensor& kernel() const { return own_weight(0); }            // (F, G·U)
   const Tensor& recurrent_kernel() const { return own_weight(1); }  // (U, G·U)
   const Tensor* bias() const { return options_.use_bias ? &own_weight(2) : nullptr; }
+  Tensor& recurrent_kernel_grad() { return own_grad(1); }
+  Tensor* bias_grad() { return options_.use_bias ? &own_grad(2) : nullptr; }
   Activation activation() const { return activation_; }
   Activation recurrent_activation() const { return recurrent_activation_; }
 
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
   void build_weights(const Shape& input_shape, Rng& rng) override;
   std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+  InputGrads backward_pass(const std::vector<Tensor>& output_grads) override;
   // Starts the bias as Keras does (LSTM: the forget slice at one with unit_forget_bias).
   virtual void initialize_bias(Tensor& bias, Rng& rng) const;
 
@@ -96,6 +128,20 @@ class Recurrent : public Layer {
   Activation recurrent_activation_;
   bool zero_output_for_mask_ = false;
   std::vector<Tensor> carried_states_;  // stateful only: (B,U) each
+
+  // What the last training call keeps for backward, laid out by processing step s (row s·B + b).
+  struct Trained {
+    std::int64_t batch = 0, timesteps = 0;
+    Tensor inputs;                         // (T·B, F): x after input dropout
+    Tensor input_dropout;                  // (B,F) scales, or empty
+    Tensor recurrent_dropout;              // (B,U) scales, or empty
+    Tensor recurrent_inputs;               // (T·B, U)
+    std::vector<Tensor> previous_states;   // (T·B, U) each
+    Tensor step_values;                    // (T·B, step_values_width())
+    Tensor mask;                           // (B,T), or empty
+    bool had_initial_state = false;
+  };
+  Trained trained_;
 };
 
 // "relu" over a (B,U) block etc.: the activation over `count` consecutive values.

@@ -15,8 +15,10 @@ class SimpleRNN : public Recurrent {
 
  protected:
   int gate_count() const override { return 1; }
-  void step(const float* projected, std::int64_t projected_stride, const std::vector<Tensor>& states,
-            std::vector<Tensor>& next_states, StepWorkspace& workspace) const override;
+  std::int64_t step_values_width() const override;
+  void step(const StepInput& input, std::vector<Tensor>& next_states, StepWorkspace& workspace,
+            float* step_values) const override;
+  void step_backward(const StepGrads& grads, StepWorkspace& workspace) const override;
 };
 
 }  // namespace rnnkit

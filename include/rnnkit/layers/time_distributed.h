@@ -24,9 +24,11 @@ class TimeDistributed : public Layer {
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
   void build_weights(const Shape& input_shape, Rng& rng) override;
   std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) override;
+  InputGrads backward_pass(const std::vector<Tensor>& output_grads) override;
 
  private:
   std::unique_ptr<Layer> layer_;
+  Shape trained_input_shape_;  // (B,T,...) of the last training call
 };
 
 }  // namespace rnnkit
