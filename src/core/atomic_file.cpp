@@ -52,13 +52,13 @@ fs::path folder_of(const fs::path& target) {
 fs::path create_temporary(const fs::path& target) {
   static constexpr std::string_view kAlphabet =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  thread_local std::mt19937_64 random{std::random_device{}()};
+  thread_local std::mt19937_64 generator{std::random_device{}()};
   // Built with append: GCC 12 wrongly warns (-Wrestrict) on "." + std::string.
   std::string prefix = ".";
   prefix.append(target.filename().string()).append(".");
   for (int attempt = 0;; ++attempt) {
     std::string name = prefix;
-    for (int i = 0; i < 6; ++i) name += kAlphabet[random() % kAlphabet.size()];
+    for (int i = 0; i < 6; ++i) name += kAlphabet[generator() % kAlphabet.size()];
     const fs::path candidate = folder_of(target) / name;
     FileDescriptor file(::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
     if (file.get() >= 0) return candidate;
@@ -94,7 +94,8 @@ void sync_folder(const fs::path& folder) {
 
 }  // namespace
 
-void write_file_atomically(const fs::path& target, const std::function<void(const fs::path& temporary)>& write) {
+void write_file_atomically(const fs::path& target,
+                           const std::function<void(const fs::path& temporary)>& write) {
   check(target.has_filename(), "cannot write ", target, ": the path names a folder, not a file");
   const fs::path temporary = create_temporary(target);
   try {

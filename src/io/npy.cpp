@@ -24,7 +24,8 @@ namespace rnnkit {
 namespace {
 
 // The data bytes are copied to and from float/int as they are; numpy's '<' means little-endian.
-static_assert(std::endian::native == std::endian::little, "rnnkit's .npy reader and writer need a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "rnnkit's .npy reader and writer need a little-endian host");
 
 constexpr std::string_view kMagic = "\x93NUMPY";
 // float32 holds every integer of magnitude up to 2^24 exactly, and not all beyond.
@@ -47,7 +48,9 @@ std::string read_file(const std::filesystem::path& path) {
   }
   std::string bytes;
   char buffer[1 << 16];
-  while (const std::size_t count = std::fread(buffer, 1, sizeof buffer, file.get())) bytes.append(buffer, count);
+  while (const std::size_t count = std::fread(buffer, 1, sizeof buffer, file.get())) {
+    bytes.append(buffer, count);
+  }
   if (std::ferror(file.get())) {
     const int error = errno;
     fail("cannot read ", path, ": ", std::strerror(error));
@@ -158,7 +161,9 @@ class HeaderParser {
     std::int64_t magnitude = 0;
     while (pos_ < header_.size() && is_digit(header_[pos_])) {
       const int digit = header_[pos_++] - '0';
-      if (magnitude > (std::numeric_limits<std::int64_t>::max() - digit) / 10) syntax_error("a smaller number");
+      if (magnitude > (std::numeric_limits<std::int64_t>::max() - digit) / 10) {
+        syntax_error("a smaller number");
+      }
       magnitude = magnitude * 10 + digit;
     }
     if (pos_ < header_.size() && header_[pos_] == 'L') ++pos_;
@@ -186,7 +191,8 @@ class HeaderParser {
   bool consume_word(std::string_view word) {
     if (!header_.substr(pos_).starts_with(word)) return false;
     const std::size_t end = pos_ + word.size();
-    if (end < header_.size() && (std::isalnum(static_cast<unsigned char>(header_[end])) || header_[end] == '_')) {
+    if (end < header_.size() &&
+        (std::isalnum(static_cast<unsigned char>(header_[end])) || header_[end] == '_')) {
       return false;
     }
     pos_ = end;
@@ -293,7 +299,8 @@ Header parse_header(std::string_view text, const std::string& what) {
   check(shape != nullptr, what, ": the .npy header lacks the field 'shape'");
   check(fortran_order->kind == Literal::Kind::kBool, what, ": header field 'fortran_order' is ",
         fortran_order->source, ", expected True or False");
-  return {parse_descr(*descr, what), std::string(descr->source), fortran_order->flag, parse_shape(*shape, what)};
+  return {parse_descr(*descr, what), std::string(descr->source), fortran_order->flag,
+          parse_shape(*shape, what)};
 }
 
 // ---- The data
@@ -307,19 +314,27 @@ T load(const char* bytes) {
 
 std::int64_t load_signed(const char* bytes, std::size_t size) {
   switch (size) {
-    case 1: return load<std::int8_t>(bytes);
-    case 2: return load<std::int16_t>(bytes);
-    case 4: return load<std::int32_t>(bytes);
-    default: return load<std::int64_t>(bytes);
+    case 1:
+      return load<std::int8_t>(bytes);
+    case 2:
+      return load<std::int16_t>(bytes);
+    case 4:
+      return load<std::int32_t>(bytes);
+    default:
+      return load<std::int64_t>(bytes);
   }
 }
 
 std::uint64_t load_unsigned(const char* bytes, std::size_t size) {
   switch (size) {
-    case 1: return load<std::uint8_t>(bytes);
-    case 2: return load<std::uint16_t>(bytes);
-    case 4: return load<std::uint32_t>(bytes);
-    default: return load<std::uint64_t>(bytes);
+    case 1:
+      return load<std::uint8_t>(bytes);
+    case 2:
+      return load<std::uint16_t>(bytes);
+    case 4:
+      return load<std::uint32_t>(bytes);
+    default:
+      return load<std::uint64_t>(bytes);
   }
 }
 
@@ -335,10 +350,14 @@ float exact_integer(Integer value, std::int64_t index, const std::string& what) 
 
 float to_float(const char* bytes, Dtype dtype, std::int64_t index, const std::string& what) {
   switch (dtype.kind) {
-    case DtypeKind::kBool: return *bytes != 0 ? 1.0f : 0.0f;
-    case DtypeKind::kSigned: return exact_integer(load_signed(bytes, dtype.size), index, what);
-    case DtypeKind::kUnsigned: return exact_integer(load_unsigned(bytes, dtype.size), index, what);
-    case DtypeKind::kFloat: break;
+    case DtypeKind::kBool:
+      return *bytes != 0 ? 1.0f : 0.0f;
+    case DtypeKind::kSigned:
+      return exact_integer(load_signed(bytes, dtype.size), index, what);
+    case DtypeKind::kUnsigned:
+      return exact_integer(load_unsigned(bytes, dtype.size), index, what);
+    case DtypeKind::kFloat:
+      break;
   }
   if (dtype.size == 4) return load<float>(bytes);
   const double value = load<double>(bytes);
@@ -377,7 +396,8 @@ std::string serialize(const Tensor& tensor, const std::string& what) {
   check(tensor.size() == element_count(tensor.shape()), "cannot save ", what,
         ": it is an empty Tensor() with no shape; a scalar needs Tensor(Shape{}, value)");
   constexpr std::size_t kPreamble = kMagic.size() + 2 + 2;  // magic, version 1.0, 2-byte header length
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_string(tensor.shape()) + ", }";
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_string(tensor.shape()) + ", }";
   // np.save leaves room for the first axis to grow to 21 digits in place; doing the same makes our files
   // byte-identical to numpy's.
   if (tensor.rank() > 0) header.append(21 - std::to_string(tensor.dim(0)).size(), ' ');
@@ -447,12 +467,15 @@ std::time_t zip_epoch() {
 void add_member(zip_t* archive, const std::string& name, const std::string& bytes, NpzCompression compression,
                 const std::string& archive_name) {
   zip_source_t* source = zip_source_buffer(archive, bytes.data(), bytes.size(), 0);
-  const zip_int64_t index = source == nullptr ? -1 : zip_file_add(archive, name.c_str(), source, ZIP_FL_ENC_UTF_8);
+  const zip_int64_t index =
+      source == nullptr ? -1 : zip_file_add(archive, name.c_str(), source, ZIP_FL_ENC_UTF_8);
   if (index < 0) zip_source_free(source);
   const zip_int32_t method = compression == NpzCompression::kDeflated ? ZIP_CM_DEFLATE : ZIP_CM_STORE;
-  check(index >= 0 && zip_set_file_compression(archive, static_cast<zip_uint64_t>(index), method, 0) == 0 &&
-            zip_file_set_mtime(archive, static_cast<zip_uint64_t>(index), zip_epoch(), 0) == 0,
-        "cannot write member \"", name, "\" of ", archive_name, ": ", zip_strerror(archive));
+  // A statement of its own: check's arguments, zip_strerror among them, are evaluated in no fixed order.
+  const bool added = index >= 0 &&
+                     zip_set_file_compression(archive, static_cast<zip_uint64_t>(index), method, 0) == 0 &&
+                     zip_file_set_mtime(archive, static_cast<zip_uint64_t>(index), zip_epoch(), 0) == 0;
+  check(added, "cannot write member \"", name, "\" of ", archive_name, ": ", zip_strerror(archive));
 }
 
 }  // namespace
@@ -486,8 +509,9 @@ Tensor parse_npy(std::string_view bytes, const std::string& what) {
   std::uint64_t count = 1;
   for (const std::int64_t dim : header.shape) {
     const auto extent = static_cast<std::uint64_t>(dim);
-    check(extent == 0 || count <= std::numeric_limits<std::uint64_t>::max() / header.dtype.size / extent, what,
-          ": header field 'shape' ", shape_string(header.shape), " has more elements than any file can hold");
+    check(extent == 0 || count <= std::numeric_limits<std::uint64_t>::max() / header.dtype.size / extent,
+          what, ": header field 'shape' ", shape_string(header.shape),
+          " has more elements than any file can hold");
     count *= extent;
   }
   const std::uint64_t needed = count * header.dtype.size;
@@ -499,15 +523,20 @@ Tensor parse_npy(std::string_view bytes, const std::string& what) {
 
   std::vector<float> values(count);
   for (std::size_t i = 0; i < values.size(); ++i) {
-    values[i] = to_float(data.data() + i * header.dtype.size, header.dtype, static_cast<std::int64_t>(i), what);
+    values[i] =
+        to_float(data.data() + i * header.dtype.size, header.dtype, static_cast<std::int64_t>(i), what);
   }
   if (header.fortran_order && header.shape.size() > 1) values = fortran_to_c_order(values, header.shape);
   return Tensor(header.shape, std::move(values));
 }
 
-std::string serialize_npy(const Tensor& tensor) { return serialize(tensor, "a tensor as .npy"); }
+std::string serialize_npy(const Tensor& tensor) {
+  return serialize(tensor, "a tensor as .npy");
+}
 
-Tensor load_npy(const std::filesystem::path& path) { return parse_npy(read_file(path), quoted(path)); }
+Tensor load_npy(const std::filesystem::path& path) {
+  return parse_npy(read_file(path), quoted(path));
+}
 
 void save_npy(const std::filesystem::path& path, const Tensor& tensor) {
   write_bytes_atomically(path, serialize(tensor, quoted(path)));
@@ -515,13 +544,15 @@ void save_npy(const std::filesystem::path& path, const Tensor& tensor) {
 
 NamedTensors load_npz(const std::filesystem::path& path) {
   const std::string archive_name = quoted(path);
-  const Archive archive = open_archive(path, ZIP_RDONLY, "cannot read " + archive_name + " as an .npz (zip) archive");
+  const Archive archive =
+      open_archive(path, ZIP_RDONLY, "cannot read " + archive_name + " as an .npz (zip) archive");
   const zip_int64_t count = zip_get_num_entries(archive.get(), 0);
   NamedTensors arrays;
   std::set<std::string> names;
   for (zip_uint64_t i = 0; i < static_cast<zip_uint64_t>(count); ++i) {
     const char* raw_name = zip_get_name(archive.get(), i, 0);
-    check(raw_name != nullptr, "cannot read member ", i, " of ", archive_name, ": ", zip_strerror(archive.get()));
+    check(raw_name != nullptr, "cannot read member ", i, " of ", archive_name, ": ",
+          zip_strerror(archive.get()));
     std::string name = raw_name;
     const std::string member = "member \"" + name + "\" of " + archive_name;
     check(name.ends_with(".npy"), member, " is not a .npy file; an .npz archive holds NAME.npy members only");
@@ -553,7 +584,7 @@ void save_npz(const std::filesystem::path& path, const NamedTensors& arrays, Npz
     for (std::size_t i = 0; i < arrays.size(); ++i) {
       add_member(archive.get(), arrays[i].first + ".npy", members[i], compression, archive_name);
     }
-    check(zip_close(archive.get()) == 0, "cannot write ", archive_name, ": ", zip_strerror(archive.get()));
+    if (zip_close(archive.get()) != 0) fail("cannot write ", archive_name, ": ", zip_strerror(archive.get()));
     (void)archive.release();  // zip_close has freed it
   });
 }

@@ -6,7 +6,7 @@ bug shared by our reader and writer cannot hide. Run with Debian's interpreter, 
 
     /usr/bin/python3 tests/io/make_npy_fixtures.py
 
-Everything is deterministic except the timestamps numpy's zipfile puts into the .npz archives.
+The output is deterministic: rerunning it changes no file unless numpy's format changes.
 """
 
 import io
@@ -26,6 +26,11 @@ def as_float32_list(array):
 
 def expectation(array):
     return {"shape": list(array.shape), "values": as_float32_list(array)}
+
+
+def member(name):
+    # np.savez dates its members 1980-01-01 00:00 too, which keeps the archives reproducible.
+    return zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
 
 
 def save(name, array, **kwargs):
@@ -110,20 +115,20 @@ def main():
     (FIXTURES / "not_a_zip.npz").write_bytes(b"this is not a zip archive\n")
 
     with zipfile.ZipFile(FIXTURES / "text_member.npz", "w") as archive:
-        archive.writestr("kernel.npy", (FIXTURES / "one_d.npy").read_bytes())
-        archive.writestr("notes.txt", "not an array\n")
+        archive.writestr(member("kernel.npy"), (FIXTURES / "one_d.npy").read_bytes())
+        archive.writestr(member("notes.txt"), "not an array\n")
     with zipfile.ZipFile(FIXTURES / "garbage_member.npz", "w") as archive:
-        archive.writestr("dense/kernel:0.npy", b"garbage, not an npy file")
+        archive.writestr(member("dense/kernel:0.npy"), b"garbage, not an npy file")
 
     # A stored member whose data no longer matches its CRC-32, as after a bit flip on disk.
     buffer = io.BytesIO()
     np.save(buffer, np.array([1.0, 2.0, 3.0], np.float32))
-    member = buffer.getvalue()
+    kernel_npy = buffer.getvalue()
     np.savez(FIXTURES / "bad_crc.npz", kernel=np.array([1.0, 2.0, 3.0], np.float32))
     archive = bytearray((FIXTURES / "bad_crc.npz").read_bytes())
-    at = archive.find(member)
+    at = archive.find(kernel_npy)
     assert at > 0
-    archive[at + len(member) - 1] ^= 0x40
+    archive[at + len(kernel_npy) - 1] ^= 0x40
     (FIXTURES / "bad_crc.npz").write_bytes(bytes(archive))
 
     expected = {"npy": npy, "npz": npz, "numpy_save_identical": numpy_save_identical}

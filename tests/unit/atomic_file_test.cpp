@@ -41,7 +41,9 @@ class AtomicFile : public ::testing::Test {
 
   std::vector<std::string> files() const {
     std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(folder_)) names.push_back(entry.path().filename().string());
+    for (const auto& entry : fs::directory_iterator(folder_)) {
+      names.push_back(entry.path().filename().string());
+    }
     return names;
   }
 
@@ -55,6 +57,14 @@ TEST_F(AtomicFile, CreatesAndReplacesTheTarget) {
   write_bytes_atomically(target, std::string(100000, 'n'));
   EXPECT_EQ(contents(target), std::string(100000, 'n'));
   EXPECT_EQ(files(), std::vector<std::string>{"model.npz"});
+}
+
+TEST_F(AtomicFile, NewFileGetsTheUsualPermissionsNotMkstempsPrivateOnes) {
+  const mode_t mask = ::umask(022);
+  write_bytes_atomically(folder_ / "model.npz", "x");
+  ::umask(mask);
+  EXPECT_EQ(fs::status(folder_ / "model.npz").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
 }
 
 TEST_F(AtomicFile, WriterGetsAHiddenTemporaryBesideTheTarget) {
@@ -87,7 +97,8 @@ TEST_F(AtomicFile, KeepsThePermissionsOfTheFileItReplaces) {
   write_bytes_atomically(target, "old");
   fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write);
   write_bytes_atomically(target, "new");
-  EXPECT_EQ(fs::status(target).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(fs::status(target).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
 }
 
 TEST_F(AtomicFile, UnwritableFolderIsAClearError) {
