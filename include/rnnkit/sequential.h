@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "rnnkit/callbacks.h"
 #include "rnnkit/layer.h"
+#include "rnnkit/losses.h"
+#include "rnnkit/optimizers.h"
 #include "rnnkit/summary.h"
 
 namespace rnnkit {
@@ -15,6 +18,32 @@ namespace rnnkit {
 struct SequentialOptions {
   std::string name{};      // "sequential", "sequential_1", ... when empty
   std::uint64_t seed = 0;  // for the initial weights of the layers it builds
+};
+
+struct CompileOptions {
+  std::string loss = "mean_squared_error";
+  std::unique_ptr<Optimizer> optimizer{};  // rmsprop, as Keras, when not given
+  std::vector<std::string> metrics{};      // "accuracy" (chosen by the loss, as Keras does)
+  bool from_logits = false;
+};
+
+struct FitOptions {
+  int epochs = 1;
+  std::int64_t batch_size = 32;
+  int verbose = 1;  // 0 silent, 1 progress bar, 2 one line per epoch
+  bool shuffle = true;
+  double validation_split = 0.0;  // the last fraction of the samples, taken before shuffling
+  std::optional<std::pair<Tensor, Tensor>> validation_data{};
+  int initial_epoch = 0;
+  std::map<int, double> class_weight{};
+  std::vector<std::shared_ptr<Callback>> callbacks{};
+  std::ostream* out = nullptr;  // std::cout when null
+};
+
+struct EvaluateOptions {
+  std::int64_t batch_size = 32;
+  int verbose = 1;
+  std::ostream* out = nullptr;
 };
 
 class Sequential {
@@ -49,6 +78,17 @@ class Sequential {
   // One forward pass over x as a single batch, as model(x).
   Tensor operator()(const Tensor& x, bool training = false);
 
+  // Training, as Keras's compile / fit / evaluate / train_on_batch.
+  void compile(CompileOptions options);
+  History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  // Loss (and accuracy when compiled with it) over the whole data, as model.evaluate.
+  Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {});
+  // One update on one batch; the batch's logs.
+  Logs train_on_batch(const Tensor& x, const Tensor& y, const Tensor* sample_weight = nullptr);
+  Optimizer& optimizer();
+  // Set by a callback to end fit after the current epoch (Keras's model.stop_training).
+  bool stop_training = false;
+
   // Backward pass of the last call with training=true: dL/d(output) in, dL/d(input) out (empty when the
   // first layer takes token ids); every layer's param grads are added into.
   Tensor backward(const Tensor& output_grad);
@@ -70,6 +110,9 @@ class Sequential {
 
  private:
   std::string where() const;
+  std::vector<Param*> trainable_params();
+  Logs run_epoch_batches(const Tensor& x, const Tensor& y, const std::vector<std::int64_t>& order,
+                         const FitOptions& options, const Tensor* class_sample_weights, int epoch);
 
   std::string name_;
   Rng rng_;
@@ -77,6 +120,9 @@ class Sequential {
   std::optional<std::string> input_layer_name_;
   std::optional<Shape> input_shape_;  // once built
   std::vector<std::unique_ptr<Layer>> layers_;
+  std::optional<Loss> loss_;
+  std::shared_ptr<Optimizer> optimizer_;
+  bool accuracy_metric_ = false;
 };
 
 }  // namespace rnnkit

@@ -43,19 +43,35 @@ std::vector<Tensor> Dense::forward(const Tensor& x, const CallArgs& args) {
   }
   gemm(false, false, rows, units_, features, 1.0f, x.data(), features, own_weight(0).data(), units_,
        options_.use_bias ? 1.0f : 0.0f, y.data(), units_);
-  apply_activation(activation_, y.values(), units_);
   if (args.training) {
     trained_input_ = x;
-    trained_output_ = y;
+    trained_logits_ = y;
   }
+  apply_activation(activation_, y.values(), units_);
+  if (args.training) trained_output_ = y;
   return {std::move(y)};
 }
 
 // y = act(x W + b):  dz = act'(dy);  dW += xᵀ dz;  db += Σ_rows dz;  dx = dz Wᵀ.
 InputGrads Dense::backward_pass(const std::vector<Tensor>& output_grads) {
-  const std::int64_t features = trained_input_.dim(-1), rows = trained_input_.size() / features;
   Tensor grad = output_grads[0];  // (N..., U): dL/dy, then dL/dz
   activation_backward(activation_, trained_output_.values(), grad.values(), units_);
+  return {backward_affine(grad)};
+}
+
+const Tensor& Dense::trained_logits() const {
+  check(!trained_logits_.empty(), where(), ": no training call has been made");
+  return trained_logits_;
+}
+
+Tensor Dense::backward_from_logits(const Tensor& logits_grad) {
+  check(logits_grad.shape() == trained_logits().shape(), where(), ": the logits gradient must have shape ",
+        shape_string(trained_logits_.shape()), ", received ", shape_string(logits_grad.shape()));
+  return backward_affine(logits_grad);
+}
+
+Tensor Dense::backward_affine(const Tensor& grad) {
+  const std::int64_t features = trained_input_.dim(-1), rows = trained_input_.size() / features;
   gemm(true, false, features, units_, rows, 1.0f, trained_input_.data(), features, grad.data(), units_, 1.0f,
        own_grad(0).data(), units_);
   if (options_.use_bias) {
@@ -66,7 +82,7 @@ InputGrads Dense::backward_pass(const std::vector<Tensor>& output_grads) {
   Tensor input_grad(trained_input_.shape());
   gemm(false, true, rows, features, units_, 1.0f, grad.data(), units_, own_weight(0).data(), units_, 0.0f,
        input_grad.data(), features);
-  return {std::move(input_grad)};
+  return input_grad;
 }
 
 nlohmann::json Dense::config() const {

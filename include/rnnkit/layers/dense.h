@@ -23,6 +23,11 @@ class Dense : public Layer {
   Activation activation() const { return activation_; }
   nlohmann::json config() const override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Dense>(*this); }
+  // x @ kernel + bias of the last training call, before the activation: what Keras's cross-entropy
+  // reads when this layer ends a model with softmax or sigmoid.
+  const Tensor& trained_logits() const;
+  // Backward from dL/d(logits) instead of dL/d(output): the fused softmax/sigmoid cross-entropy path.
+  Tensor backward_from_logits(const Tensor& logits_grad);
 
  protected:
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
@@ -34,7 +39,10 @@ class Dense : public Layer {
   std::int64_t units_;  // U
   DenseOptions options_;
   Activation activation_;
+  Tensor backward_affine(const Tensor& logits_grad);
+
   Tensor trained_input_;   // (N..., F) of the last training call
+  Tensor trained_logits_;  // (N..., U), before the activation
   Tensor trained_output_;  // (N..., U)
 };
 

@@ -1,0 +1,70 @@
+// Keras's training callbacks: History, EarlyStopping, ModelCheckpoint, CSVLogger, LambdaCallback.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rnnkit/tensor.h"
+
+namespace rnnkit {
+
+class Sequential;
+
+// The numbers of one epoch or batch: "loss", "accuracy", "val_loss", ... as Keras's logs dict.
+using Logs = std::map<std::string, double>;
+
+// Hooks called by Sequential::fit, as keras.callbacks.Callback; set_model is called before training.
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual void on_train_begin() {}
+  virtual void on_train_end() {}
+  virtual void on_epoch_begin(int /*epoch*/) {}
+  virtual void on_epoch_end(int /*epoch*/, const Logs& /*logs*/) {}
+  virtual void on_batch_end(std::int64_t /*batch*/, const Logs& /*logs*/) {}
+  void set_model(Sequential* model) { model_ = model; }
+
+ protected:
+  Sequential& model() const;
+
+ private:
+  Sequential* model_ = nullptr;
+};
+
+// What fit returns: the epoch logs, one entry per epoch, as Keras's History.history.
+struct History {
+  std::vector<int> epoch;
+  std::map<std::string, std::vector<double>> history;
+};
+
+struct EarlyStoppingOptions {
+  std::string monitor = "val_loss";
+  double min_delta = 0.0;
+  int patience = 0;
+  std::string mode = "auto";  // "min", "max", or "auto": max for accuracies, min otherwise
+  std::optional<double> baseline{};
+  bool restore_best_weights = false;
+};
+std::shared_ptr<Callback> EarlyStopping(const EarlyStoppingOptions& options = {});
+
+struct ModelCheckpointOptions {
+  std::string monitor = "val_loss";
+  bool save_best_only = false;
+  std::string mode = "auto";
+};
+// Saves the weights after each epoch (or each improvement), atomically; "{epoch:02d}" in the path is
+// filled in as Keras does. Weights go to .npz until the model-file formats land.
+std::shared_ptr<Callback> ModelCheckpoint(std::filesystem::path path, const ModelCheckpointOptions& options = {});
+
+// Writes one CSV row per epoch: "epoch" and the sorted log keys, as Keras's CSVLogger.
+std::shared_ptr<Callback> CSVLogger(std::filesystem::path path, char separator = ',', bool append = false);
+
+// A user function called at the end of each epoch.
+std::shared_ptr<Callback> LambdaCallback(std::function<void(int epoch, const Logs& logs)> on_epoch_end);
+
+}  // namespace rnnkit
