@@ -23,7 +23,7 @@ struct SequentialOptions {
 struct CompileOptions {
   std::string loss = "mean_squared_error";
   std::unique_ptr<Optimizer> optimizer{};  // rmsprop, as Keras, when not given
-  std::vector<std::string> metrics{};      // "accuracy" (chosen by the loss, as Keras does)
+  std::vector<std::string> metrics{};      // "accuracy": binary, sparse or categorical by the shapes, as Keras
   bool from_logits = false;
 };
 

@@ -94,9 +94,9 @@ Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* 
   // Keras computes cross-entropy from the logits of a final Dense(softmax|sigmoid): exact where the
   // probabilities would be clipped, and the gradient reaches the logits directly.
   auto* head = layers_.empty() ? nullptr : dynamic_cast<Dense*>(layers_.back().get());
+  // Keras (_get_logits) does this for any cross-entropy after either activation.
   const bool fused = head && !loss_->from_logits() && loss_->name() != "mean_squared_error" &&
-                     (head->activation() == Activation::softmax || head->activation() == Activation::sigmoid) &&
-                     (head->activation() == Activation::softmax) != (loss_->name() == "binary_crossentropy");
+                     (head->activation() == Activation::softmax || head->activation() == Activation::sigmoid);
   LossResult result = fused ? loss_->with_logits().compute(head->trained_logits(), y, sample_weight)
                             : loss_->compute(y_pred, y, sample_weight);
   Logs logs{{"loss", result.value}};
