@@ -1,6 +1,7 @@
 #include "rnnkit/keras_config.h"
 
 #include <fstream>
+#include <type_traits>
 #include <functional>
 #include <map>
 #include <sstream>
@@ -36,6 +37,9 @@ class ConfigReader {
   template <class T>
   T get(const char* key, T fallback) const {
     if (!has(key)) return fallback;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+      check(config_.at(key).is_number_integer(), where_, ": field '", key, "' must be an integer, received ",
+            config_.at(key).dump());
     try {
       return config_.at(key).get<T>();
     } catch (const json::exception&) {
@@ -188,6 +192,7 @@ const std::map<std::string, Factory, std::less<>>& factories() {
       {"Bidirectional",
        [](const ConfigReader& r) {
          check(!r.has("backward_layer"), r.where(), ": a custom 'backward_layer' is not supported yet");
+         check(r.has("layer"), r.where(), ": field 'layer' is missing");
          std::unique_ptr<Recurrent> inner = recurrent_from_config(r.raw("layer"), r.where() + " field 'layer'", r.dialect());
          std::optional<std::string> merge_mode;
          if (r.has("merge_mode")) merge_mode = r.get<std::string>("merge_mode", "concat");
@@ -231,12 +236,19 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
   }
   check(layer.contains("config"), where, " (", class_name, "): 'config' is missing");
   const json& config = layer.at("config");
-  const std::string name = config.is_object() ? config.value("name", std::string("?")) : "?";
+  const json& name_field = config.is_object() && config.contains("name") ? config.at("name") : json("?");
+  const std::string name = name_field.is_string() ? name_field.get<std::string>() : name_field.dump();
   ConfigReader reader(config, std::string(where) + " '" + name + "' (" + class_name + ")", dialect);
-  check_dtype(reader);
-  std::unique_ptr<Layer> result = factory->second(reader);
-  result->set_trainable(reader.get("trainable", true));
-  return result;
+  try {
+    check(name_field.is_string(), reader.where(), ": field 'name' must be a string");
+    check_dtype(reader);
+    std::unique_ptr<Layer> result = factory->second(reader);
+    result->set_trainable(reader.get("trainable", true));
+    return result;
+  } catch (const json::exception& error) {
+    // A field of the wrong JSON type or a missing nested one: say where, not just what nlohmann saw.
+    fail(reader.where(), ": malformed config: ", error.what());
+  }
 }
 
 Sequential model_from_config(const json& model, std::string_view where, const SequentialOptions& options) {

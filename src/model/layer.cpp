@@ -172,6 +172,10 @@ std::optional<Tensor> Layer::compute_mask(const Tensor& /*x*/, const Tensor* mas
 }
 
 Tensor& Layer::add_param(std::string param_name, Shape shape) {
+  // 2^31 floats is 8 GiB: anything larger is a typo in a config, not a model this machine can hold.
+  constexpr std::int64_t kMaxWeightElements = std::int64_t{1} << 31;
+  check(element_count(shape) <= kMaxWeightElements, where(), ": weight '", param_name, "' of shape ",
+        shape_string(shape), " is too large (more than 2^31 values); check the layer's sizes");
   Tensor grad(shape);
   params_.push_back({std::move(param_name), Tensor(std::move(shape)), std::move(grad)});
   return params_.back().value;
