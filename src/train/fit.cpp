@@ -135,7 +135,8 @@ Logs Sequential::run_epoch_batches(const Tensor& x, const Tensor& y, const std::
     if (accuracy_metric_) logs["accuracy"] = accuracy.value();
     check(std::isfinite(batch_logs.at("loss")), "Batch ", step, ": Invalid loss (", batch_logs.at("loss"),
           ") in epoch ", epoch + 1, ", terminating training; the weights are those of the last good step");
-    for (const auto& callback : options.callbacks) callback->on_batch_end(step, batch_logs);
+    // Keras 2.11 hands callbacks the epoch's running means, not the batch's own numbers.
+    for (const auto& callback : options.callbacks) callback->on_batch_end(step, logs);
     std::vector<std::pair<std::string, double>> shown(logs.begin(), logs.end());
     std::sort(shown.begin(), shown.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     progress.update(step + 1, shown, step + 1 == steps);

@@ -3,6 +3,11 @@
 # byte for byte, what Keras's model.summary() printed: STEM.keras2.12.txt by default, and STEM.keras2.6.txt /
 # STEM.keras2.15.txt with --style keras2.6 / keras2.15.
 #
+# One known exception: seven keras2.15 files give the memory size of their totals in KB where Keras 2.13-2.15's
+# readable_memory_size (and summaries captured from real runs) give Byte or MB, e.g. "248 (0.97 KB)" for
+# Keras's "248 (992.00 Byte)". rnnkit follows Keras's source; for keras2.15 this script compares the totals'
+# counts and leaves the size to tests/unit/summary_test.cpp, which checks Keras's rule and flags the files.
+#
 # Usage: summary.sh RNNKIT_BINARY TESTS_DIR
 set -euo pipefail
 
@@ -27,6 +32,10 @@ expect_summary() {
     echo "FAIL $name: rnnkit summary exited with status $status"
     sed 's/^/     /' "$work/stderr"
     failures=$((failures + 1))
+  elif [[ " $* " == *" keras2.15 "* ]] &&
+    cmp -s <(sed -E 's/^((Total|Trainable) params: [0-9]+) \(.*\)$/\1/' "$actual") \
+      <(sed -E 's/^((Total|Trainable) params: [0-9]+) \(.*\)$/\1/' "$expected"); then
+    echo "ok   $name (totals' memory size left to summary_test)"
   elif ! cmp -s "$actual" "$expected"; then
     echo "FAIL $name: output differs from $(basename "$expected") (diff expected actual):"
     diff "$expected" "$actual" | sed 's/^/     /' | head -n 40 || true
