@@ -1,7 +1,9 @@
 // rnnkit: the command line. One function per subcommand; errors print one line and exit with status 1.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <iostream>
 
+#include "rnnkit/model_file.h"
 #include "rnnkit/rnnkit.h"
 
 namespace {
@@ -9,6 +11,11 @@ namespace {
 struct SummaryArgs {
   std::string model;
   std::string style = "keras2.12";
+};
+
+struct ConvertArgs {
+  std::string input;
+  std::string output;
 };
 
 struct PredictArgs {
@@ -19,13 +26,40 @@ struct PredictArgs {
   std::int64_t batch_size = 32;
 };
 
-void run_summary(const SummaryArgs& args) {
-  rnnkit::Sequential model = rnnkit::load_model_json(args.model);
-  model.summary(rnnkit::parse_summary_style(args.style));
+// NaN or infinite weights load (Keras loads them too) but make every prediction meaningless: say so.
+void warn_about_weights(const rnnkit::Sequential& model, const std::string& file) {
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    const rnnkit::Layer& layer = model.layer(i);
+    for (const rnnkit::Param* param : layer.params()) {
+      std::int64_t nan = 0, infinite = 0;
+      for (const float value : param->value.values()) {
+        nan += std::isnan(value) ? 1 : 0;
+        infinite += std::isinf(value) ? 1 : 0;
+      }
+      if (nan + infinite > 0)
+        std::cerr << "rnnkit: warning: " << file << ": weight '" << param->name << "' of layer '" << layer.name()
+                  << "' holds " << nan << " NaN and " << infinite << " infinite values\n";
+    }
+  }
+}
+
+// Without --style, a .h5 or .keras file gets the summary of the Keras that wrote it; JSON the default.
+void run_summary(const SummaryArgs& args, bool style_given) {
+  rnnkit::LoadedModel loaded = rnnkit::load_model_file(args.model);
+  rnnkit::SummaryStyle style = rnnkit::parse_summary_style(args.style);
+  if (!style_given && loaded.format != rnnkit::ModelFileFormat::kJson)
+    style = rnnkit::summary_style_for_keras_version(loaded.keras_version, style);
+  warn_about_weights(loaded.model, args.model);
+  loaded.model.summary(style);
+}
+
+void run_convert(const ConvertArgs& args) {
+  const rnnkit::Sequential model = rnnkit::load_model(args.input);
+  rnnkit::save_model(model, args.output);
 }
 
 void run_predict(const PredictArgs& args) {
-  rnnkit::Sequential model = rnnkit::load_model_json(args.model);
+  rnnkit::Sequential model = rnnkit::load_model(args.model);
   const rnnkit::Tensor x = rnnkit::load_npy(args.input);
   if (!model.built()) {
     rnnkit::Shape shape = x.shape();
@@ -33,7 +67,7 @@ void run_predict(const PredictArgs& args) {
     shape[0] = rnnkit::kNone;
     model.build(shape);
   }
-  if (!args.weights.empty()) rnnkit::load_weights_npz(model, args.weights);
+  if (!args.weights.empty()) rnnkit::load_weights(model, args.weights);
   rnnkit::save_npy(args.output, model.predict(x, args.batch_size));
 }
 
@@ -44,16 +78,32 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   SummaryArgs summary;
-  CLI::App* summary_command = app.add_subcommand("summary", "Print model.summary() of a Keras model JSON file");
-  summary_command->add_option("model", summary.model, "Keras model JSON (model.to_json())")->required();
-  summary_command->add_option("--style", summary.style, "Which Keras prints it: keras2.6, keras2.12, keras2.15, keras3")
-      ->capture_default_str();
-  summary_command->callback([&] { run_summary(summary); });
+  CLI::App* summary_command = app.add_subcommand("summary", "Print model.summary() of a Keras model file");
+  summary_command->add_option("model", summary.model, "Keras model: .h5, .keras or model JSON (model.to_json())")
+      ->required();
+  CLI::Option* style_option =
+      summary_command
+          ->add_option("--style", summary.style,
+                       "Which Keras prints it: keras2.6, keras2.12, keras2.15, keras3 (default: the Keras that wrote "
+                       "a .h5/.keras file, keras2.12 for JSON)")
+          ->capture_default_str();
+  summary_command->callback([&] { run_summary(summary, style_option->count() > 0); });
+
+  ConvertArgs convert;
+  CLI::App* convert_command =
+      app.add_subcommand("convert", "Convert a Keras model between .h5 (Keras 2) and .keras (Keras 3)");
+  convert_command->add_option("input", convert.input, "Keras model: .h5, .keras or model JSON")->required();
+  convert_command->add_option("output", convert.output, "Written as .keras (Keras 3) or .h5/.hdf5 (Keras 2)")
+      ->required();
+  convert_command->callback([&] { run_convert(convert); });
 
   PredictArgs predict;
   CLI::App* predict_command = app.add_subcommand("predict", "Run a model on inputs from a .npy file");
-  predict_command->add_option("model", predict.model, "Keras model JSON (model.to_json())")->required();
-  predict_command->add_option("--weights", predict.weights, ".npz of the weights, named by Keras weight names");
+  predict_command->add_option("model", predict.model, "Keras model: .h5, .keras or model JSON (model.to_json())")
+      ->required();
+  predict_command->add_option("--weights", predict.weights,
+                              "Weights: Keras .h5 (save_weights), .weights.h5, .keras, or .npz named by Keras weight "
+                              "names");
   predict_command->add_option("--input", predict.input, ".npy input, batch first")->required();
   predict_command->add_option("--output", predict.output, ".npy file to write the output to")->required();
   predict_command->add_option("--batch-size", predict.batch_size, "Samples per forward pass")->capture_default_str();
@@ -65,6 +115,13 @@ int main(int argc, char** argv) {
     return app.exit(error);
   } catch (const rnnkit::Error& error) {
     std::cerr << "rnnkit: error: " << error.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "rnnkit: error: out of memory (a size in the model or input is larger than this machine holds)\n";
+    return 1;
+  } catch (const std::exception& error) {
+    // A library bug rather than bad input: say so instead of aborting.
+    std::cerr << "rnnkit: error: internal error: " << error.what() << "\n";
     return 1;
   }
   return 0;

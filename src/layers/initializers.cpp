@@ -88,6 +88,8 @@ void fill_truncated_normal(Tensor& weight, Rng& rng, double variance) {
   }
 }
 
+void fill(const json& config, Tensor& weight, Rng& rng, std::string_view where);
+
 }  // namespace
 
 json initializer_config(const json& name_or_config, std::string_view where) {
@@ -118,6 +120,16 @@ json initializer_config(const json& name_or_config, std::string_view where) {
 }
 
 void initialize(const json& config, Tensor& weight, Rng& rng, std::string_view where) {
+  try {
+    fill(config, weight, rng, where);
+  } catch (const json::exception& error) {
+    fail(where, ": malformed initializer ", config.dump(), ": ", error.what());
+  }
+}
+
+namespace {
+
+void fill(const json& config, Tensor& weight, Rng& rng, std::string_view where) {
   const std::string class_name = config.at("class_name").get<std::string>();
   const json& options = config.at("config");
   const auto [fan_in, fan_out] = fans(weight.shape());
@@ -162,5 +174,7 @@ void initialize(const json& config, Tensor& weight, Rng& rng, std::string_view w
   }
   fail(where, ": initializer '", class_name, "' is not supported for creating weights");
 }
+
+}  // namespace
 
 }  // namespace rnnkit

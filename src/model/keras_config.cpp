@@ -251,7 +251,9 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
   }
 }
 
-Sequential model_from_config(const json& model, std::string_view where, const SequentialOptions& options) {
+namespace {
+
+Sequential sequential_from_config(const json& model, std::string_view where, const SequentialOptions& options) {
   check(model.is_object() && model.contains("class_name"), where,
         ": expected a Keras model {\"class_name\": \"Sequential\", \"config\": {...}}");
   const std::string class_name = model.at("class_name").get<std::string>();
@@ -268,9 +270,26 @@ Sequential model_from_config(const json& model, std::string_view where, const Se
   SequentialOptions model_options = options;
   if (model_options.name.empty() && config.is_object()) model_options.name = config.value("name", std::string());
   Sequential sequential(model_options);
-  for (std::size_t i = 0; i < layers.size(); ++i)
-    sequential.add(layer_from_config(layers[i], std::string(where) + " layer " + std::to_string(i), dialect));
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const std::string layer_where = std::string(where) + " layer " + std::to_string(i);
+    std::unique_ptr<Layer> layer = layer_from_config(layers[i], layer_where, dialect);
+    try {
+      sequential.add(std::move(layer));
+    } catch (const Error& error) {
+      fail(layer_where, ": ", error.what());
+    }
+  }
   return sequential;
+}
+
+}  // namespace
+
+Sequential model_from_config(const json& model, std::string_view where, const SequentialOptions& options) {
+  try {
+    return sequential_from_config(model, where, options);
+  } catch (const json::exception& error) {
+    fail(where, ": malformed model config: ", error.what());
+  }
 }
 
 Sequential load_model_json(const std::filesystem::path& path, const SequentialOptions& options) {

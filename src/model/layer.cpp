@@ -127,7 +127,10 @@ std::vector<Tensor> Layer::call(const Tensor& x, const CallArgs& args) {
   if (!built()) {
     Rng rng;
     Shape shape = x.shape();
-    if (!shape.empty()) shape[0] = kNone;
+    // A declared batch size stays (stateful layers need it); otherwise the batch is free, as in Keras.
+    if (!shape.empty())
+      shape[0] = declared_batch_input_shape_ && !declared_batch_input_shape_->empty() ? (*declared_batch_input_shape_)[0]
+                                                                                        : kNone;
     build(shape, rng);
   }
   check_compatible_shape(input_shape(), x.shape(), where());

@@ -43,15 +43,23 @@ void Sequential::add(std::unique_ptr<Layer> layer) {
     build(*declared_input_shape_);
     return;
   }
+  // Keras leaves the model as it was when a layer cannot be added.
+  const std::optional<Shape> previous_declared = declared_input_shape_, previous_input = input_shape_;
   if (layers_.empty() && !declared_input_shape_ && layer->declared_batch_input_shape())
     declared_input_shape_ = layer->declared_batch_input_shape();
   layers_.push_back(std::move(layer));
-  if (input_shape_) {
-    const Shape input = *input_shape_;
-    input_shape_.reset();
-    build(input);
-  } else if (declared_input_shape_) {
-    build(*declared_input_shape_);
+  try {
+    if (previous_input) {
+      input_shape_.reset();
+      build(*previous_input);
+    } else if (declared_input_shape_) {
+      build(*declared_input_shape_);
+    }
+  } catch (...) {
+    layers_.pop_back();
+    declared_input_shape_ = previous_declared;
+    input_shape_ = previous_input;
+    throw;
   }
 }
 

@@ -346,7 +346,7 @@ TEST(ModelConfig, ListsTheInputLayerAsKeras) {
   const json keras = keras_json("simple_rnn_2x10").at("config").at("layers");
   if (ours.size() != keras.size())
     GTEST_SKIP()
-        << "BUG: Sequential::config() leaves out the InputLayer entry that tf.keras 2.11 writes first "
+        << "KNOWN GAP (open in issue 3's note): Sequential::config() leaves out the InputLayer entry that tf.keras 2.11 writes first "
            "(tests/acceptance/summaries/simple_rnn_2x10.json): "
         << ours.size() << " layers, Keras " << keras.size();
   EXPECT_EQ(ours, keras);

@@ -1,0 +1,70 @@
+// Keras model files, read and written natively: Keras 1/2 .h5 (HDF5), Keras 3 .keras (zip) and model JSON.
+//
+//   rnnkit::Sequential model = rnnkit::load_model("model.h5");   // or .keras, .hdf5, .json, ...
+//   rnnkit::save_model(model, "model.keras");                     // Keras 3 archive
+//   rnnkit::save_model(model, "model.h5");                        // Keras 2 (tf.keras 2.11) HDF5
+//   rnnkit::save_weights(model, "weights.h5");                    // model.save_weights, Keras 2 layout
+//   rnnkit::load_weights(model, "weights.h5");
+//
+// Reading detects the format from the file's first bytes, never its extension (files named .h5py, .hdf5 or
+// even .keras can be HDF5). Writing picks the format from the extension, as Keras does. Every file is written
+// atomically (a temporary file in the same folder, renamed over the target). Every failure is an
+// rnnkit::Error naming the file and the place inside it (HDF5 object path, zip member, config field).
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "rnnkit/sequential.h"
+#include "rnnkit/summary.h"
+
+namespace rnnkit {
+
+enum class ModelFileFormat {
+  kHdf5,     // starts with \x89HDF\r\n\x1a\n: Keras 1/2 .h5 (or Keras 3's legacy .h5, or a weights file)
+  kZip,      // starts with PK\x03\x04 (or is an empty zip): Keras 3 .keras, or numpy .npz
+  kJson,     // starts with '{' (after white space): model.to_json()
+  kUnknown,
+};
+
+ModelFileFormat detect_model_file_format_from_bytes(std::string_view first_bytes);
+// Reads the start of the file; an error when it cannot be read.
+ModelFileFormat detect_model_file_format(const std::filesystem::path& path);
+
+// A model with what its file says about where it came from.
+struct LoadedModel {
+  Sequential model;
+  ModelFileFormat format = ModelFileFormat::kUnknown;
+  std::string keras_version;  // as the file records it ("2.11.0", "3.6.0", "1" when a Keras 1 file has none)
+};
+
+// Loads a Keras model: architecture and weights (.h5 / .keras) or architecture only (.json).
+LoadedModel load_model_file(const std::filesystem::path& path, const SequentialOptions& options = {});
+Sequential load_model(const std::filesystem::path& path, const SequentialOptions& options = {});
+// The same from bytes in memory (HDF5, zip or JSON); `what` names them in errors.
+Sequential load_model_from_memory(std::string_view bytes, const std::string& what,
+                                  const SequentialOptions& options = {});
+
+// A model from Keras model JSON of any era: Keras 1.x, 2.0-2.2 (and tf.keras 1.x's CuDNNLSTM/CuDNNGRU, read as
+// LSTM/GRU), tf.keras 2.x, Keras 3 (module/registered_name wrappers, DTypePolicy, batch_shape, Bidirectional's
+// backward_layer), TF.js. "keras_version" in `config` says which Keras wrote it where the dialect alone does
+// not (Keras 3's hard_sigmoid is x/6 + 0.5, Keras 2's 0.2x + 0.5). Built when the config records an input shape.
+Sequential model_from_keras_config(const nlohmann::json& config, std::string_view where,
+                                   const SequentialOptions& options = {});
+
+// .keras: Keras 3 archive; .h5 / .hdf5: Keras 2 HDF5 (tf.keras 2.11's layout). Other extensions are errors.
+void save_model(const Sequential& model, const std::filesystem::path& path);
+
+// Weights only. Saving: ".weights.h5" is Keras 3's layout (model.save_weights in Keras 3), ".h5"/".hdf5"
+// Keras 2's, ".npz" numpy arrays named by Keras weight names. Loading detects the format from the content and
+// also takes a whole .h5 or .keras model file. The model must be built (its weight shapes known).
+void save_weights(const Sequential& model, const std::filesystem::path& path);
+void load_weights(Sequential& model, const std::filesystem::path& path);
+
+// The summary style of the Keras that wrote a file ("2.4.0" -> keras2_6, "2.11.0" -> keras2_12, "2.15.0" ->
+// keras2_15, "3.1.0" -> keras3), or `fallback` for a version that names none (TF.js, unknown).
+SummaryStyle summary_style_for_keras_version(std::string_view keras_version, SummaryStyle fallback);
+
+}  // namespace rnnkit

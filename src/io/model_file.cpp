@@ -1,0 +1,278 @@
+#include "rnnkit/model_file.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "io/keras_h5.h"
+#include "io/keras_zip.h"
+#include "rnnkit/error.h"
+#include "rnnkit/keras_config.h"
+#include "rnnkit/weights.h"
+
+namespace rnnkit {
+namespace {
+
+using nlohmann::json;
+
+std::string quoted(const std::filesystem::path& path) {
+  std::ostringstream text;
+  text << path;
+  return text.str();
+}
+
+// Enough of the file to find any signature we look for (HDF5 may sit after a user block of up to 2 KiB here).
+std::string read_start(const std::filesystem::path& path, std::size_t count) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    const int error = errno;
+    fail("cannot read ", quoted(path), ": ", std::strerror(error));
+  }
+  std::string bytes(count, '\0');
+  file.read(bytes.data(), static_cast<std::streamsize>(count));
+  bytes.resize(static_cast<std::size_t>(file.gcount()));
+  return bytes;
+}
+
+std::string printable_start(std::string_view bytes) {
+  std::ostringstream text;
+  for (std::size_t i = 0; i < std::min<std::size_t>(bytes.size(), 8); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      text << static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      text << "\\x" << kHex[c >> 4] << kHex[c & 15];
+    }
+  }
+  return text.str();
+}
+
+[[noreturn]] void fail_unknown(const std::string& what, std::string_view start) {
+  if (start.empty()) fail(what, ": the file is empty: not a Keras model file");
+  fail(what, ": not a Keras model file: it starts with '", printable_start(start),
+       "', expected HDF5 (\\x89HDF\\r\\n\\x1a\\n: .h5), zip (PK\\x03\\x04: .keras) or JSON ('{')");
+}
+
+std::string lower_extension(const std::filesystem::path& path) {
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return extension;
+}
+
+bool ends_with_lower(const std::filesystem::path& path, std::string_view suffix) {
+  std::string name = path.filename().string();
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name.ends_with(suffix);
+}
+
+// An HDF5 model file: Keras 1/2's save_model_to_hdf5 layout (and Keras 3's legacy .h5, which is the same).
+LoadedModel load_h5_model(const h5::Reader& file, const SequentialOptions& options) {
+  if (!file.has_attribute("/", "model_config")) {
+    check(!keras2::is_weights_group(file, "/") && !keras3::is_weights_file(file), file.what(),
+          ": holds weights only (model.save_weights), no model_config: build the model and use load_weights");
+    fail(file.where("/"), ": attribute 'model_config' is missing: not a Keras model file");
+  }
+  const json config = keras2::read_model_config(file);
+  const std::string keras_version =
+      config.at("keras_version").is_string() ? config.at("keras_version").get<std::string>() : "";
+  Sequential model = model_from_keras_config(config, file.where("/") + ", attribute 'model_config'", options);
+  const std::string group = file.kind("/model_weights") == h5::ObjectKind::kGroup ? "/model_weights" : "/";
+  check(group != "/" || keras2::is_weights_group(file, "/"), file.what(),
+        ": has a model_config but no model_weights group: the file is truncated or not a Keras model file");
+  keras2::load_weights(file, group, model);
+  return {std::move(model), ModelFileFormat::kHdf5, keras_version};
+}
+
+LoadedModel load_json_model(std::string_view text, const std::string& what, const SequentialOptions& options) {
+  json config;
+  try {
+    config = json::parse(text);
+  } catch (const json::exception& error) {
+    fail(what, ": not valid JSON: ", error.what());
+  }
+  check(config.is_object(), what, ": expected a Keras model JSON object");
+  const std::string keras_version = config.contains("keras_version") && config["keras_version"].is_string()
+                                        ? config["keras_version"].get<std::string>()
+                                        : "";
+  Sequential model = model_from_keras_config(config, what, options);
+  return {std::move(model), ModelFileFormat::kJson, keras_version};
+}
+
+void write_h5(const std::filesystem::path& path, const std::function<void(h5::Writer&)>& write) {
+  write_file_atomically(path, [&](const std::filesystem::path& temporary) {
+    h5::Writer writer = h5::Writer::create_file(temporary, quoted(path));
+    write(writer);
+    writer.close();
+  });
+}
+
+}  // namespace
+
+Sequential model_from_keras_config(const json& config, std::string_view where, const SequentialOptions& options) {
+  const std::string what(where);
+  return naming_json_errors(what, [&] {
+    check(config.is_object(), what, ": expected a Keras model {\"class_name\": ..., \"config\": ...}");
+    std::string version;
+    if (config.contains("keras_version") && config["keras_version"].is_string())
+      version = config["keras_version"].get<std::string>();
+    else if (config.contains("module"))  // Keras 3's serialize_keras_object; it records no version
+      version = "3";
+    json normalized = keras2::upgrade_legacy_config(keras3::config_to_keras2(config), version);
+    if (!version.empty()) normalized["keras_version"] = version;
+    Sequential model = model_from_config(normalized, what, options);
+    if (!model.built())
+      if (const std::optional<Shape> shape = keras3::build_input_shape(config)) model.build(*shape);
+    return model;
+  });
+}
+
+ModelFileFormat detect_model_file_format_from_bytes(std::string_view bytes) {
+  if (h5::has_signature(bytes)) return ModelFileFormat::kHdf5;
+  if (bytes.starts_with(keras3::kZipSignature) || bytes.starts_with(std::string_view("PK\x05\x06", 4)))
+    return ModelFileFormat::kZip;
+  std::size_t i = 0;
+  if (bytes.starts_with("\xef\xbb\xbf")) i = 3;  // a UTF-8 byte order mark
+  while (i < bytes.size() && std::isspace(static_cast<unsigned char>(bytes[i]))) ++i;
+  if (i < bytes.size() && bytes[i] == '{') return ModelFileFormat::kJson;
+  return ModelFileFormat::kUnknown;
+}
+
+ModelFileFormat detect_model_file_format(const std::filesystem::path& path) {
+  return detect_model_file_format_from_bytes(read_start(path, 4096));
+}
+
+namespace {
+
+LoadedModel load_file(const std::filesystem::path& path, const SequentialOptions& options) {
+  const std::string what = quoted(path);
+  const std::string start = read_start(path, 4096);
+  switch (detect_model_file_format_from_bytes(start)) {
+    case ModelFileFormat::kHdf5:
+      return load_h5_model(h5::Reader::open_file(path), options);
+    case ModelFileFormat::kZip: {
+      std::string keras_version;
+      Sequential model = keras3::load_archive(path, options, &keras_version);
+      return {std::move(model), ModelFileFormat::kZip, keras_version};
+    }
+    case ModelFileFormat::kJson: {
+      std::ifstream file(path, std::ios::binary);
+      const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+      check(!file.bad(), "cannot read ", what);
+      return load_json_model(text, "model file " + what, options);
+    }
+    case ModelFileFormat::kUnknown:
+      break;
+  }
+  fail_unknown(what, start);
+}
+
+Sequential load_memory(std::string_view bytes, const std::string& what, const SequentialOptions& options) {
+  switch (detect_model_file_format_from_bytes(bytes.substr(0, 4096))) {
+    case ModelFileFormat::kHdf5:
+      return std::move(load_h5_model(h5::Reader::open_memory(bytes, what), options).model);
+    case ModelFileFormat::kZip:
+      return keras3::load_archive_from_memory(bytes, what, options);
+    case ModelFileFormat::kJson:
+      return std::move(load_json_model(bytes, what, options).model);
+    case ModelFileFormat::kUnknown:
+      break;
+  }
+  fail_unknown(what, bytes);
+}
+
+void load_weights_file(Sequential& model, const std::filesystem::path& path) {
+  const std::string what = quoted(path);
+  const std::string start = read_start(path, 4096);
+  switch (detect_model_file_format_from_bytes(start)) {
+    case ModelFileFormat::kHdf5: {
+      const h5::Reader file = h5::Reader::open_file(path);
+      // Keras's load_weights takes a whole model file too: its model_weights group.
+      if (keras2::is_weights_group(file, "/")) return keras2::load_weights(file, "/", model);
+      if (file.kind("/model_weights") == h5::ObjectKind::kGroup && keras2::is_weights_group(file, "/model_weights"))
+        return keras2::load_weights(file, "/model_weights", model);
+      if (keras3::is_weights_file(file)) return keras3::load_weights(file, model);
+      fail(what, ": an HDF5 file, but not Keras weights: it has no layer_names attribute (Keras 2), "
+           "model_weights group (Keras 2 model) or layers group (Keras 3)");
+    }
+    case ModelFileFormat::kZip:
+      if (keras3::is_keras_archive(path)) return keras3::load_archive_weights(model, path);
+      return load_weights_npz(model, path);
+    case ModelFileFormat::kJson:
+      fail(what, ": a model JSON file holds no weights");
+    case ModelFileFormat::kUnknown:
+      break;
+  }
+  fail_unknown(what, start);
+}
+
+}  // namespace
+
+LoadedModel load_model_file(const std::filesystem::path& path, const SequentialOptions& options) {
+  return naming_json_errors(quoted(path), [&] { return load_file(path, options); });
+}
+
+Sequential load_model(const std::filesystem::path& path, const SequentialOptions& options) {
+  return std::move(load_model_file(path, options).model);
+}
+
+Sequential load_model_from_memory(std::string_view bytes, const std::string& what, const SequentialOptions& options) {
+  return naming_json_errors(what, [&] { return load_memory(bytes, what, options); });
+}
+
+void save_model(const Sequential& model, const std::filesystem::path& path) {
+  const std::string extension = lower_extension(path);
+  if (extension == ".keras") return keras3::save_archive(model, path);
+  if (extension == ".h5" || extension == ".hdf5") {
+    const json config = keras2::model_config(model);
+    return write_h5(path, [&](h5::Writer& writer) { keras2::write(writer, model, &config); });
+  }
+  fail("cannot save model '", model.name(), "' to ", quoted(path),
+       ": the file name must end in .keras (Keras 3) or .h5/.hdf5 (Keras 2); use save_weights for weights only");
+}
+
+void save_weights(const Sequential& model, const std::filesystem::path& path) {
+  check(model.built(), "cannot save the weights of model '", model.name(), "' to ", quoted(path),
+        ": it is not built, so it has no weights yet");
+  const std::string extension = lower_extension(path);
+  if (extension == ".npz") return save_weights_npz(model, path);
+  if (ends_with_lower(path, ".weights.h5"))
+    return write_h5(path, [&](h5::Writer& writer) { keras3::write_weights(writer, model); });
+  if (extension == ".h5" || extension == ".hdf5")
+    return write_h5(path, [&](h5::Writer& writer) { keras2::write(writer, model, nullptr); });
+  fail("cannot save the weights of model '", model.name(), "' to ", quoted(path),
+       ": the file name must end in .weights.h5 (Keras 3), .h5/.hdf5 (Keras 2) or .npz");
+}
+
+void load_weights(Sequential& model, const std::filesystem::path& path) {
+  naming_json_errors(quoted(path), [&] { load_weights_file(model, path); });
+}
+
+SummaryStyle summary_style_for_keras_version(std::string_view keras_version, SummaryStyle fallback) {
+  int major = -1, minor = -1;
+  std::size_t i = 0;
+  const auto number = [&]() {
+    int value = -1;
+    while (i < keras_version.size() && std::isdigit(static_cast<unsigned char>(keras_version[i])) && value < 10000)
+      value = std::max(value, 0) * 10 + (keras_version[i++] - '0');
+    return value;
+  };
+  major = number();
+  if (i < keras_version.size() && keras_version[i] == '.') {
+    ++i;
+    minor = number();
+  }
+  if (major >= 3) return SummaryStyle::keras3;
+  if (major == 2 && minor >= 13) return SummaryStyle::keras2_15;
+  if (major == 2 && minor >= 7) return SummaryStyle::keras2_12;
+  if (major == 1 || (major == 2 && minor >= 0)) return SummaryStyle::keras2_6;
+  return fallback;
+}
+
+}  // namespace rnnkit
