@@ -5,6 +5,7 @@
 
 #include "rnnkit/model_file.h"
 #include "rnnkit/rnnkit.h"
+#include "train_commands.h"
 
 namespace {
 
@@ -108,6 +109,8 @@ int main(int argc, char** argv) {
   predict_command->add_option("--output", predict.output, ".npy file to write the output to")->required();
   predict_command->add_option("--batch-size", predict.batch_size, "Samples per forward pass")->capture_default_str();
   predict_command->callback([&] { run_predict(predict); });
+
+  rnnkit::cli::add_training_commands(app);
 
   try {
     app.parse(argc, argv);

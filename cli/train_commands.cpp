@@ -1,0 +1,103 @@
+#include "train_commands.h"
+
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+#include "rnnkit/rnnkit.h"
+#include "rnnkit/model_file.h"
+
+namespace rnnkit::cli {
+namespace {
+
+struct DataArgs {
+  std::string model;
+  std::string weights;
+  std::string x;
+  std::string y;
+  std::string loss;
+  std::int64_t batch_size = 32;
+};
+
+struct FitArgs {
+  DataArgs data;
+  std::string optimizer = "adam";
+  std::optional<double> learning_rate;
+  int epochs = 1;
+  bool no_shuffle = false;
+  double validation_split = 0.0;
+  int verbose = -1;  // -1: 1 on a terminal, 2 when piped, as Keras's progress suits each
+  std::uint64_t seed = 1;
+  std::string output;
+};
+
+Sequential load_with_weights(const DataArgs& args, std::uint64_t seed, const Tensor& x) {
+  Sequential model = load_model(args.model, {.name = "", .seed = seed});
+  if (!model.built()) {
+    Shape shape = x.shape();
+    check(!shape.empty(), "input '", args.x, "' is a scalar; it needs a batch dimension");
+    shape[0] = kNone;
+    model.build(shape);
+  }
+  if (!args.weights.empty()) load_weights(model, args.weights);
+  return model;
+}
+
+void add_data_options(CLI::App& command, DataArgs& args) {
+  command.add_option("model", args.model, "Keras model (.h5, .keras or model JSON)")->required();
+  command.add_option("--weights", args.weights, "Weights to start from (.h5, .keras, .npz) when the model has none");
+  command.add_option("--x", args.x, "Inputs, .npy, batch first")->required();
+  command.add_option("--y", args.y, "Targets, .npy, batch first")->required();
+  command.add_option("--loss", args.loss,
+                     "categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy or "
+                     "mean_squared_error")
+      ->required();
+  command.add_option("--batch-size", args.batch_size, "Samples per step")->capture_default_str();
+}
+
+void run_fit(const FitArgs& args) {
+  const Tensor x = load_npy(args.data.x), y = load_npy(args.data.y);
+  Sequential model = load_with_weights(args.data, args.seed, x);
+  model.compile({.loss = args.data.loss,
+                 .optimizer = make_optimizer(args.optimizer, args.learning_rate),
+                 .metrics = {"accuracy"}});
+  const int verbose = args.verbose >= 0 ? args.verbose : (isatty(STDOUT_FILENO) ? 1 : 2);
+  model.fit(x, y, {.epochs = args.epochs, .batch_size = args.data.batch_size, .verbose = verbose,
+                   .shuffle = !args.no_shuffle, .validation_split = args.validation_split});
+  save_model(model, args.output);
+  std::cout << "saved " << args.output << "\n";
+}
+
+void run_evaluate(const DataArgs& args) {
+  const Tensor x = load_npy(args.x), y = load_npy(args.y);
+  Sequential model = load_with_weights(args, 1, x);
+  model.compile({.loss = args.loss, .optimizer = nullptr, .metrics = {"accuracy"}});
+  const Logs logs = model.evaluate(x, y, {.batch_size = args.batch_size, .verbose = 0});
+  for (const auto& [name, value] : logs) std::cout << name << ": " << value << "\n";
+}
+
+}  // namespace
+
+void add_training_commands(CLI::App& app) {
+  auto fit = std::make_shared<FitArgs>();
+  CLI::App* fit_command = app.add_subcommand("fit", "Train a Keras model on .npy data, as model.fit");
+  add_data_options(*fit_command, fit->data);
+  fit_command->add_option("--optimizer", fit->optimizer, "adam, rmsprop, sgd or adagrad")->capture_default_str();
+  fit_command->add_option("--learning-rate", fit->learning_rate, "Default: the optimizer's Keras default");
+  fit_command->add_option("--epochs", fit->epochs, "Passes over the data")->capture_default_str();
+  fit_command->add_flag("--no-shuffle", fit->no_shuffle, "Keep the sample order in every epoch");
+  fit_command->add_option("--validation-split", fit->validation_split, "Fraction held out, from the end")
+      ->capture_default_str();
+  fit_command->add_option("--verbose", fit->verbose, "0 silent, 1 progress bar, 2 a line per epoch (default: 1 on "
+                          "a terminal, 2 otherwise)");
+  fit_command->add_option("--seed", fit->seed, "Seed of shuffling and dropout")->capture_default_str();
+  fit_command->add_option("-o,--output", fit->output, "Where to save the trained model (.keras or .h5)")->required();
+  fit_command->callback([fit] { run_fit(*fit); });
+
+  auto evaluate = std::make_shared<DataArgs>();
+  CLI::App* evaluate_command = app.add_subcommand("evaluate", "Loss and accuracy of a Keras model on .npy data");
+  add_data_options(*evaluate_command, *evaluate);
+  evaluate_command->callback([evaluate] { run_evaluate(*evaluate); });
+}
+
+}  // namespace rnnkit::cli
