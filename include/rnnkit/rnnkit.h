@@ -13,6 +13,7 @@
 #include "rnnkit/layers/lstm.h"
 #include "rnnkit/layers/simple_rnn.h"
 #include "rnnkit/layers/time_distributed.h"
+#include "rnnkit/model_file.h"
 #include "rnnkit/npy.h"
 #include "rnnkit/sequential.h"
 #include "rnnkit/summary.h"
