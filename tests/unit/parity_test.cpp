@@ -47,6 +47,14 @@ void expect_close(const Tensor& actual, const Tensor& expected, const std::strin
     worst_difference() = std::max(worst_difference(), double(std::abs(actual[i] - expected[i])));
 }
 
+// Prints the sweep's largest difference once all tests have run.
+class WorstDifferenceReport : public ::testing::Environment {
+ public:
+  void TearDown() override { std::cout << "parity: max |rnnkit - oracle| = " << worst_difference() << "\n"; }
+};
+[[maybe_unused]] ::testing::Environment* const kWorstDifferenceReport =
+    ::testing::AddGlobalTestEnvironment(new WorstDifferenceReport);
+
 class Parity : public ::testing::TestWithParam<ParityCase> {};
 
 std::vector<Tensor> tensors_from_json(const json& list) {
