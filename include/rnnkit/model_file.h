@@ -23,9 +23,9 @@
 namespace rnnkit {
 
 enum class ModelFileFormat {
-  kHdf5,     // starts with \x89HDF\r\n\x1a\n: Keras 1/2 .h5 (or Keras 3's legacy .h5, or a weights file)
-  kZip,      // starts with PK\x03\x04 (or is an empty zip): Keras 3 .keras, or numpy .npz
-  kJson,     // starts with '{' (after white space): model.to_json()
+  kHdf5,  // starts with \x89HDF\r\n\x1a\n: Keras 1/2 .h5 (or Keras 3's legacy .h5, or a weights file)
+  kZip,   // starts with PK\x03\x04 (or is an empty zip): Keras 3 .keras, or numpy .npz
+  kJson,  // starts with '{' (after white space): model.to_json()
   kUnknown,
 };
 
@@ -47,10 +47,11 @@ Sequential load_model(const std::filesystem::path& path, const SequentialOptions
 Sequential load_model_from_memory(std::string_view bytes, const std::string& what,
                                   const SequentialOptions& options = {});
 
-// A model from Keras model JSON of any era: Keras 1.x, 2.0-2.2 (and tf.keras 1.x's CuDNNLSTM/CuDNNGRU, read as
-// LSTM/GRU), tf.keras 2.x, Keras 3 (module/registered_name wrappers, DTypePolicy, batch_shape, Bidirectional's
-// backward_layer), TF.js. "keras_version" in `config` says which Keras wrote it where the dialect alone does
-// not (Keras 3's hard_sigmoid is x/6 + 0.5, Keras 2's 0.2x + 0.5). Built when the config records an input shape.
+// A model from Keras model JSON of any era: Keras 1.x, 2.0-2.2 (and tf.keras 1.x's CuDNNLSTM/CuDNNGRU, read
+// as LSTM/GRU), tf.keras 2.x, Keras 3 (module/registered_name wrappers, DTypePolicy, batch_shape,
+// Bidirectional's backward_layer), TF.js. "keras_version" in `config` says which Keras wrote it where the
+// dialect alone does not (Keras 3's hard_sigmoid is x/6 + 0.5, Keras 2's 0.2x + 0.5). Built when the config
+// records an input shape.
 Sequential model_from_keras_config(const nlohmann::json& config, std::string_view where,
                                    const SequentialOptions& options = {});
 

@@ -37,11 +37,14 @@ std::recursive_mutex& library_lock() {
 }
 
 // HDF5 prints its error stack to stderr by default; rnnkit reports errors itself.
-void silence_library() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_library() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 herr_t collect_error(unsigned /*index*/, const H5E_error2_t* error, void* data) {
   auto* messages = static_cast<std::vector<std::string>*>(data);
-  if (error != nullptr && error->desc != nullptr && error->desc[0] != '\0') messages->emplace_back(error->desc);
+  if (error != nullptr && error->desc != nullptr && error->desc[0] != '\0')
+    messages->emplace_back(error->desc);
   return 0;
 }
 
@@ -120,17 +123,28 @@ std::vector<std::string> split_path(const std::string& path, const std::string& 
 
 std::string type_class_name(H5T_class_t type_class) {
   switch (type_class) {
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "float";
-    case H5T_STRING: return "string";
-    case H5T_BITFIELD: return "bitfield";
-    case H5T_OPAQUE: return "opaque";
-    case H5T_COMPOUND: return "compound";
-    case H5T_REFERENCE: return "reference";
-    case H5T_ENUM: return "enum";
-    case H5T_VLEN: return "variable-length sequence";
-    case H5T_ARRAY: return "array";
-    default: return "unknown";
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "float";
+    case H5T_STRING:
+      return "string";
+    case H5T_BITFIELD:
+      return "bitfield";
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_REFERENCE:
+      return "reference";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_VLEN:
+      return "variable-length sequence";
+    case H5T_ARRAY:
+      return "array";
+    default:
+      return "unknown";
   }
 }
 
@@ -164,7 +178,8 @@ void reclaim_strings(hid_t memory_type, hid_t space, std::vector<char*>& pointer
 }  // namespace
 
 bool has_signature(std::string_view bytes) {
-  for (std::size_t offset = 0; offset + kSignature.size() <= bytes.size(); offset = offset == 0 ? 512 : offset * 2)
+  for (std::size_t offset = 0; offset + kSignature.size() <= bytes.size();
+       offset = offset == 0 ? 512 : offset * 2)
     if (bytes.substr(offset, kSignature.size()) == kSignature) return true;
   return false;
 }
@@ -184,8 +199,8 @@ struct Reader::Impl {
     std::string prefix;
     ObjectKind kind = ObjectKind::kGroup;  // the root
     for (std::size_t i = 0; i < parts.size(); ++i) {
-      check(kind == ObjectKind::kGroup, where(prefix.empty() ? "/" : prefix), " is not a group, so it holds no '",
-            parts[i], "' (looking for ", path, ")");
+      check(kind == ObjectKind::kGroup, where(prefix.empty() ? "/" : prefix),
+            " is not a group, so it holds no '", parts[i], "' (looking for ", path, ")");
       prefix += "/" + parts[i];
       const htri_t exists = H5Lexists(file.get(), prefix.c_str(), H5P_DEFAULT);
       check(exists >= 0, where(prefix), ": cannot look it up", library_reason());
@@ -194,12 +209,16 @@ struct Reader::Impl {
       check(H5Lget_info(file.get(), prefix.c_str(), &info, H5P_DEFAULT) >= 0, where(prefix),
             ": cannot read its link", library_reason());
       check(info.type == H5L_TYPE_HARD, where(prefix), ": is a ",
-            info.type == H5L_TYPE_SOFT ? "soft" : info.type == H5L_TYPE_EXTERNAL ? "external" : "user-defined",
+            info.type == H5L_TYPE_SOFT       ? "soft"
+            : info.type == H5L_TYPE_EXTERNAL ? "external"
+                                             : "user-defined",
             " link; rnnkit follows hard links only");
       Handle object(H5Oopen(file.get(), prefix.c_str(), H5P_DEFAULT), H5Oclose);
       check(object.valid(), where(prefix), ": cannot open it", library_reason());
       const H5I_type_t type = H5Iget_type(object.get());
-      kind = type == H5I_GROUP ? ObjectKind::kGroup : type == H5I_DATASET ? ObjectKind::kDataset : ObjectKind::kOther;
+      kind = type == H5I_GROUP     ? ObjectKind::kGroup
+             : type == H5I_DATASET ? ObjectKind::kDataset
+                                   : ObjectKind::kOther;
     }
     return kind;
   }
@@ -234,10 +253,12 @@ struct Reader::Impl {
     check(space_class == H5S_SIMPLE || space_class == H5S_SCALAR, where(path),
           ": the dataset has no data (a null dataspace)");
     const int rank = H5Sget_simple_extent_ndims(space.get());
-    check(rank >= 0 && rank <= H5S_MAX_RANK, where(path), ": cannot read the dataset's rank", library_reason());
+    check(rank >= 0 && rank <= H5S_MAX_RANK, where(path), ": cannot read the dataset's rank",
+          library_reason());
     std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-    if (rank > 0) check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) == rank, where(path),
-                        ": cannot read the dataset's shape", library_reason());
+    if (rank > 0)
+      check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) == rank, where(path),
+            ": cannot read the dataset's shape", library_reason());
     Shape shape;
     for (const hsize_t extent : dims) {
       check(extent <= static_cast<hsize_t>(std::numeric_limits<std::int64_t>::max()), where(path),
@@ -259,8 +280,8 @@ Reader Reader::open_file(const std::filesystem::path& path) {
   silence_library();
   const Handle fapl = file_access_properties();
   impl->file = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
-  check(impl->file.valid(), impl->what, ": cannot open it as an HDF5 file: it is truncated, corrupt or unreadable",
-        library_reason());
+  check(impl->file.valid(), impl->what,
+        ": cannot open it as an HDF5 file: it is truncated, corrupt or unreadable", library_reason());
   return Reader(std::move(impl));
 }
 
@@ -281,11 +302,17 @@ Reader Reader::open_memory(std::string_view bytes, std::string what) {
   return Reader(std::move(impl));
 }
 
-const std::string& Reader::what() const { return impl_->what; }
+const std::string& Reader::what() const {
+  return impl_->what;
+}
 
-std::string Reader::where(const std::string& path) const { return impl_->where(path); }
+std::string Reader::where(const std::string& path) const {
+  return impl_->where(path);
+}
 
-ObjectKind Reader::kind(const std::string& path) const { return impl_->kind(path); }
+ObjectKind Reader::kind(const std::string& path) const {
+  return impl_->kind(path);
+}
 
 std::vector<std::string> Reader::children(const std::string& group) const {
   check(kind(group) == ObjectKind::kGroup, where(group), ": expected a group");
@@ -318,7 +345,8 @@ bool Reader::has_attribute(const std::string& object, const std::string& name) c
   return exists > 0;
 }
 
-std::vector<std::string> Reader::string_list_attribute(const std::string& object, const std::string& name) const {
+std::vector<std::string> Reader::string_list_attribute(const std::string& object,
+                                                       const std::string& name) const {
   const std::string at = where(object) + ", attribute '" + name + "'";
   const Handle attribute = impl_->open_attribute(object, name);
   const Handle type(H5Aget_type(attribute.get()), H5Tclose);
@@ -326,7 +354,8 @@ std::vector<std::string> Reader::string_list_attribute(const std::string& object
   check(type.valid() && space.valid(), at, ": cannot read its type", library_reason());
   const H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
   if (space_class == H5S_NULL) return {};
-  check(space_class == H5S_SIMPLE || space_class == H5S_SCALAR, at, ": cannot read its shape", library_reason());
+  check(space_class == H5S_SIMPLE || space_class == H5S_SCALAR, at, ": cannot read its shape",
+        library_reason());
   const int rank = H5Sget_simple_extent_ndims(space.get());
   check(rank == 0 || rank == 1, at, ": expected a list of strings, found a ", rank, "-D array");
   const hssize_t points = H5Sget_simple_extent_npoints(space.get());
@@ -350,9 +379,12 @@ std::vector<std::string> Reader::string_list_attribute(const std::string& object
               H5Tset_cset(memory_type.get(), cset) >= 0,
           at, ": cannot prepare to read it", library_reason());
     std::vector<char*> pointers(static_cast<std::size_t>(count), nullptr);
-    if (count > 0) {
-      check(H5Aread(attribute.get(), memory_type.get(), pointers.data()) >= 0, at, ": cannot read it",
-            library_reason());
+    if (count > 0 && H5Aread(attribute.get(), memory_type.get(), pointers.data()) < 0) {
+      // A read that fails part way may have allocated some strings already.
+      const std::string reason = library_reason();
+      reclaim_strings(memory_type.get(), space.get(), pointers);
+      H5Eclear2(H5E_DEFAULT);
+      fail(at, ": cannot read it", reason);
     }
     std::uint64_t total = 0;
     for (const char* pointer : pointers) {
@@ -366,11 +398,14 @@ std::vector<std::string> Reader::string_list_attribute(const std::string& object
     return values;
   }
   const std::size_t item_size = H5Tget_size(type.get());
-  check(item_size > 0 && item_size <= kMaxStringItemBytes, at, ": string size ", item_size, " is not plausible");
-  check(count * item_size <= kMaxAttributeBytes, at, ": its strings hold more than ", kMaxAttributeBytes, " bytes");
+  check(item_size > 0 && item_size <= kMaxStringItemBytes, at, ": string size ", item_size,
+        " is not plausible");
+  check(count * item_size <= kMaxAttributeBytes, at, ": its strings hold more than ", kMaxAttributeBytes,
+        " bytes");
   Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
   check(memory_type.valid() && H5Tset_size(memory_type.get(), item_size) >= 0 &&
-            H5Tset_strpad(memory_type.get(), H5T_STR_NULLPAD) >= 0 && H5Tset_cset(memory_type.get(), cset) >= 0,
+            H5Tset_strpad(memory_type.get(), H5T_STR_NULLPAD) >= 0 &&
+            H5Tset_cset(memory_type.get(), cset) >= 0,
         at, ": cannot prepare to read it", library_reason());
   std::string buffer(static_cast<std::size_t>(count) * item_size, '\0');
   if (count > 0) {
@@ -406,13 +441,15 @@ Tensor Reader::dataset(const std::string& path, std::int64_t max_elements) const
   const H5T_class_t type_class = H5Tget_class(type.get());
   const std::size_t size = H5Tget_size(type.get());
   check(type_class == H5T_FLOAT && (size == 2 || size == 4 || size == 8), where(path), ": dtype is ",
-        type_class_name(type_class), " of ", size, " bytes; Keras weights are float (float32, or float16/64)");
+        type_class_name(type_class), " of ", size,
+        " bytes; Keras weights are float (float32, or float16/64)");
   const Shape shape = impl_->shape_of(dataset.get(), path);
   std::uint64_t count = 1;
   for (const std::int64_t extent : shape) {
     const auto dim = static_cast<std::uint64_t>(extent);
     check(dim == 0 || count <= static_cast<std::uint64_t>(max_elements) / dim, where(path), ": shape ",
-          shape_string(shape), " holds more values than the layer's weights can (at most ", max_elements, ")");
+          shape_string(shape), " holds more values than the layer's weights can (at most ", max_elements,
+          ")");
     count *= dim;
   }
   check(count <= static_cast<std::uint64_t>(max_elements), where(path), ": shape ", shape_string(shape),
@@ -439,8 +476,8 @@ struct Writer::Impl {
 
 Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
   impl_->links = Handle(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-  check(impl_->links.valid() && H5Pset_create_intermediate_group(impl_->links.get(), 1) >= 0,
-        "cannot write ", impl_->what, ": cannot create HDF5 link properties", library_reason());
+  check(impl_->links.valid() && H5Pset_create_intermediate_group(impl_->links.get(), 1) >= 0, "cannot write ",
+        impl_->what, ": cannot create HDF5 link properties", library_reason());
 }
 Writer::Writer(Writer&&) noexcept = default;
 Writer& Writer::operator=(Writer&&) noexcept = default;
@@ -465,8 +502,8 @@ Writer Writer::create_memory(std::string what) {
   const Handle fapl = file_access_properties();
   check(H5Pset_fapl_core(fapl.get(), 1 << 20, false) >= 0, "cannot write ", impl->what,
         ": cannot prepare an HDF5 file in memory", library_reason());
-  impl->file = Handle(H5Fcreate(memory_file_name("write").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
-                      H5Fclose);
+  impl->file =
+      Handle(H5Fcreate(memory_file_name("write").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
   check(impl->file.valid(), "cannot write ", impl->what, ": cannot create an HDF5 file in memory",
         library_reason());
   return Writer(std::move(impl));
@@ -482,8 +519,8 @@ namespace {
 
 void write_attribute(hid_t file, const std::string& object, const std::string& name, hid_t type, hid_t space,
                      const void* data, const std::string& where) {
-  Handle attribute(H5Acreate_by_name(file, object.c_str(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT,
-                                     H5P_DEFAULT),
+  Handle attribute(H5Acreate_by_name(file, object.c_str(), name.c_str(), type, space, H5P_DEFAULT,
+                                     H5P_DEFAULT, H5P_DEFAULT),
                    H5Aclose);
   check(attribute.valid(), where, ": cannot create attribute '", name, "'", library_reason());
   if (data != nullptr) {
@@ -533,8 +570,10 @@ void Writer::fixed_string_list_attribute(const std::string& object, const std::s
         at, ": cannot create a string type", library_reason());
   std::string buffer(values.size() * std::max<std::size_t>(item_size, 1), '\0');
   for (std::size_t i = 0; i < values.size(); ++i) {
-    check(values[i].size() <= item_size, at, ": string '", values[i], "' is longer than ", item_size, " bytes");
-    std::copy(values[i].begin(), values[i].end(), buffer.begin() + static_cast<std::ptrdiff_t>(i * item_size));
+    check(values[i].size() <= item_size, at, ": string '", values[i], "' is longer than ", item_size,
+          " bytes");
+    std::copy(values[i].begin(), values[i].end(),
+              buffer.begin() + static_cast<std::ptrdiff_t>(i * item_size));
   }
   const hsize_t count = values.size();
   const Handle space(H5Screate_simple(1, &count, nullptr), H5Sclose);
@@ -544,7 +583,8 @@ void Writer::fixed_string_list_attribute(const std::string& object, const std::s
 void Writer::empty_list_attribute(const std::string& object, const std::string& name) {
   const hsize_t count = 0;
   const Handle space(H5Screate_simple(1, &count, nullptr), H5Sclose);
-  write_attribute(impl_->file.get(), object, name, H5T_IEEE_F64LE, space.get(), nullptr, impl_->where(object));
+  write_attribute(impl_->file.get(), object, name, H5T_IEEE_F64LE, space.get(), nullptr,
+                  impl_->where(object));
 }
 
 void Writer::dataset(const std::string& path, const Tensor& values) {
@@ -575,8 +615,8 @@ std::string Writer::close_to_bytes() {
   const ssize_t size = H5Fget_file_image(impl_->file.get(), nullptr, 0);
   check(size > 0, "cannot write ", impl_->what, ": cannot get the file image", library_reason());
   std::string bytes(static_cast<std::size_t>(size), '\0');
-  check(H5Fget_file_image(impl_->file.get(), bytes.data(), bytes.size()) == size, "cannot write ", impl_->what,
-        ": cannot get the file image", library_reason());
+  check(H5Fget_file_image(impl_->file.get(), bytes.data(), bytes.size()) == size, "cannot write ",
+        impl_->what, ": cannot get the file image", library_reason());
   check(impl_->file.close(), "cannot write ", impl_->what, ": cannot close the HDF5 file", library_reason());
   return bytes;
 }
@@ -673,17 +713,24 @@ void check_relative_name(const std::string& name, const std::string& where, cons
     ok = !part.empty() && part != "." && part != "..";
     start = slash + 1;
   }
-  check(ok, where, ": ", what, " '", name, "' is not a valid name (empty, absolute, or with '.' or '..' parts)");
+  check(ok, where, ": ", what, " '", name,
+        "' is not a valid name (empty, absolute, or with '.' or '..' parts)");
 }
 
 void check_expressible(const json& value, const std::string& where) {
-  if (value.is_object()) {
-    for (const auto& [key, item] : value.items()) check_expressible(item, where);
-  } else if (value.is_array()) {
+  if (value.is_array()) {
     for (const json& item : value) check_expressible(item, where);
-  } else if (value.is_string() && value.get<std::string>() == "hard_sigmoid_keras3") {
-    fail(where, ": the model uses Keras 3's hard_sigmoid (x/6 + 0.5), which Keras 2's 'hard_sigmoid' "
-         "(0.2x + 0.5) is not: save it as .keras instead");
+    return;
+  }
+  if (!value.is_object()) return;
+  for (const auto& [key, item] : value.items()) {
+    if ((key == "activation" || key == "recurrent_activation") && item == "hard_sigmoid_keras3") {
+      const std::string name =
+          value.contains("name") && value["name"].is_string() ? value["name"].get<std::string>() : "?";
+      fail(where, ": layer '", name, "' uses Keras 3's hard_sigmoid (x/6 + 0.5) as its ", key,
+           ", which Keras 2's 'hard_sigmoid' (0.2x + 0.5) is not: save it as .keras instead");
+    }
+    check_expressible(item, where);
   }
 }
 
@@ -715,7 +762,8 @@ json shape_json(const Shape& shape) {
 
 Tensor concat_last_axis(const std::vector<const Tensor*>& parts) {
   Shape shape = parts.front()->shape();
-  const std::int64_t rows = shape.empty() ? 1 : parts.front()->size() / std::max<std::int64_t>(shape.back(), 1);
+  const std::int64_t rows =
+      shape.empty() ? 1 : parts.front()->size() / std::max<std::int64_t>(shape.back(), 1);
   std::int64_t width = 0;
   for (const Tensor* part : parts) {
     check(part->rank() == parts.front()->rank() && part->rank() >= 1 &&
@@ -759,34 +807,43 @@ Tensor cudnn_recurrent_kernel(const Tensor& kernel, int gates) {
   Tensor result(kernel.shape());
   for (int g = 0; g < gates; ++g)
     for (std::int64_t i = 0; i < units; ++i)
-      for (std::int64_t j = 0; j < units; ++j) result[i * width + g * units + j] = kernel[j * width + g * units + i];
+      for (std::int64_t j = 0; j < units; ++j)
+        result[i * width + g * units + j] = kernel[j * width + g * units + i];
   return result;
 }
 
 std::vector<Tensor> preprocess(const Layer& layer, std::vector<Tensor> arrays) {
   if (const auto* bidirectional = dynamic_cast<const Bidirectional*>(&layer)) {
     const std::size_t half = arrays.size() / 2;
-    std::vector<Tensor> forward = preprocess(bidirectional->forward_layer(),
-                                             std::vector<Tensor>(arrays.begin(), arrays.begin() + static_cast<std::ptrdiff_t>(half)));
-    std::vector<Tensor> backward = preprocess(bidirectional->backward_layer(),
-                                              std::vector<Tensor>(arrays.begin() + static_cast<std::ptrdiff_t>(half), arrays.end()));
+    std::vector<Tensor> forward =
+        preprocess(bidirectional->forward_layer(),
+                   std::vector<Tensor>(arrays.begin(), arrays.begin() + static_cast<std::ptrdiff_t>(half)));
+    std::vector<Tensor> backward =
+        preprocess(bidirectional->backward_layer(),
+                   std::vector<Tensor>(arrays.begin() + static_cast<std::ptrdiff_t>(half), arrays.end()));
     for (Tensor& tensor : backward) forward.push_back(std::move(tensor));
     return forward;
   }
-  if (const auto* distributed = dynamic_cast<const TimeDistributed*>(&layer)) return preprocess(distributed->layer(), std::move(arrays));
+  if (const auto* distributed = dynamic_cast<const TimeDistributed*>(&layer))
+    return preprocess(distributed->layer(), std::move(arrays));
   const bool lstm = dynamic_cast<const LSTM*>(&layer) != nullptr;
   const auto* gru = dynamic_cast<const GRU*>(&layer);
   // Keras 1 kept one kernel, recurrent kernel and bias per gate: LSTM in the order i, c, f, o; GRU z, r, h.
   if (lstm && arrays.size() == 12) {
-    const auto pick = [&](int a, int b, int c, int d) { return concat_last_axis({&arrays[a], &arrays[b], &arrays[c], &arrays[d]}); };
+    const auto pick = [&](int a, int b, int c, int d) {
+      return concat_last_axis({&arrays[a], &arrays[b], &arrays[c], &arrays[d]});
+    };
     return {pick(0, 6, 3, 9), pick(1, 7, 4, 10), pick(2, 8, 5, 11)};
   }
   if (gru && arrays.size() == 9) {
-    const auto pick = [&](int a, int b, int c) { return concat_last_axis({&arrays[a], &arrays[b], &arrays[c]}); };
+    const auto pick = [&](int a, int b, int c) {
+      return concat_last_axis({&arrays[a], &arrays[b], &arrays[c]});
+    };
     return {pick(0, 3, 6), pick(1, 4, 7), pick(2, 5, 8)};
   }
   // CuDNNLSTM / CuDNNGRU, told apart by the bias shape as Keras does: two bias sets, per-gate layouts.
-  if ((lstm || gru) && arrays.size() == 3 && arrays[1].rank() == 2 && arrays[0].rank() == 2 && arrays[2].rank() == 1) {
+  if ((lstm || gru) && arrays.size() == 3 && arrays[1].rank() == 2 && arrays[0].rank() == 2 &&
+      arrays[2].rank() == 1) {
     const int gates = lstm ? 4 : 3;
     const std::int64_t units = arrays[1].dim(0);
     const bool shapes_fit = arrays[1].dim(1) == gates * units && arrays[0].dim(1) == gates * units;
@@ -798,7 +855,8 @@ std::vector<Tensor> preprocess(const Layer& layer, std::vector<Tensor> arrays) {
       Tensor bias;
       if (lstm) {  // the input and recurrent biases summed
         bias = Tensor({gates * units});
-        for (std::int64_t i = 0; i < gates * units; ++i) bias[i] = arrays[2][i] + arrays[2][gates * units + i];
+        for (std::int64_t i = 0; i < gates * units; ++i)
+          bias[i] = arrays[2][i] + arrays[2][gates * units + i];
       } else {  // reshaped to (2, 3U): input row, recurrent row
         bias = arrays[2].reshaped({2, gates * units});
       }
@@ -888,7 +946,8 @@ void upgrade_layer_config(const std::string& class_name, json& config, const std
   }
   if (class_name == "Dropout") rename_key(config, "p", "rate");
   // Keras 1.x and 2.0-2.2 defaults that tf.keras 2 changed, for keys an old config may lack.
-  const bool before_2_3 = version.first >= 0 && (version.first < 2 || (version.first == 2 && version.second < 3));
+  const bool before_2_3 =
+      version.first >= 0 && (version.first < 2 || (version.first == 2 && version.second < 3));
   if (before_2_3 && (class_name == "LSTM" || class_name == "GRU") && !config.contains("recurrent_activation"))
     config["recurrent_activation"] = "hard_sigmoid";
   if (before_2_3 && class_name == "GRU" && !config.contains("reset_after")) config["reset_after"] = false;
@@ -920,9 +979,9 @@ void set_layer_weights(Layer& layer, std::vector<Tensor> arrays, const std::stri
   const std::vector<Param*> params = layer.params();
   if (arrays.size() == params.size() && paths.size() == arrays.size()) {
     for (std::size_t i = 0; i < arrays.size(); ++i)
-      check(arrays[i].shape() == params[i]->value.shape(), paths[i], ": shape ", shape_string(arrays[i].shape()),
-            ", but weight '", params[i]->name, "' of layer '", layer.name(), "' (", layer.class_name(), ") has shape ",
-            shape_string(params[i]->value.shape()));
+      check(arrays[i].shape() == params[i]->value.shape(), paths[i], ": shape ",
+            shape_string(arrays[i].shape()), ", but weight '", params[i]->name, "' of layer '", layer.name(),
+            "' (", layer.class_name(), ") has shape ", shape_string(params[i]->value.shape()));
   }
   try {
     layer.set_weights(arrays);
@@ -939,7 +998,8 @@ json model_config(const Sequential& model) {
   check_expressible(full, where);
   json config = full.at("config");
   json& layers = config["layers"];
-  const bool has_input_layer = !layers.empty() && layers[0].value("class_name", std::string()) == "InputLayer";
+  const bool has_input_layer =
+      !layers.empty() && layers[0].value("class_name", std::string()) == "InputLayer";
   if (!has_input_layer && !layers.empty() && layers[0].at("config").contains("batch_input_shape")) {
     // tf.keras's Sequential.get_config lists the InputLayer that add() made for the first layer's input
     // shape, named after that layer.
@@ -962,7 +1022,8 @@ void write(h5::Writer& file, const Sequential& model, const json* model_config) 
   const std::string version(kWrittenVersion);
   std::string group = "/";
   if (model_config != nullptr) {
-    // save_model_to_hdf5: model_metadata's str values as h5py stores str, the config as json.dumps().encode().
+    // save_model_to_hdf5: model_metadata's str values as h5py stores str, the config as
+    // json.dumps().encode().
     file.string_attribute("/", "keras_version", version, h5::StringKind::kUtf8);
     file.string_attribute("/", "backend", "tensorflow", h5::StringKind::kUtf8);
     file.string_attribute("/", "model_config", h5::python_json(*model_config), h5::StringKind::kAscii);
@@ -1014,8 +1075,9 @@ json read_model_config(const h5::Reader& file) {
   }
   check(config.is_object(), file.where("/"), ", attribute 'model_config': expected a JSON object");
   if (!config.contains("keras_version")) {
-    config["keras_version"] =
-        file.has_attribute("/", "keras_version") ? file.string_attribute("/", "keras_version") : std::string("1");
+    config["keras_version"] = file.has_attribute("/", "keras_version")
+                                  ? file.string_attribute("/", "keras_version")
+                                  : std::string("1");
   }
   return config;
 }
@@ -1025,7 +1087,9 @@ json upgrade_legacy_config(const json& model, std::string_view keras_version) {
   const std::pair<int, int> version = major_minor(keras_version);
   if (!upgraded.is_object() || !upgraded.contains("config")) return upgraded;
   json& config = upgraded["config"];
-  json* layers = config.is_array() ? &config : config.is_object() && config.contains("layers") ? &config["layers"] : nullptr;
+  json* layers = config.is_array()                                 ? &config
+                 : config.is_object() && config.contains("layers") ? &config["layers"]
+                                                                   : nullptr;
   if (layers != nullptr && layers->is_array())
     for (json& layer : *layers) upgrade_layer(layer, version, false);
   return upgraded;
@@ -1047,7 +1111,8 @@ void load_weights(const h5::Reader& file, const std::string& group, Sequential& 
     check_relative_name(name, where + ", attribute 'layer_names'", "layer name");
     const std::string path = join(group, name);
     const h5::ObjectKind kind = file.kind(path);
-    check(kind == h5::ObjectKind::kGroup, file.where(path), ": layer '", name, "' is listed in layer_names but ",
+    check(kind == h5::ObjectKind::kGroup, file.where(path), ": layer '", name,
+          "' is listed in layer_names but ",
           kind == h5::ObjectKind::kMissing ? "has no group" : "is not a group");
     std::vector<std::string> weight_names = read_list_attribute(file, path, "weight_names");
     if (weight_names.empty()) continue;
@@ -1062,15 +1127,16 @@ void load_weights(const h5::Reader& file, const std::string& group, Sequential& 
     model_list += (model_list.empty() ? "" : ", ") + model.layer(i).name();
   }
   check(saved.size() == with_weights.size(), where, ": the file has weights for ", saved.size(), " layers (",
-        saved_list, "), model '", model.name(), "' has ", with_weights.size(), " layers with weights (", model_list,
-        ")");
+        saved_list, "), model '", model.name(), "' has ", with_weights.size(), " layers with weights (",
+        model_list, ")");
   for (std::size_t k = 0; k < saved.size(); ++k) {
     Layer& layer = model.layer(with_weights[k]);
     const std::int64_t max_elements = 2 * layer.count_params() + 64;
     std::vector<Tensor> arrays;
     std::vector<std::string> paths;
     for (const std::string& weight_name : saved[k].weight_names) {
-      check_relative_name(weight_name, file.where(saved[k].path) + ", attribute 'weight_names'", "weight name");
+      check_relative_name(weight_name, file.where(saved[k].path) + ", attribute 'weight_names'",
+                          "weight name");
       const std::string path = join(saved[k].path, weight_name);
       arrays.push_back(file.dataset(path, max_elements));
       paths.push_back(file.where(path));
@@ -1086,8 +1152,9 @@ void load_weights(const h5::Reader& file, const std::string& group, Sequential& 
     if (converted.size() != expected) {
       std::string names;
       for (const std::string& name : saved[k].weight_names) names += (names.empty() ? "" : ", ") + name;
-      fail(file.where(saved[k].path), ": layer '", saved[k].name, "' has ", saved_count, " weights in the file (",
-           names, "), layer '", layer.name(), "' (", layer.class_name(), ") of the model expects ", expected);
+      fail(file.where(saved[k].path), ": layer '", saved[k].name, "' has ", saved_count,
+           " weights in the file (", names, "), layer '", layer.name(), "' (", layer.class_name(),
+           ") of the model expects ", expected);
     }
     set_layer_weights(layer, std::move(converted), file.where(saved[k].path),
                       saved_count == expected ? paths : std::vector<std::string>{});

@@ -37,7 +37,9 @@ std::string quoted(const std::filesystem::path& path) {
 
 // ---- Config dialects
 
-bool is_wrapper(const json& value) { return value.is_object() && value.contains("class_name") && value.contains("config"); }
+bool is_wrapper(const json& value) {
+  return value.is_object() && value.contains("class_name") && value.contains("config");
+}
 
 // Everything in `value` but its name and direction: what a Bidirectional's two copies share.
 json without_direction(json config) {
@@ -85,7 +87,8 @@ json normalize(const json& value) {
             without_direction(backward["config"]) == without_direction(layer["config"]))
           config.erase("backward_layer");
       }
-      if (layer["config"].is_object() && layer["config"].contains("name") && layer["config"]["name"].is_string()) {
+      if (layer["config"].is_object() && layer["config"].contains("name") &&
+          layer["config"]["name"].is_string()) {
         const std::string name = layer["config"]["name"].get<std::string>();
         if (name.starts_with("forward_")) layer["config"]["name"] = name.substr(8);
       }
@@ -107,7 +110,10 @@ json normalize(const json& value) {
 }
 
 json dtype_policy(const std::string& name) {
-  return {{"module", "keras"}, {"class_name", "DTypePolicy"}, {"config", {{"name", name}}}, {"registered_name", nullptr}};
+  return {{"module", "keras"},
+          {"class_name", "DTypePolicy"},
+          {"config", {{"name", name}}},
+          {"registered_name", nullptr}};
 }
 
 json shape_json(const Shape& shape) {
@@ -119,7 +125,8 @@ json shape_json(const Shape& shape) {
 std::string activation3(const json& value, const std::string& where) {
   const std::string name = value.is_string() ? value.get<std::string>() : value.dump();
   if (name == "hard_sigmoid_keras3") return "hard_sigmoid";
-  check(name != "hard_sigmoid", where, ": the model uses Keras 1/2's hard_sigmoid (0.2x + 0.5), which Keras 3's "
+  check(name != "hard_sigmoid", where,
+        ": the model uses Keras 1/2's hard_sigmoid (0.2x + 0.5), which Keras 3's "
         "'hard_sigmoid' (x/6 + 0.5) is not: save it as .h5 instead");
   return name;
 }
@@ -133,7 +140,8 @@ json layer3(const json& entry, const std::optional<Shape>& build_shape, bool zer
             const std::string& where) {
   const std::string class_name = entry.at("class_name").get<std::string>();
   json config = entry.at("config");
-  const std::string at = where + " layer '" + config.value("name", std::string("?")) + "' (" + class_name + ")";
+  const std::string at =
+      where + " layer '" + config.value("name", std::string("?")) + "' (" + class_name + ")";
   config.erase("batch_input_shape");
   config["dtype"] = dtype_policy(config.contains("dtype") && config["dtype"].is_string()
                                      ? config["dtype"].get<std::string>()
@@ -145,7 +153,8 @@ json layer3(const json& entry, const std::optional<Shape>& build_shape, bool zer
                   {"config", item.contains("config") ? item.at("config") : json::object()},
                   {"registered_name", nullptr}};
     }
-    if (key == "activation" || key == "recurrent_activation") item = activation3(item, at + " field '" + key + "'");
+    if (key == "activation" || key == "recurrent_activation")
+      item = activation3(item, at + " field '" + key + "'");
   }
   if (is_recurrent_class(class_name)) {
     config.erase("time_major");      // Keras 3 has none
@@ -155,7 +164,8 @@ json layer3(const json& entry, const std::optional<Shape>& build_shape, bool zer
   }
   if (class_name == "Embedding") config.erase("input_length");  // removed in Keras 3
   // Keras 3's Dense writes no activity_regularizer (its Embedding and RNNs do).
-  if (class_name == "Dense" && config.contains("activity_regularizer") && config["activity_regularizer"].is_null())
+  if (class_name == "Dense" && config.contains("activity_regularizer") &&
+      config["activity_regularizer"].is_null())
     config.erase("activity_regularizer");
   if (class_name == "Bidirectional") {
     const json& inner = config.at("layer");
@@ -178,7 +188,10 @@ json layer3(const json& entry, const std::optional<Shape>& build_shape, bool zer
     }
     config["layer"] = layer3(config.at("layer"), inner_shape, false, where);
   }
-  json result{{"module", "keras.layers"}, {"class_name", class_name}, {"config", config}, {"registered_name", nullptr}};
+  json result{{"module", "keras.layers"},
+              {"class_name", class_name},
+              {"config", config},
+              {"registered_name", nullptr}};
   if (build_shape) result["build_config"] = {{"input_shape", shape_json(*build_shape)}};
   return result;
 }
@@ -248,7 +261,8 @@ Archive open_archive_file(const std::filesystem::path& path, int flags, const st
 Archive open_archive_memory(std::string_view bytes, const std::string& failure) {
   zip_error_t error;
   zip_error_init(&error);
-  return open_source(zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error), ZIP_RDONLY, error, failure);
+  return open_source(zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error), ZIP_RDONLY, error,
+                     failure);
 }
 
 std::string member_names(zip_t* archive) {
@@ -274,7 +288,8 @@ std::optional<std::string> read_member(zip_t* archive, const char* name, const s
   check(zip_stat_index(archive, static_cast<zip_uint64_t>(index), 0, &stat) == 0, member,
         ": cannot read its entry: ", zip_strerror(archive));
   check((stat.valid & ZIP_STAT_SIZE) && (stat.valid & ZIP_STAT_COMP_SIZE), member, ": its size is unknown");
-  check(stat.size <= limit, member, ": its size (", stat.size, " bytes) is more than rnnkit reads (", limit, ")");
+  check(stat.size <= limit, member, ": its size (", stat.size, " bytes) is more than rnnkit reads (", limit,
+        ")");
   // Deflate cannot compress more than about 1032:1.
   check(stat.size <= stat.comp_size * 1100 + (1 << 20), member, ": its size (", stat.size,
         " bytes) is implausible for its compressed size (", stat.comp_size, " bytes)");
@@ -311,7 +326,8 @@ void add_member(zip_t* archive, const char* name, const std::string& bytes, cons
   const zip_int64_t index = source == nullptr ? -1 : zip_file_add(archive, name, source, ZIP_FL_ENC_UTF_8);
   if (index < 0 && source != nullptr) zip_source_free(source);
   // zipfile.ZipFile(..., "w") stores members uncompressed (ZIP_STORED), stamped with the current time.
-  const bool added = index >= 0 && zip_set_file_compression(archive, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) == 0;
+  const bool added =
+      index >= 0 && zip_set_file_compression(archive, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) == 0;
   check(added, "cannot write ", what, ": cannot add member ", name, ": ", zip_strerror(archive));
 }
 
@@ -327,13 +343,16 @@ std::string date_saved() {
 Sequential load_from_archive(zip_t* archive, const std::string& what, const SequentialOptions& options,
                              std::string* keras_version_out) {
   const std::optional<std::string> config_text = read_member(archive, kConfigMember, what, kMaxJsonMember);
-  check(config_text.has_value(), what, ": a .keras archive holds config.json, metadata.json and model.weights.h5; "
-        "this zip has no config.json (its members: ", member_names(archive), ")");
+  check(config_text.has_value(), what,
+        ": a .keras archive holds config.json, metadata.json and model.weights.h5; "
+        "this zip has no config.json (its members: ",
+        member_names(archive), ")");
   const std::string config_where = what + " member " + kConfigMember;
   const json config = parse_member(*config_text, config_where);
   check(config.is_object(), config_where, ": expected a JSON object, found ", config.type_name());
   std::string keras_version = "3";
-  if (const std::optional<std::string> metadata_text = read_member(archive, kMetadataMember, what, kMaxJsonMember)) {
+  if (const std::optional<std::string> metadata_text =
+          read_member(archive, kMetadataMember, what, kMaxJsonMember)) {
     const json metadata = parse_member(*metadata_text, what + " member " + kMetadataMember);
     if (metadata.is_object() && metadata.contains("keras_version") && metadata["keras_version"].is_string())
       keras_version = metadata["keras_version"].get<std::string>();
@@ -346,7 +365,8 @@ Sequential load_from_archive(zip_t* archive, const std::string& what, const Sequ
   const std::optional<std::string> weights = read_member(archive, kWeightsMember, what, kMaxWeightsMember);
   if (!weights) {
     check(zip_name_locate(archive, "model.weights.npz", 0) < 0, what,
-          ": weights saved as model.weights.npz (weights_format='npz') are not supported; save with the default h5");
+          ": weights saved as model.weights.npz (weights_format='npz') are not supported; save with the "
+          "default h5");
     fail(what, ": the archive has no model.weights.h5 (its members: ", member_names(archive), ")");
   }
   const h5::Reader reader = h5::Reader::open_memory(*weights, what + " member " + kWeightsMember);
@@ -377,14 +397,17 @@ std::string snake_case(std::string_view class_name) {
   return result;
 }
 
-json config_to_keras2(const json& config) { return normalize(config); }
+json config_to_keras2(const json& config) {
+  return normalize(config);
+}
 
 std::optional<Shape> build_input_shape(const json& config) {
   const json* shape = nullptr;
   if (config.contains("build_config") && config["build_config"].is_object() &&
       config["build_config"].contains("input_shape"))
     shape = &config["build_config"]["input_shape"];
-  else if (config.contains("config") && config["config"].is_object() && config["config"].contains("build_input_shape"))
+  else if (config.contains("config") && config["config"].is_object() &&
+           config["config"].contains("build_input_shape"))
     shape = &config["config"]["build_input_shape"];
   if (shape == nullptr || !shape->is_array() || shape->empty()) return std::nullopt;
   Shape result;
@@ -407,7 +430,8 @@ json model_config(const Sequential& model) {
   json layers3 = json::array();
   // Sequential::config() lists the InputLayer first when the model declares its input shape (older versions
   // put the shape on the first layer instead); Keras 3 writes it as an InputLayer with batch_shape.
-  const bool has_input_layer = !layers.empty() && layers[0].value("class_name", std::string()) == "InputLayer";
+  const bool has_input_layer =
+      !layers.empty() && layers[0].value("class_name", std::string()) == "InputLayer";
   const json* input_shape = nullptr;
   std::string input_name = "input_layer";
   if (has_input_layer) {
@@ -417,10 +441,12 @@ json model_config(const Sequential& model) {
     input_shape = &layers[0].at("config").at("batch_input_shape");
   }
   if (input_shape != nullptr) {
-    layers3.push_back({{"module", "keras.layers"},
-                       {"class_name", "InputLayer"},
-                       {"config", {{"batch_shape", *input_shape}, {"dtype", "float32"}, {"sparse", false}, {"name", input_name}}},
-                       {"registered_name", nullptr}});
+    layers3.push_back(
+        {{"module", "keras.layers"},
+         {"class_name", "InputLayer"},
+         {"config",
+          {{"batch_shape", *input_shape}, {"dtype", "float32"}, {"sparse", false}, {"name", input_name}}},
+         {"registered_name", nullptr}});
   }
   const std::size_t first = has_input_layer ? 1 : 0;
   check(layers.size() == model.size() + first, where, ": internal error: the config lists ", layers.size(),
@@ -430,8 +456,10 @@ json model_config(const Sequential& model) {
     if (model.built()) shape = model.layer(i - first).input_shape();
     layers3.push_back(layer3(layers[i], shape, false, where));
   }
-  json config{{"name", model.name()}, {"trainable", true}, {"dtype", dtype_policy("float32")}, {"layers", layers3}};
-  json result{{"module", "keras"}, {"class_name", "Sequential"}, {"config", config}, {"registered_name", nullptr}};
+  json config{
+      {"name", model.name()}, {"trainable", true}, {"dtype", dtype_policy("float32")}, {"layers", layers3}};
+  json result{
+      {"module", "keras"}, {"class_name", "Sequential"}, {"config", config}, {"registered_name", nullptr}};
   if (model.built()) {
     result["config"]["build_input_shape"] = shape_json(model.input_shape());
     result["build_config"] = {{"input_shape", shape_json(model.input_shape())}};
@@ -450,7 +478,8 @@ void write_weights(h5::Writer& file, const Sequential& model) {
     std::size_t next = 0;
     for (const VarsGroup& group : groups) {
       file.group(group.path);
-      for (std::size_t k = 0; k < group.count; ++k) file.dataset(group.path + "/" + std::to_string(k), values.at(next++));
+      for (std::size_t k = 0; k < group.count; ++k)
+        file.dataset(group.path + "/" + std::to_string(k), values.at(next++));
     }
   }
 }
@@ -478,8 +507,8 @@ void load_weights(const h5::Reader& file, Sequential& model) {
     for (const VarsGroup& group : groups) {
       const h5::ObjectKind kind = file.kind(group.path);
       if (kind == h5::ObjectKind::kMissing && group.count == 0) continue;
-      check(kind != h5::ObjectKind::kMissing, file.where(group.path), ": missing: layer '", layer.name(), "' (",
-            layer.class_name(), ") has ", group.count, " weights there");
+      check(kind != h5::ObjectKind::kMissing, file.where(group.path), ": missing: layer '", layer.name(),
+            "' (", layer.class_name(), ") has ", group.count, " weights there");
       check(kind == h5::ObjectKind::kGroup, file.where(group.path), ": expected a group of variables");
       const std::vector<std::string> names = file.children(group.path);
       check(names.size() == group.count, file.where(group.path), ": holds ", names.size(),
@@ -490,8 +519,8 @@ void load_weights(const h5::Reader& file, Sequential& model) {
         // Room for a wrong shape to be read and reported as such, none for an absurd one.
         Tensor value = file.dataset(path, 2 * param.value.size() + 64);
         check(value.shape() == param.value.shape(), file.where(path), ": shape ", shape_string(value.shape()),
-              ", but weight '", param.name, "' of layer '", layer.name(), "' (", layer.class_name(), ") has shape ",
-              shape_string(param.value.shape()));
+              ", but weight '", param.name, "' of layer '", layer.name(), "' (", layer.class_name(),
+              ") has shape ", shape_string(param.value.shape()));
         values.push_back(std::move(value));
       }
     }
@@ -506,6 +535,8 @@ void load_weights(const h5::Reader& file, Sequential& model) {
     for (const std::string& name : file.children(root)) {
       bool known = false;
       for (const std::string& path : paths) known = known || path == root + "/" + name;
+      // A Functional model's InputLayer is one of its layers; it has no weights.
+      known = known || name == "input_layer" || name.starts_with("input_layer_");
       check(known, file.where(root + "/" + name), ": the file has weights for a layer model '", model.name(),
             "' does not have");
     }
@@ -515,26 +546,33 @@ void load_weights(const h5::Reader& file, Sequential& model) {
 Sequential load_archive(const std::filesystem::path& path, const SequentialOptions& options,
                         std::string* keras_version) {
   const std::string what = quoted(path);
-  const Archive archive = open_archive_file(path, ZIP_RDONLY, "cannot read " + what + " as a .keras (zip) archive");
-  return naming_json_errors(what, [&] { return load_from_archive(archive.get(), what, options, keras_version); });
+  const Archive archive =
+      open_archive_file(path, ZIP_RDONLY, "cannot read " + what + " as a .keras (zip) archive");
+  return naming_json_errors(what,
+                            [&] { return load_from_archive(archive.get(), what, options, keras_version); });
 }
 
-Sequential load_archive_from_memory(std::string_view bytes, const std::string& what, const SequentialOptions& options,
-                                    std::string* keras_version) {
+Sequential load_archive_from_memory(std::string_view bytes, const std::string& what,
+                                    const SequentialOptions& options, std::string* keras_version) {
   const Archive archive = open_archive_memory(bytes, "cannot read " + what + " as a .keras (zip) archive");
-  return naming_json_errors(what, [&] { return load_from_archive(archive.get(), what, options, keras_version); });
+  return naming_json_errors(what,
+                            [&] { return load_from_archive(archive.get(), what, options, keras_version); });
 }
 
 bool is_keras_archive(const std::filesystem::path& path) {
-  const Archive archive = open_archive_file(path, ZIP_RDONLY, "cannot read " + quoted(path) + " as a zip archive");
+  const Archive archive =
+      open_archive_file(path, ZIP_RDONLY, "cannot read " + quoted(path) + " as a zip archive");
   return zip_name_locate(archive.get(), kConfigMember, 0) >= 0;
 }
 
 void load_archive_weights(Sequential& model, const std::filesystem::path& path) {
   const std::string what = quoted(path);
-  const Archive archive = open_archive_file(path, ZIP_RDONLY, "cannot read " + what + " as a .keras (zip) archive");
-  const std::optional<std::string> weights = read_member(archive.get(), kWeightsMember, what, kMaxWeightsMember);
-  check(weights.has_value(), what, ": the archive has no model.weights.h5 (its members: ", member_names(archive.get()), ")");
+  const Archive archive =
+      open_archive_file(path, ZIP_RDONLY, "cannot read " + what + " as a .keras (zip) archive");
+  const std::optional<std::string> weights =
+      read_member(archive.get(), kWeightsMember, what, kMaxWeightsMember);
+  check(weights.has_value(), what,
+        ": the archive has no model.weights.h5 (its members: ", member_names(archive.get()), ")");
   load_weights(h5::Reader::open_memory(*weights, what + " member " + kWeightsMember), model);
 }
 
@@ -542,8 +580,8 @@ void save_archive(const Sequential& model, const std::filesystem::path& path) {
   const std::string what = quoted(path);
   const std::string config = h5::python_json(model_config(model));
   // json.dumps({"keras_version": ..., "date_saved": ...}) in Keras's key order.
-  const std::string metadata = "{\"keras_version\": \"" + std::string(kWrittenVersion) + "\", \"date_saved\": \"" +
-                               date_saved() + "\"}";
+  const std::string metadata = "{\"keras_version\": \"" + std::string(kWrittenVersion) +
+                               "\", \"date_saved\": \"" + date_saved() + "\"}";
   h5::Writer writer = h5::Writer::create_memory("member model.weights.h5 of " + what);
   write_weights(writer, model);
   const std::string weights = writer.close_to_bytes();

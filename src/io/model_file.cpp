@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -68,7 +69,8 @@ std::string lower_extension(const std::filesystem::path& path) {
 
 bool ends_with_lower(const std::filesystem::path& path, std::string_view suffix) {
   std::string name = path.filename().string();
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return name.ends_with(suffix);
 }
 
@@ -90,7 +92,8 @@ LoadedModel load_h5_model(const h5::Reader& file, const SequentialOptions& optio
   return {std::move(model), ModelFileFormat::kHdf5, keras_version};
 }
 
-LoadedModel load_json_model(std::string_view text, const std::string& what, const SequentialOptions& options) {
+LoadedModel load_json_model(std::string_view text, const std::string& what,
+                            const SequentialOptions& options) {
   json config;
   try {
     config = json::parse(text);
@@ -113,9 +116,178 @@ void write_h5(const std::filesystem::path& path, const std::function<void(h5::Wr
   });
 }
 
+// The layer a Keras 2 inbound node entry ["lstm", 0, 0, {}] or a Keras 3 {"class_name": "__keras_tensor__",
+// "config": {"keras_history": ["lstm", 0, 0]}} takes its input from, added to `sources`.
+void collect_sources(const json& value, std::vector<std::string>& sources, const std::string& where) {
+  if (value.is_object()) {
+    if (value.value("class_name", std::string()) == "__keras_tensor__" && value.contains("config") &&
+        value["config"].is_object() && value["config"].contains("keras_history")) {
+      collect_sources(value["config"]["keras_history"], sources, where);
+      return;
+    }
+    for (const auto& [key, item] : value.items()) {
+      // Keras 3 passes mask/training as kwargs; an initial_state from another layer is a second input.
+      if (key == "mask" || key == "training") continue;
+      collect_sources(item, sources, where);
+    }
+    return;
+  }
+  if (!value.is_array()) return;
+  if (!value.empty() && value[0].is_string()) {  // [layer name, node index, tensor index, (kwargs)]
+    check(value.size() < 2 || (value[1] == 0 && (value.size() < 3 || value[2] == 0)), where,
+          ": not supported yet: a connection to output ", value.dump(), " of layer '",
+          value[0].get<std::string>(), "' (only the first output of each layer, as in a chain)");
+    sources.push_back(value[0].get<std::string>());
+    if (value.size() >= 4) collect_sources(value[3], sources, where);
+    return;
+  }
+  for (const json& item : value) collect_sources(item, sources, where);
+}
+
+std::vector<std::string> endpoint_names(const json& endpoints) {
+  std::vector<std::string> names;
+  if (endpoints.is_array() && !endpoints.empty() && endpoints[0].is_string())
+    return {endpoints[0].get<std::string>()};
+  if (endpoints.is_array())
+    for (const json& endpoint : endpoints)
+      if (endpoint.is_array() && !endpoint.empty() && endpoint[0].is_string())
+        names.push_back(endpoint[0].get<std::string>());
+  return names;
+}
+
+// A Functional model (Keras 2 "Model"/"Functional", Keras 3 "Functional") whose graph is a chain
+// Input -> layer -> ... -> output, as the Sequential config it is equivalent to; other graphs are errors
+// naming the layer or connection that makes them more than a chain.
+json functional_as_sequential(const json& model, const std::string& where) {
+  const json& config = model.at("config");
+  check(config.is_object() && config.contains("layers") && config["layers"].is_array(), where,
+        ": a Functional model config needs 'layers'");
+  const json& layers = config["layers"];
+  const std::vector<std::string> inputs = endpoint_names(config.value("input_layers", json::array()));
+  const std::vector<std::string> outputs = endpoint_names(config.value("output_layers", json::array()));
+  check(inputs.size() == 1 && outputs.size() == 1, where, ": not supported yet: a model with ", inputs.size(),
+        " inputs and ", outputs.size(), " outputs (only chains of layers load as Sequential)");
+  std::map<std::string, const json*> by_name;
+  std::map<std::string, std::string> consumer;  // layer -> the one layer that takes its output
+  for (const json& layer : layers) {
+    check(layer.is_object() && layer.contains("name") && layer["name"].is_string(), where,
+          ": a layer of a Functional model needs its 'name'");
+    const std::string name = layer["name"].get<std::string>();
+    by_name[name] = &layer;
+    std::vector<std::string> sources;
+    const json& nodes = layer.value("inbound_nodes", json::array());
+    check(nodes.is_array() && nodes.size() <= 1, where, ": not supported yet: layer '", name, "' is called ",
+          nodes.is_array() ? nodes.size() : 0, " times (shared layers)");
+    if (!nodes.empty()) collect_sources(nodes[0], sources, where + " layer '" + name + "'");
+    check(sources.size() <= 1, where, ": not supported yet: layer '", name, "' takes inputs from ",
+          sources.size(), " layers (only chains of layers load as Sequential)");
+    for (const std::string& source : sources) {
+      const auto taken = consumer.find(source);
+      if (taken != consumer.end())
+        fail(where, ": not supported yet: the output of layer '", source, "' goes to both '", taken->second,
+             "' and '", name, "' (only chains of layers load as Sequential)");
+      consumer.emplace(source, name);
+    }
+  }
+  json chain = json::array();
+  std::string current = inputs.front();
+  for (std::size_t step = 0; step <= layers.size(); ++step) {
+    const auto found = by_name.find(current);
+    check(found != by_name.end(), where, ": the model names layer '", current, "', which it does not define");
+    json entry = *found->second;
+    entry.erase("inbound_nodes");
+    entry.erase("name");
+    chain.push_back(std::move(entry));
+    if (current == outputs.front()) break;
+    const auto next = consumer.find(current);
+    check(next != consumer.end(), where, ": layer '", current, "' leads nowhere, but the output is layer '",
+          outputs.front(), "'");
+    current = next->second;
+  }
+  check(chain.size() == layers.size(), where, ": not supported yet: ", layers.size() - chain.size(),
+        " layers of the model are not on the chain from '", inputs.front(), "' to '", outputs.front(), "'");
+  json sequential = model;
+  sequential["class_name"] = "Sequential";
+  sequential["config"] = {{"name", config.value("name", std::string("sequential"))}, {"layers", chain}};
+  sequential.erase("module");
+  sequential.erase("registered_name");
+  return sequential;
+}
+
+// The most weights rnnkit builds for one layer of a model read from a file: 2^31 floats are 8 GiB.
+constexpr double kMaxLayerWeights = 2147483648.0;
+
+// An integer field of a layer config as a double (the arithmetic below cannot overflow), or nullopt.
+std::optional<double> count_field(const json& config, const char* key) {
+  if (!config.is_object() || !config.contains(key) || !config[key].is_number_integer()) return std::nullopt;
+  return static_cast<double>(config[key].get<std::int64_t>());
+}
+
+// The number of weights of one layer on inputs of `features` (nullopt: unknown), and the features it outputs.
+std::pair<double, std::optional<double>> layer_weights(const json& layer, std::optional<double> features) {
+  if (!layer.is_object() || !layer.contains("config")) return {0.0, features};
+  const json& config = layer["config"];
+  const std::string class_name = layer.value("class_name", std::string());
+  const auto units = count_field(config, "units");
+  if (class_name == "Embedding") {
+    const auto vocabulary = count_field(config, "input_dim"), width = count_field(config, "output_dim");
+    return {vocabulary && width ? *vocabulary * *width : 0.0, width};
+  }
+  if (class_name == "Dense") return {units && features ? (*features + 1) * *units : 0.0, units};
+  if (class_name == "SimpleRNN" || class_name == "LSTM" || class_name == "GRU") {
+    const double gates = class_name == "LSTM" ? 4 : class_name == "GRU" ? 3 : 1;
+    return {units && features ? gates * *units * (*features + *units + 2)
+            : units           ? gates * *units * *units
+                              : 0.0,
+            units};
+  }
+  if (class_name == "Bidirectional" && config.is_object() && config.contains("layer")) {
+    const auto [inner, output] = layer_weights(config["layer"], features);
+    const bool concat = !config.contains("merge_mode") || config["merge_mode"] == "concat";
+    return {2 * inner, output && concat ? std::optional<double>(2 * *output) : output};
+  }
+  if (class_name == "TimeDistributed" && config.is_object() && config.contains("layer"))
+    return layer_weights(config["layer"], features);
+  if (class_name == "InputLayer" || config.contains("batch_input_shape")) {
+    const json shape = config.value("batch_input_shape", json());
+    if (shape.is_array() && !shape.empty() && shape.back().is_number_integer())
+      features = static_cast<double>(shape.back().get<std::int64_t>());
+  }
+  return {0.0, features};
+}
+
+// Refuses, before anything is allocated, a config whose layers would need more memory than any real model:
+// a corrupt or hostile file must not make rnnkit allocate terabytes.
+void check_plausible_sizes(const json& model, const std::string& where) {
+  if (!model.is_object() || !model.contains("config")) return;
+  const json& config = model["config"];
+  const json& layers = config.is_array()    ? config
+                       : config.is_object() ? config.value("layers", json())
+                                            : json();
+  if (!layers.is_array()) return;
+  std::optional<double> features;
+  for (const json& layer : layers) {
+    if (layer.is_object() && layer.contains("config") && layer["config"].is_object() &&
+        layer["config"].contains("batch_input_shape")) {
+      const json& shape = layer["config"]["batch_input_shape"];
+      if (shape.is_array() && !shape.empty() && shape.back().is_number_integer())
+        features = static_cast<double>(shape.back().get<std::int64_t>());
+      if (layer.value("class_name", std::string()) == "Embedding") features = std::nullopt;
+    }
+    const auto [weights, output] = layer_weights(layer, features);
+    const std::string name = layer.is_object() && layer.contains("config") && layer["config"].is_object()
+                                 ? layer["config"].value("name", std::string("?"))
+                                 : "?";
+    check(weights <= kMaxLayerWeights, where, ": layer '", name, "' would have about ", weights,
+          " weights (more than 2^31, 8 GiB): the config is corrupt or the model is too large to load");
+    features = output;
+  }
+}
+
 }  // namespace
 
-Sequential model_from_keras_config(const json& config, std::string_view where, const SequentialOptions& options) {
+Sequential model_from_keras_config(const json& config, std::string_view where,
+                                   const SequentialOptions& options) {
   const std::string what(where);
   return naming_json_errors(what, [&] {
     check(config.is_object(), what, ": expected a Keras model {\"class_name\": ..., \"config\": ...}");
@@ -124,8 +296,12 @@ Sequential model_from_keras_config(const json& config, std::string_view where, c
       version = config["keras_version"].get<std::string>();
     else if (config.contains("module"))  // Keras 3's serialize_keras_object; it records no version
       version = "3";
-    json normalized = keras2::upgrade_legacy_config(keras3::config_to_keras2(config), version);
+    const std::string class_name = config.value("class_name", std::string());
+    const json sequential =
+        class_name == "Functional" || class_name == "Model" ? functional_as_sequential(config, what) : config;
+    json normalized = keras2::upgrade_legacy_config(keras3::config_to_keras2(sequential), version);
     if (!version.empty()) normalized["keras_version"] = version;
+    check_plausible_sizes(normalized, what);
     Sequential model = model_from_config(normalized, what, options);
     if (!model.built())
       if (const std::optional<Shape> shape = keras3::build_input_shape(config)) model.build(*shape);
@@ -195,10 +371,12 @@ void load_weights_file(Sequential& model, const std::filesystem::path& path) {
       const h5::Reader file = h5::Reader::open_file(path);
       // Keras's load_weights takes a whole model file too: its model_weights group.
       if (keras2::is_weights_group(file, "/")) return keras2::load_weights(file, "/", model);
-      if (file.kind("/model_weights") == h5::ObjectKind::kGroup && keras2::is_weights_group(file, "/model_weights"))
+      if (file.kind("/model_weights") == h5::ObjectKind::kGroup &&
+          keras2::is_weights_group(file, "/model_weights"))
         return keras2::load_weights(file, "/model_weights", model);
       if (keras3::is_weights_file(file)) return keras3::load_weights(file, model);
-      fail(what, ": an HDF5 file, but not Keras weights: it has no layer_names attribute (Keras 2), "
+      fail(what,
+           ": an HDF5 file, but not Keras weights: it has no layer_names attribute (Keras 2), "
            "model_weights group (Keras 2 model) or layers group (Keras 3)");
     }
     case ModelFileFormat::kZip:
@@ -222,7 +400,8 @@ Sequential load_model(const std::filesystem::path& path, const SequentialOptions
   return std::move(load_model_file(path, options).model);
 }
 
-Sequential load_model_from_memory(std::string_view bytes, const std::string& what, const SequentialOptions& options) {
+Sequential load_model_from_memory(std::string_view bytes, const std::string& what,
+                                  const SequentialOptions& options) {
   return naming_json_errors(what, [&] { return load_memory(bytes, what, options); });
 }
 
@@ -234,7 +413,8 @@ void save_model(const Sequential& model, const std::filesystem::path& path) {
     return write_h5(path, [&](h5::Writer& writer) { keras2::write(writer, model, &config); });
   }
   fail("cannot save model '", model.name(), "' to ", quoted(path),
-       ": the file name must end in .keras (Keras 3) or .h5/.hdf5 (Keras 2); use save_weights for weights only");
+       ": the file name must end in .keras (Keras 3) or .h5/.hdf5 (Keras 2); use save_weights for weights "
+       "only");
 }
 
 void save_weights(const Sequential& model, const std::filesystem::path& path) {
@@ -259,7 +439,8 @@ SummaryStyle summary_style_for_keras_version(std::string_view keras_version, Sum
   std::size_t i = 0;
   const auto number = [&]() {
     int value = -1;
-    while (i < keras_version.size() && std::isdigit(static_cast<unsigned char>(keras_version[i])) && value < 10000)
+    while (i < keras_version.size() && std::isdigit(static_cast<unsigned char>(keras_version[i])) &&
+           value < 10000)
       value = std::max(value, 0) * 10 + (keras_version[i++] - '0');
     return value;
   };

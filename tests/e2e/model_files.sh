@@ -37,7 +37,7 @@ for name, model in manifest["models"].items():
         np.save(f"{sys.argv[2]}/{name}.{suffix}.npy", np.asarray(t["data"], np.float32).reshape(t["shape"]))
 with open(f"{sys.argv[2]}/files.txt", "w") as listing:
     for entry in manifest["files"]:
-        if "weights_only" in entry:
+        if "weights_only" in entry or "summary_keras2.12" not in entry:
             continue
         listing.write(f"{entry['file']} {entry['model']}\n")
         with open(f"{sys.argv[2]}/{entry['file']}.summary", "w") as f:

@@ -329,6 +329,49 @@ def keras3_legacy_model_config(model, name):
             "config": {"name": name, "trainable": True, "dtype": dtype_policy(), "layers": layers}}
 
 
+def tf211_functional_config(model, branch=False):
+    """Functional.get_config of tf.keras 2.11 (keras/engine/functional.py): every layer (the InputLayer
+    included) with its name and inbound_nodes [[[layer, node_index, tensor_index, kwargs]]], and the model's
+    input_layers / output_layers. `branch` adds a second Dense on the last layer's input: not a chain."""
+    layers = [{"class_name": "InputLayer", "config": {"batch_input_shape": model["input_shape"], "dtype": "float32",
+                                                        "sparse": False, "ragged": False, "name": "input_1"},
+               "name": "input_1", "inbound_nodes": []}]
+    previous = "input_1"
+    for i, spec in enumerate(model["layers"]):
+        entry = tf211_layer(spec, model["input_shape"] if i == 0 else None)
+        entry.update({"name": spec["name"], "inbound_nodes": [[[previous, 0, 0, {}]]]})
+        layers.append(entry)
+        if branch and i == len(model["layers"]) - 1:
+            side = tf211_layer(dict(spec, name=spec["name"] + "_side"))
+            side.update({"name": spec["name"] + "_side", "inbound_nodes": [[[previous, 0, 0, {}]]]})
+            layers.append(side)
+        previous = spec["name"]
+    return {"class_name": "Functional", "config": {"name": "model", "layers": layers, "input_layers": [["input_1", 0, 0]],
+                                                    "output_layers": [[previous, 0, 0]]}}
+
+
+def keras3_functional_config(model):
+    """Keras 3's Functional serialization (keras/src/models/functional.py get_config): layers with name and
+    inbound_nodes [{"args": [__keras_tensor__ with keras_history], "kwargs": {}}]; one input and one output
+    written as a flat [name, 0, 0]."""
+    shape = model["input_shape"]
+    layers = [{"module": "keras.layers", "class_name": "InputLayer",
+               "config": {"batch_shape": shape, "dtype": "float32", "sparse": False, "name": "input_layer"},
+               "registered_name": None, "name": "input_layer", "inbound_nodes": []}]
+    previous = "input_layer"
+    for spec, build_shape in zip(model["layers"], input_shapes(model)):
+        entry = keras3_layer(spec, build_shape)
+        tensor = {"class_name": "__keras_tensor__",
+                  "config": {"shape": build_shape, "dtype": "float32", "keras_history": [previous, 0, 0]}}
+        entry.update({"name": spec["name"], "inbound_nodes": [{"args": [tensor], "kwargs": {}}]})
+        layers.append(entry)
+        previous = spec["name"]
+    return {"module": "keras.src.models.functional", "class_name": "Functional",
+            "config": {"name": "functional", "trainable": True, "layers": layers,
+                       "input_layers": ["input_layer", 0, 0], "output_layers": [previous, 0, 0]},
+            "registered_name": "Functional", "build_config": {"input_shape": shape}}
+
+
 # ---------------------------------------------------------------------------------------------- shapes, summary
 
 def output_shape(spec, shape):
@@ -480,13 +523,16 @@ def write_model_h5(path, model_config, layers, keras_version, fixed=False, top_l
                             weights_version_and_backend)
 
 
-def write_keras3_weights(f, model, case):
+def write_keras3_weights(f, model, case, functional=False):
     """saving_lib._save_state with H5IOStore: a vars group for every saveable visited (the model first, at the
     root), layers under layers/<snake_case(class)>[_n] (_save_container_state names by class, not layer name);
     an RNN's weights under cell/vars, Bidirectional's under forward_layer/ and backward_layer/, TimeDistributed's
     under layer/; variables 0, 1, ... in _trainable_variables + _non_trainable_variables order."""
     f.create_group("vars")
     used = {}
+    if functional:  # a Functional model's layers include its InputLayer (no weights)
+        used["input_layer"] = 0
+        f.create_group("layers/input_layer").create_group("vars")
     for spec in model["layers"]:
         name = snake_case(spec["class_name"])
         if name in used:
@@ -729,7 +775,24 @@ def main():
     entries.append({"file": file, "model": "gru_reset_after", "writer": "Keras 3 legacy_h5_format (h5py 3)",
                     "model_name": "sequential_1"})
 
+    # Functional models whose graph is a chain load as Sequential. Keras's summary of a Functional model has an
+    # InputLayer row, which rnnkit's Sequential does not print: these entries have no summary to compare.
+    model, case = MODELS["embedding_lstm_dense"], load_case(*MODELS["embedding_lstm_dense"]["source"])
+    names = tf211_weight_names(model)
+    file = "embedding_lstm_dense.functional.tf2.11.h5"
+    write_model_h5(os.path.join(FILES, file), tf211_functional_config(model),
+                   [("input_1", [])] + layer_weights(model, case, names), "2.11.0")
+    entries.append({"file": file, "model": "embedding_lstm_dense", "writer": "tf.keras 2.11 Functional model.save",
+                    "functional": True})
+    file = "embedding_lstm_dense.functional.keras3.keras"
+    write_keras_archive(os.path.join(FILES, file), keras3_functional_config(model),
+                        lambda f: write_keras3_weights(f, model, case, functional=True))
+    entries.append({"file": file, "model": "embedding_lstm_dense", "writer": "Keras 3 Functional model.save",
+                    "functional": True})
+
     for entry in entries:
+        if entry.get("functional"):
+            continue
         # rnnkit loads CuDNNLSTM/CuDNNGRU as LSTM/GRU, so its summary names those classes.
         model = MODELS[entry["model"]]
         entry["summary_keras2.12"] = summary_keras_2_12(model, load_case(*model["source"]),
@@ -907,6 +970,26 @@ def make_malformed():
         zf.writestr(zipfile.ZipInfo("config.json", date_time=ZIP_TIME), json.dumps(config).encode())
         zf.writestr(zipfile.ZipInfo("model.weights.h5", date_time=ZIP_TIME), b"not an hdf5 file at all")
     add("keras_weights_not_h5.keras", ["keras_weights_not_h5.keras", "model.weights.h5", "not an HDF5 file"])
+
+    def huge_units(f):
+        config = tf211_model_config(model)
+        config["config"]["layers"][2]["config"]["units"] = 1_000_000_000
+        f.attrs["model_config"] = json.dumps(config).encode("utf8")
+    h5_variant("huge_units.h5", huge_units)
+    add("huge_units.h5", ["huge_units.h5", "model_config", "layer 'lstm'", "more than 2^31"])
+
+    def keras_huge_embedding(cfg):
+        cfg["config"]["layers"][1]["config"]["input_dim"] = 2 ** 40
+    keras_variant("keras_huge_embedding.keras", edit_config=keras_huge_embedding)
+    add("keras_huge_embedding.keras", ["keras_huge_embedding.keras", "config.json", "layer 'embedding'",
+                                       "more than 2^31"])
+
+    branching = tf211_functional_config(model, branch=True)
+    layers = layer_weights(model, case, names)
+    layers.append(("dense_side", [("dense_side/kernel:0", np.zeros((4, 1), np.float32)),
+                                  ("dense_side/bias:0", np.zeros(1, np.float32))]))
+    write_model_h5(path("functional_branch.h5"), branching, [("input_1", [])] + layers, "2.11.0")
+    add("functional_branch.h5", ["functional_branch.h5", "not supported yet", "'lstm'", "'dense'", "'dense_side'"])
 
     # NaN weights are not an error: the model loads (rnnkit summary warns).
     def nan_weights(f):
