@@ -1,0 +1,26 @@
+// Dataset: batches made on demand for fit and evaluate, so data larger than memory (or than its one-hot
+// form) trains by streaming, as a Keras generator or tf.data.Dataset does.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+
+#include "rnnkit/rng.h"
+#include "rnnkit/tensor.h"
+
+namespace rnnkit {
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+
+  // Batches in one pass over the data (Keras's steps_per_epoch); at least 1.
+  virtual std::int64_t batch_count() const = 0;
+  // Called by fit before each epoch; a dataset that shuffles draws its new order from `rng` when `shuffle`.
+  virtual void start_epoch(Rng& rng, bool shuffle) = 0;
+  // Batch `index` of the current pass (0 <= index < batch_count()): inputs (B,...) and targets (B,...), the
+  // same B for both; the last batch may be smaller.
+  virtual std::pair<Tensor, Tensor> batch(std::int64_t index) = 0;
+};
+
+}  // namespace rnnkit
