@@ -29,7 +29,9 @@ Tensor slice_rows(const Tensor& x, std::int64_t begin, std::int64_t end) {
 Sequential::Sequential(const SequentialOptions& options)
     : name_(options.name.empty() ? unique_object_name("sequential") : options.name), rng_(options.seed) {}
 
-std::string Sequential::where() const { return "model '" + name_ + "'"; }
+std::string Sequential::where() const {
+  return "model '" + name_ + "'";
+}
 
 void Sequential::add(std::unique_ptr<Layer> layer) {
   check(layer != nullptr, where(), ": cannot add a null layer");
@@ -68,7 +70,9 @@ Layer& Sequential::layer(std::size_t index) {
   return *layers_[index];
 }
 
-const Layer& Sequential::layer(std::size_t index) const { return const_cast<Sequential*>(this)->layer(index); }
+const Layer& Sequential::layer(std::size_t index) const {
+  return const_cast<Sequential*>(this)->layer(index);
+}
 
 Layer& Sequential::layer(std::string_view name) {
   std::string names;
@@ -84,15 +88,17 @@ void Sequential::build(const Shape& batch_input_shape) {
   for (const auto& layer : layers_) {
     layer->build(shape, rng_);
     const std::vector<Shape> outputs = layer->output_shapes();
-    check(outputs.size() == 1, where(), ": all layers in a Sequential model should have a single output tensor; ",
-          "layer '", layer->name(), "' has ", outputs.size(), " (return_state, or Bidirectional with merge_mode=None)");
+    check(outputs.size() == 1, where(),
+          ": all layers in a Sequential model should have a single output tensor; ", "layer '", layer->name(),
+          "' has ", outputs.size(), " (return_state, or Bidirectional with merge_mode=None)");
     shape = outputs[0];
   }
   input_shape_ = batch_input_shape;
 }
 
 const Shape& Sequential::input_shape() const {
-  check(input_shape_.has_value(), where(), " has not yet been built: give the first layer an input shape, "
+  check(input_shape_.has_value(), where(),
+        " has not yet been built: give the first layer an input shape, "
         "add an Input, call build(), or call it on data");
   return *input_shape_;
 }
@@ -124,7 +130,8 @@ Tensor Sequential::operator()(const Tensor& x, bool training) {
 
 Tensor Sequential::backward(const Tensor& output_grad) {
   Tensor grad = output_grad;
-  for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer) grad = (*layer)->backward({grad}).input;
+  for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer)
+    grad = (*layer)->backward({grad}).input;
   return grad;
 }
 
@@ -179,34 +186,61 @@ void Sequential::reset_states() {
 }
 
 SummaryTable Sequential::summary_table() const {
-  check(input_shape_.has_value(), "This model has not yet been built. Build the model first by calling `build()` ",
+  check(input_shape_.has_value(),
+        "This model has not yet been built. Build the model first by calling `build()` ",
         "or by calling the model on a batch of data (", where(), ")");
   SummaryTable table{name_, {}, 0, 0};
   for (const auto& layer : layers_) {
     const std::int64_t params = layer->count_params();
-    table.rows.push_back({layer->name(), layer->class_name(), output_shape_text(layer->output_shapes()), params});
+    table.rows.push_back(
+        {layer->name(), layer->class_name(), output_shape_text(layer->output_shapes()), params});
     (layer->trainable() ? table.trainable_params : table.non_trainable_params) += params;
   }
   return table;
 }
 
-std::string Sequential::summary_text(SummaryStyle style) const { return format_summary(summary_table(), style); }
+std::string Sequential::summary_text(SummaryStyle style) const {
+  return format_summary(summary_table(), style);
+}
 
-void Sequential::summary(SummaryStyle style) const { summary(std::cout, style); }
+void Sequential::summary(SummaryStyle style) const {
+  summary(std::cout, style);
+}
 
-void Sequential::summary(std::ostream& out, SummaryStyle style) const { out << summary_text(style); }
+void Sequential::summary(std::ostream& out, SummaryStyle style) const {
+  out << summary_text(style);
+}
 
 nlohmann::json Sequential::config() const {
+  const auto shape_json = [](const Shape& shape) {
+    nlohmann::json extents = nlohmann::json::array();
+    for (std::int64_t extent : shape)
+      extents.push_back(extent == kNone ? nlohmann::json(nullptr) : nlohmann::json(extent));
+    return extents;
+  };
   nlohmann::json layers = nlohmann::json::array();
+  // tf.keras's Sequential lists first the InputLayer it keeps for a known input shape: an explicit one, or
+  // the one add() makes for the first layer's input shape, named after that layer. A shape with no known
+  // extent (an Embedding without input_length) leaves the model unbuilt there, with no InputLayer.
+  const bool any_extent_known =
+      declared_input_shape_ &&
+      std::ranges::any_of(*declared_input_shape_, [](std::int64_t e) { return e != kNone; });
+  if (input_layer_name_ || (any_extent_known && !layers_.empty())) {
+    layers.push_back(
+        {{"class_name", "InputLayer"},
+         {"config",
+          {{"batch_input_shape", shape_json(*declared_input_shape_)},
+           {"dtype", "float32"},
+           {"sparse", false},
+           {"ragged", false},
+           {"name", input_layer_name_ ? *input_layer_name_ : layers_.front()->name() + "_input"}}}});
+  }
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     nlohmann::json layer_config = layers_[i]->config();
-    // Keras records the model's input shape on its first layer.
-    if (i == 0 && declared_input_shape_ && !layer_config.contains("batch_input_shape")) {
-      nlohmann::json shape = nlohmann::json::array();
-      for (std::int64_t extent : *declared_input_shape_)
-        shape.push_back(extent == kNone ? nlohmann::json(nullptr) : nlohmann::json(extent));
-      layer_config["batch_input_shape"] = shape;
-    }
+    // Keras also records the input shape on the first layer when that layer was given one.
+    const std::optional<Shape> own_shape = layers_[i]->declared_batch_input_shape();
+    if (i == 0 && own_shape && !layer_config.contains("batch_input_shape"))
+      layer_config["batch_input_shape"] = shape_json(*own_shape);
     layers.push_back({{"class_name", layers_[i]->class_name()}, {"config", layer_config}});
   }
   return {{"class_name", "Sequential"},

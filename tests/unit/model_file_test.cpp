@@ -125,7 +125,7 @@ TEST_P(ModelFileFixture, RoundTripsBitForBitThroughBothFormats) {
       const Sequential once = load_model(folder / first);
       save_model(once, folder / second);
       const Sequential twice = load_model(folder / second);
-      EXPECT_EQ(once.config(), config);
+      EXPECT_EQ(once.config(), config) << json::diff(once.config(), config).dump();
       EXPECT_EQ(twice.config(), config);
       EXPECT_EQ(weight_bytes(once), weights);
       EXPECT_EQ(weight_bytes(twice), weights);
