@@ -377,6 +377,8 @@ TEST(TokenizerErrors, BadOptionsAndText) {
       {"text 1", "byte offset 4"});
   expect_error([&] { tokenizer.texts_to_sequences({"\xE2\x82"}); }, {"text 0", "byte offset 0"});
   expect_error([] { matrix_mode_from_string("tf-idf"); }, {"tf-idf", "binary, count, tfidf or freq"});
+  EXPECT_EQ(tokenizer.document_count(), 0);  // the good text before the bad one was not counted either
+  EXPECT_TRUE(tokenizer.word_counts().empty());
   tokenizer.fit_on_texts({"a b"});
   expect_error([&] { tokenizer.sequences_to_matrix({{1}, {2, -1}}); }, {"sequence 1", "position 1", "-1"});
 }
@@ -460,6 +462,7 @@ TEST(SequencesErrors, ToCategorical) {
       },
       {"label 1", "nan"});
   expect_error([] { to_categorical(Tensor({1}, {0}), -2); }, {"num_classes"});
+  expect_error([] { to_categorical(Tensor({2}, {1, 1e30f})); }, {"label 1"});
   expect_error([] { to_categorical(Tensor(Shape{0})); }, {"infer"});
 }
 
