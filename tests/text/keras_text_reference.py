@@ -5,7 +5,8 @@ Written from Keras's documented behaviour of keras.preprocessing.text.Tokenizer,
 to_categorical (tf.keras 2.x), using Python's own str.lower()/str.split()/json.dumps/bytes.decode as the
 oracles for Unicode case, splitting, JSON text and UTF-8 decoding. Standard library only.
 
-Regenerate (deterministic): tests/text/generate.sh
+Regenerate (deterministic): tests/text/generate.sh, which also checks the result against Keras's own
+keras_preprocessing 1.1.0 where it is installed (tests/text/check_against_keras.py).
 Sources of the excerpts are listed in the fixture's "sources" field.
 """
 import json
