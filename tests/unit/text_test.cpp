@@ -9,6 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,32 @@ TEST(TextUtf8, ReadTextFileNamesTheFileAndByteOffsetOfInvalidUtf8) {
       read_text_file(write_file(folder, "replace.txt", "a\x80\r\nb\xE2\x82"), {.replace_invalid = true}),
       "a\xEF\xBF\xBD\nb\xEF\xBF\xBD");
   expect_error([&] { read_text_file(folder.path() / "missing.txt"); }, {"missing.txt"});
+}
+
+TEST(TextUtf8, RandomBytesNeverCrashAndReplacementIsValid) {
+  // Bytes drawn mostly from UTF-8's lead and continuation ranges, so that near-valid sequences are common.
+  std::mt19937 random(6);
+  const std::vector<unsigned char> alphabet = {0x41, 0x20, 0x0A, 0x0D, 0x80, 0x8F, 0x9F,
+                                               0xA0, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE2,
+                                               0xEA, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF};
+  Tokenizer tokenizer;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string bytes(random() % 12, '\0');
+    for (char& byte : bytes) byte = static_cast<char>(alphabet[random() % alphabet.size()]);
+    const std::string replaced = replace_invalid_utf8(bytes);
+    ASSERT_FALSE(find_invalid_utf8(replaced).has_value()) << to_hex(bytes);
+    const bool valid = !find_invalid_utf8(bytes).has_value();
+    if (valid) {
+      EXPECT_EQ(replaced, bytes);
+    }
+    try {
+      for (const std::string& token : tokenizer.tokenize(bytes))
+        EXPECT_FALSE(find_invalid_utf8(token).has_value());
+      EXPECT_TRUE(valid) << to_hex(bytes);
+    } catch (const Error&) {
+      EXPECT_FALSE(valid) << to_hex(bytes);
+    }
+  }
 }
 
 // --- Tokenizer against the reference ---
