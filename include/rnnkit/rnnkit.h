@@ -18,4 +18,5 @@
 #include "rnnkit/sequential.h"
 #include "rnnkit/summary.h"
 #include "rnnkit/tensor.h"
+#include "rnnkit/threads.h"
 #include "rnnkit/weights.h"
