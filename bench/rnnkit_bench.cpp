@@ -1,12 +1,13 @@
 // rnnkit's side of bench/compare: times training steps, one recurrent layer, and generation; prints JSON.
 //
 //   rnnkit_bench train    CONFIG [--threads N] [--reps R] [--warmup W] [--steps S]
-//   rnnkit_bench layer    CONFIG [--threads N] [--reps R] [--warmup W]
+//   rnnkit_bench layer    CONFIG [--threads N] [--reps R] [--warmup W] [--steps S]
 //   rnnkit_bench generate [--threads N] [--reps R] [--warmup W] [--tokens K]
 //
 // `train` runs Sequential::train_on_batch (Embedding + RNN + Dense + cross-entropy + Adam), S steps per
-// repetition, and reports seconds per step. `layer` times the recurrent layer's forward + backward alone
-// and, for the same shapes, the plain sgemm calls that layer needs (the reference for its GFLOP/s).
+// repetition, and reports seconds per step. `layer` times the recurrent layer's forward + backward alone (S
+// per repetition) and, for the same shapes, the plain sgemm calls that layer needs (the reference for its
+// GFLOP/s).
 // `generate` runs greedy stateful generation, one token per model call, and the plain sgemv calls of one
 // token for reference. Every mode does W warm-up repetitions first, which are not reported.
 #include <cblas.h>
@@ -235,8 +236,10 @@ void layer(const Arguments& arguments, const Config& config) {
           : rnnkit::Shape{config.batch, config.units * (config.bidirectional ? 2 : 1)};
   const rnnkit::Tensor output_grad = random_values(output_shape, random);
   const std::vector<double> layer_seconds = time_repetitions(arguments.warmup, arguments.reps, [&] {
-    recurrent->call(x, {.training = true});
-    recurrent->backward({output_grad});
+    for (int step = 0; step < arguments.steps; ++step) {
+      recurrent->call(x, {.training = true});
+      recurrent->backward({output_grad});
+    }
   });
 
   const std::int64_t rows = config.batch * config.timesteps, gates = gate_count(config) * config.units;
@@ -244,11 +247,13 @@ void layer(const Arguments& arguments, const Config& config) {
       static_cast<std::size_t>(rows * config.embedding * 2 + config.embedding * gates + config.units * gates +
                                rows * gates + rows * config.units),
       0.01f);
-  const std::vector<double> gemm_seconds =
-      time_repetitions(arguments.warmup, arguments.reps, [&] { reference_products(config, scratch); });
-  std::cout << report_start("layer") << "\"layer_seconds\": " << json_list(layer_seconds)
-            << ", \"gemm_seconds\": " << json_list(gemm_seconds) << ", \"flops\": " << recurrent_flops(config)
-            << "}\n";
+  const std::vector<double> gemm_seconds = time_repetitions(arguments.warmup, arguments.reps, [&] {
+    for (int step = 0; step < arguments.steps; ++step) reference_products(config, scratch);
+  });
+  std::cout << report_start("layer")
+            << "\"layer_seconds\": " << json_list(layer_seconds, 1.0 / arguments.steps)
+            << ", \"gemm_seconds\": " << json_list(gemm_seconds, 1.0 / arguments.steps)
+            << ", \"flops\": " << recurrent_flops(config) << "}\n";
 }
 
 std::int64_t argmax(const rnnkit::Tensor& row) {
