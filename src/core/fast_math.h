@@ -35,7 +35,8 @@ inline float exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  return p * std::bit_cast<float>((exponent + 127) << 23);
+  // Unsigned: for a NaN x the exponent bits are meaningless, and the shift must not be undefined.
+  return p * std::bit_cast<float>(static_cast<std::uint32_t>(exponent + 127) << 23);
 }
 
 // tanh(x) as Eigen's generic_fast_tanh_float: an odd degree-13 over an even degree-6 polynomial on
