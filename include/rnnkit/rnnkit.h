@@ -21,4 +21,5 @@
 #include "rnnkit/text/sequences.h"
 #include "rnnkit/text/tokenizer.h"
 #include "rnnkit/text/utf8.h"
+#include "rnnkit/threads.h"
 #include "rnnkit/weights.h"

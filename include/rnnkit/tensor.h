@@ -9,6 +9,21 @@
 
 namespace rnnkit {
 
+// The allocator of tensor values. Large arrays freed by one training step are kept and handed to the
+// next step's tensors of the same size: a fresh page costs a page fault on first touch, which at the
+// sizes of a language model's logits (tens of MB per step) costs more than the arithmetic on them.
+struct FloatAllocator {
+  using value_type = float;
+  template <class Other>
+  struct rebind {
+    using other = FloatAllocator;  // float arrays only
+  };
+  FloatAllocator() = default;
+  float* allocate(std::size_t count);
+  void deallocate(float* values, std::size_t count) noexcept;
+  friend bool operator==(FloatAllocator, FloatAllocator) { return true; }
+};
+
 // A shape in Keras's order, batch first: (B,T,F). kNone marks a dimension not known yet (Keras's None).
 using Shape = std::vector<std::int64_t>;
 inline constexpr std::int64_t kNone = -1;
@@ -48,7 +63,7 @@ class Tensor {
   std::int64_t flat_index(std::initializer_list<std::int64_t> index) const;
 
   Shape shape_;
-  std::vector<float> values_;
+  std::vector<float, FloatAllocator> values_;
 };
 
 }  // namespace rnnkit

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <utility>
 
+#include "core/fast_math.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -20,15 +21,45 @@ constexpr std::array<std::pair<std::string_view, Activation>, 7> kNames{{
     {"softmax", Activation::softmax},
 }};
 
-void softmax_rows(std::span<float> values, std::int64_t row_length) {
+// Sums and maxima in 16 interleaved lanes, combined in a fixed order: vectorisable (a single running sum is
+// a dependency chain) and the same result on every CPU.
+constexpr std::size_t kLanes = 16;
+
+RNNKIT_VECTOR_CLONES float row_max(const float* row, std::size_t length) {
+  float lanes[kLanes];
+  std::fill_n(lanes, kLanes, row[0]);
+  std::size_t i = 0;
+  for (; i + kLanes <= length; i += kLanes)
+    for (std::size_t lane = 0; lane < kLanes; ++lane) lanes[lane] = std::max(lanes[lane], row[i + lane]);
+  float result = row[0];
+  for (std::size_t lane = 0; lane < kLanes; ++lane) result = std::max(result, lanes[lane]);
+  for (; i < length; ++i) result = std::max(result, row[i]);
+  return result;
+}
+
+// Replaces each value v by exp(v - shift) and returns their sum.
+RNNKIT_VECTOR_CLONES float exp_shifted_sum(float* row, std::size_t length, float shift) {
+  float lanes[kLanes] = {};
+  std::size_t i = 0;
+  for (; i + kLanes <= length; i += kLanes)
+    for (std::size_t lane = 0; lane < kLanes; ++lane) {
+      row[i + lane] = fast::exp(row[i + lane] - shift);
+      lanes[lane] += row[i + lane];
+    }
+  float total = 0.0f;
+  for (std::size_t lane = 0; lane < kLanes; ++lane) total += lanes[lane];
+  for (; i < length; ++i) total += (row[i] = fast::exp(row[i] - shift));
+  return total;
+}
+
+RNNKIT_VECTOR_CLONES void softmax_rows(std::span<float> values, std::int64_t row_length) {
   check(row_length > 0 && static_cast<std::int64_t>(values.size()) % row_length == 0,
         "softmax over rows of ", row_length, " values cannot split ", values.size(), " values");
-  for (std::size_t start = 0; start < values.size(); start += static_cast<std::size_t>(row_length)) {
-    std::span<float> row = values.subspan(start, static_cast<std::size_t>(row_length));
-    const float max_value = *std::max_element(row.begin(), row.end());
-    float total = 0.0f;
-    for (float& v : row) total += (v = std::exp(v - max_value));
-    for (float& v : row) v /= total;
+  const auto length = static_cast<std::size_t>(row_length);
+  for (std::size_t start = 0; start < values.size(); start += length) {
+    float* row = values.data() + start;
+    const float total = exp_shifted_sum(row, length, row_max(row, length));
+    for (std::size_t i = 0; i < length; ++i) row[i] /= total;
   }
 }
 
@@ -50,15 +81,16 @@ std::string activation_name(Activation activation) {
   fail("unnamed activation");
 }
 
-void apply_activation(Activation activation, std::span<float> values, std::int64_t row_length) {
+RNNKIT_VECTOR_CLONES void apply_activation(Activation activation, std::span<float> values,
+                                           std::int64_t row_length) {
   switch (activation) {
     case Activation::linear:
       return;
     case Activation::tanh:
-      for (float& v : values) v = std::tanh(v);
+      for (float& v : values) v = fast::tanh(v);
       return;
     case Activation::sigmoid:
-      for (float& v : values) v = 1.0f / (1.0f + std::exp(-v));
+      for (float& v : values) v = fast::sigmoid(v);
       return;
     case Activation::hard_sigmoid:
       for (float& v : values) v = std::clamp(0.2f * v + 0.5f, 0.0f, 1.0f);
@@ -80,8 +112,8 @@ void apply_activation(Activation activation, std::span<float> values, std::int64
 
 namespace rnnkit {
 
-void activation_backward(Activation activation, std::span<const float> outputs, std::span<float> grad,
-                         std::int64_t row_length) {
+RNNKIT_VECTOR_CLONES void activation_backward(Activation activation, std::span<const float> outputs,
+                                              std::span<float> grad, std::int64_t row_length) {
   check(outputs.size() == grad.size(), "activation_backward: ", outputs.size(), " outputs but ", grad.size(),
         " gradients");
   const std::size_t count = grad.size();

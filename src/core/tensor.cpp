@@ -27,7 +27,8 @@ std::int64_t element_count(const Shape& shape) {
 Tensor::Tensor(Shape shape, float fill)
     : shape_(std::move(shape)), values_(static_cast<std::size_t>(element_count(shape_)), fill) {}
 
-Tensor::Tensor(Shape shape, std::vector<float> values) : shape_(std::move(shape)), values_(std::move(values)) {
+Tensor::Tensor(Shape shape, std::vector<float> values)
+    : shape_(std::move(shape)), values_(values.begin(), values.end()) {
   check(static_cast<std::int64_t>(values_.size()) == element_count(shape_), "a tensor of shape ",
         shape_string(shape_), " needs ", element_count(shape_), " values, received ", values_.size());
 }

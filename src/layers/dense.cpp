@@ -48,14 +48,19 @@ std::vector<Tensor> Dense::forward(const Tensor& x, const CallArgs& args) {
     trained_logits_ = y;
   }
   apply_activation(activation_, y.values(), units_);
-  if (args.training) trained_output_ = y;
   return {std::move(y)};
 }
 
 // y = act(x W + b):  dz = act'(dy);  dW += xᵀ dz;  db += Σ_rows dz;  dx = dz Wᵀ.
 InputGrads Dense::backward_pass(const std::vector<Tensor>& output_grads) {
   Tensor grad = output_grads[0];  // (N..., U): dL/dy, then dL/dz
-  activation_backward(activation_, trained_output_.values(), grad.values(), units_);
+  if (activation_ != Activation::linear) {
+    // The outputs again from the logits: keeping a copy of them costs every training step a pass over
+    // (N..., U), while the fused cross-entropy path (backward_from_logits) never needs them.
+    Tensor outputs = trained_logits_;
+    apply_activation(activation_, outputs.values(), units_);
+    activation_backward(activation_, outputs.values(), grad.values(), units_);
+  }
   return {backward_affine(grad)};
 }
 

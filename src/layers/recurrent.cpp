@@ -248,11 +248,14 @@ InputGrads Recurrent::backward_pass(const std::vector<Tensor>& output_grads) {
       step_state_grads[k] = state_grads[k];
       previous_states[k] = trained.previous_states[k].data() + s * batch * units;
     }
-    for (std::int64_t i = 0; i < batch * units; ++i) {
-      const float from_sequence =
-          options_.return_sequences ? output_grads[0][((i / units) * timesteps + s) * units + i % units] : 0.0f;
-      output_grad[i] += from_sequence;
-      step_state_grads[0][i] += output_grad[i];
+    for (std::int64_t b = 0; b < batch; ++b) {
+      float* carried = output_grad.data() + b * units;
+      if (options_.return_sequences) {
+        const float* from_sequence = output_grads[0].data() + (b * timesteps + s) * units;
+        for (std::int64_t u = 0; u < units; ++u) carried[u] += from_sequence[u];
+      }
+      float* state_grad = step_state_grads[0].data() + b * units;
+      for (std::int64_t u = 0; u < units; ++u) state_grad[u] += carried[u];
     }
     float* projected_grad = projected_grads.data() + s * batch * gate_units;
     float* recurrent_grad = recurrent_grads.data() + s * batch * gate_units;

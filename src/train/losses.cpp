@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/fast_math.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -163,14 +164,27 @@ double sparse_probabilities(const float* pred, std::int64_t label, std::int64_t 
   return std::log(total) - std::log(clipped_label);
 }
 
-double sparse_logits(const float* logits, std::int64_t label, std::int64_t classes, double scale,
-                     float* grad) {
+// The exponentials once each, in float as the gradient is (vectorised); their sum and the loss in double.
+RNNKIT_VECTOR_CLONES double sparse_logits(const float* logits, std::int64_t label, std::int64_t classes,
+                                          double scale, float* grad) {
   // tf.nn.sparse_softmax_cross_entropy_with_logits: lse - z[label], gradient softmax - onehot(label).
-  double max_logit = 0.0;
-  const double lse = log_sum_exp(logits, classes, max_logit);
-  for (std::int64_t j = 0; j < classes; ++j)
-    grad[j] = static_cast<float>(scale * (std::exp(logits[j] - lse) - (j == label ? 1.0 : 0.0)));
-  return lse - logits[label];
+  float max_logit = logits[0];
+  for (std::int64_t j = 1; j < classes; ++j) max_logit = std::max(max_logit, logits[j]);
+  constexpr std::int64_t kLanes = 8;  // partial sums in a fixed order: vectorisable and reproducible
+  double lanes[kLanes] = {};
+  std::int64_t j = 0;
+  for (; j + kLanes <= classes; j += kLanes)
+    for (std::int64_t lane = 0; lane < kLanes; ++lane) {
+      grad[j + lane] = fast::exp(logits[j + lane] - max_logit);
+      lanes[lane] += grad[j + lane];
+    }
+  double total = 0.0;
+  for (double lane : lanes) total += lane;
+  for (; j < classes; ++j) total += (grad[j] = fast::exp(logits[j] - max_logit));
+  const auto factor = static_cast<float>(scale / total);
+  for (std::int64_t k = 0; k < classes; ++k) grad[k] *= factor;
+  grad[label] -= static_cast<float>(scale);
+  return static_cast<double>(max_logit) + std::log(total) - logits[label];
 }
 
 double binary_probabilities(const float* pred, const float* truth, std::int64_t classes, double scale,

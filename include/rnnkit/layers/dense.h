@@ -43,7 +43,6 @@ class Dense : public Layer {
 
   Tensor trained_input_;   // (N..., F) of the last training call
   Tensor trained_logits_;  // (N..., U), before the activation
-  Tensor trained_output_;  // (N..., U)
 };
 
 }  // namespace rnnkit

@@ -1,0 +1,16 @@
+// Threads: how many threads rnnkit's matrix products (OpenBLAS) use, and which BLAS kernel runs them.
+#pragma once
+
+#include <string>
+
+namespace rnnkit {
+
+// Sets the number of threads of every later matrix product (OpenBLAS's openblas_set_num_threads); at
+// least 1. Results do not depend on it for a fixed value, so a seed and a thread count reproduce a run.
+void set_num_threads(int threads);
+// The number of threads matrix products use now.
+int num_threads();
+// The BLAS library and the kernel it picked for this CPU, e.g. "OpenBLAS 0.3.21 ... (core: Haswell)".
+std::string blas_description();
+
+}  // namespace rnnkit
