@@ -106,6 +106,18 @@ void check_dtype(const ConfigReader& reader) {
         "' is not supported (rnnkit computes in float32)");
 }
 
+// Regularizers and constraints change what training computes (an added loss, a projection after each step),
+// and rnnkit has neither: a layer that sets one is refused rather than trained differently from Keras (and
+// saved back without it).
+void check_no_regularizers(const ConfigReader& reader) {
+  for (const char* key : {"kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+                          "activity_regularizer", "embeddings_regularizer", "kernel_constraint",
+                          "recurrent_constraint", "bias_constraint", "embeddings_constraint"})
+    if (reader.has(key))
+      fail(reader.where(), ": field '", key, "' = ", reader.raw(key).dump(),
+           " is not supported: rnnkit applies no regularizers or constraints (set it to null)");
+}
+
 RecurrentOptions recurrent_options(const ConfigReader& reader) {
   reader.require_value("time_major", false, "is not supported: inputs are batch-major (B,T,F)");
   RecurrentOptions options;
@@ -255,6 +267,7 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
   try {
     check(name_field.is_string(), reader.where(), ": field 'name' must be a string");
     check_dtype(reader);
+    check_no_regularizers(reader);
     std::unique_ptr<Layer> result = factory->second(reader);
     result->set_trainable(reader.get("trainable", true));
     return result;

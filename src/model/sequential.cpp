@@ -110,6 +110,10 @@ Shape Sequential::output_shape() const {
 }
 
 Tensor Sequential::operator()(const Tensor& x, bool training) {
+  return run(x, training, nullptr);
+}
+
+Tensor Sequential::run(const Tensor& x, bool training, Tensor* head_input) {
   if (!input_shape_) {
     Shape shape = x.shape();
     check(!shape.empty(), where(), ": the input must have a batch dimension, received shape ()");
@@ -120,6 +124,7 @@ Tensor Sequential::operator()(const Tensor& x, bool training) {
   Tensor value = x;
   std::optional<Tensor> mask;
   for (const auto& layer : layers_) {
+    if (head_input != nullptr && layer == layers_.back()) *head_input = value;
     std::vector<Tensor> outputs = layer->call(
         value, {.mask = mask ? &*mask : nullptr, .initial_state = {}, .training = training, .rng = &rng_});
     mask = layer->compute_mask(value, mask ? &*mask : nullptr);
