@@ -18,4 +18,7 @@
 #include "rnnkit/sequential.h"
 #include "rnnkit/summary.h"
 #include "rnnkit/tensor.h"
+#include "rnnkit/text/sequences.h"
+#include "rnnkit/text/tokenizer.h"
+#include "rnnkit/text/utf8.h"
 #include "rnnkit/weights.h"
