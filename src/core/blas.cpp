@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "rnnkit/error.h"
+#include "rnnkit/threads.h"
 
 namespace rnnkit {
 
@@ -19,6 +20,11 @@ void gemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, st
   cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans, transpose_b ? CblasTrans : CblasNoTrans,
               static_cast<blasint>(m), static_cast<blasint>(n), static_cast<blasint>(k), alpha, a,
               static_cast<blasint>(lda), b, static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+}
+
+void set_num_threads(int threads) {
+  check(threads >= 1, "set_num_threads: the thread count must be at least 1, received ", threads);
+  openblas_set_num_threads(threads);
 }
 
 }  // namespace rnnkit
