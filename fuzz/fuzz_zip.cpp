@@ -11,7 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   try {
-    rnnkit::Sequential model = rnnkit::keras3::load_archive_from_memory(bytes, "fuzz input", {});
+    rnnkit::Sequential model = rnnkit::keras3::load_archive_from_memory(bytes, "fuzz input", {}).model;
     (void)model.count_params();
   } catch (const rnnkit::Error&) {
   }

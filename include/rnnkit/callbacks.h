@@ -1,6 +1,7 @@
 // Keras's training callbacks: History, EarlyStopping, ModelCheckpoint, CSVLogger, LambdaCallback.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -36,10 +37,20 @@ class Callback {
   Sequential* model_ = nullptr;
 };
 
-// What fit returns: the epoch logs, one entry per epoch, as Keras's History.history.
+// Why fit ended before its last epoch, if it did.
+enum class StopReason : std::uint8_t {
+  none,          // every epoch ran
+  callback,      // a callback set model.stop_training (EarlyStopping, ...)
+  interrupt,     // Ctrl-C (SIGINT)
+  max_duration,  // FitOptions::max_duration passed
+};
+
+// What fit returns: the epoch logs, one entry per epoch, as Keras's History.history. An epoch cut short by a
+// stop has its entry too, from the batches it ran.
 struct History {
   std::vector<int> epoch;
   std::map<std::string, std::vector<double>> history;
+  StopReason stop_reason = StopReason::none;
 };
 
 struct EarlyStoppingOptions {
@@ -56,10 +67,14 @@ struct ModelCheckpointOptions {
   std::string monitor = "val_loss";
   bool save_best_only = false;
   std::string mode = "auto";
+  // Files saved beside a whole model (save_model's ModelAssets: name -> bytes), e.g. the tokenizer.
+  std::map<std::string, std::string> assets{};
 };
-// Saves the weights after each epoch (or each improvement), atomically; "{epoch:02d}" in the path is
-// filled in as Keras does. Weights go to .npz until the model-file formats land.
-std::shared_ptr<Callback> ModelCheckpoint(std::filesystem::path path, const ModelCheckpointOptions& options = {});
+// Saves after each epoch (or each improvement), atomically; "{epoch:02d}" in the path is filled in as Keras
+// does. The file name says what: .keras, .h5 or .hdf5 the whole model with its optimizer state and `assets`
+// (save_model); .weights.h5 or .npz the weights only (save_weights). Another extension is an Error.
+std::shared_ptr<Callback> ModelCheckpoint(std::filesystem::path path,
+                                          const ModelCheckpointOptions& options = {});
 
 // Writes one CSV row per epoch: "epoch" and the sorted log keys, as Keras's CSVLogger.
 std::shared_ptr<Callback> CSVLogger(std::filesystem::path path, char separator = ',', bool append = false);

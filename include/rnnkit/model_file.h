@@ -13,6 +13,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -33,11 +34,21 @@ ModelFileFormat detect_model_file_format_from_bytes(std::string_view first_bytes
 // Reads the start of the file; an error when it cannot be read.
 ModelFileFormat detect_model_file_format(const std::filesystem::path& path);
 
+// Files that travel inside a model file beside the model (a tokenizer's JSON, a vocabulary): file name ->
+// bytes. A name is one plain file name: not empty, no '/' or '\\', not "." or "..".
+//   .keras: zip members assets/<name>, where Keras 3 keeps the assets of a saved model (saving_lib's
+//           DiskIOStore("assets")); Keras loads such an archive and ignores files no layer asks for.
+//   .h5:    root group "rnnkit_assets", one 1-D uint8 dataset per name holding the bytes; Keras's
+//           load_model reads only model_config, training_config, model_weights and optimizer_weights.
+using ModelAssets = std::map<std::string, std::string>;
+
 // A model with what its file says about where it came from.
 struct LoadedModel {
   Sequential model;
   ModelFileFormat format = ModelFileFormat::kUnknown;
   std::string keras_version;  // as the file records it ("2.11.0", "3.6.0", "1" when a Keras 1 file has none)
+  ModelAssets assets;         // from assets/<name> (.keras; deeper paths, a layer's own assets, are left out)
+                              // or the rnnkit_assets group (.h5)
 };
 
 // Loads a Keras model: architecture and weights (.h5 / .keras) or architecture only (.json).
@@ -56,7 +67,8 @@ Sequential model_from_keras_config(const nlohmann::json& config, std::string_vie
                                    const SequentialOptions& options = {});
 
 // .keras: Keras 3 archive; .h5 / .hdf5: Keras 2 HDF5 (tf.keras 2.11's layout). Other extensions are errors.
-void save_model(const Sequential& model, const std::filesystem::path& path);
+// `assets` ride along (see ModelAssets); a name that is not a plain file name is an error.
+void save_model(const Sequential& model, const std::filesystem::path& path, const ModelAssets& assets = {});
 
 // Weights only. Saving: ".weights.h5" is Keras 3's layout (model.save_weights in Keras 3), ".h5"/".hdf5"
 // Keras 2's, ".npz" numpy arrays named by Keras weight names. Loading detects the format from the content and

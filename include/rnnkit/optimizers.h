@@ -1,4 +1,5 @@
-// Keras's optimizers (tf.keras >= 2.11 update rules and defaults), gradient clipping and learning-rate schedules.
+// Keras's optimizers (tf.keras >= 2.11 update rules and defaults), gradient clipping and learning-rate
+// schedules.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +27,9 @@ struct ExponentialDecay {
 // (Keras 3 rejects more than one; tf.keras 2.11 rejected clipnorm with global_clipnorm and let either
 // silently override clipvalue).
 struct OptimizerCommon {
-  std::optional<double> clipnorm{};         // per weight: g · clipnorm / max(‖g‖, clipnorm)
-  std::optional<double> clipvalue{};        // per element: clip(g, -clipvalue, clipvalue)
-  std::optional<double> global_clipnorm{};  // all weights together, as tf.clip_by_global_norm
+  std::optional<double> clipnorm{};            // per weight: g · clipnorm / max(‖g‖, clipnorm)
+  std::optional<double> clipvalue{};           // per element: clip(g, -clipvalue, clipvalue)
+  std::optional<double> global_clipnorm{};     // all weights together, as tf.clip_by_global_norm
   std::optional<ExponentialDecay> schedule{};  // replaces learning_rate when given
 };
 
@@ -62,6 +63,12 @@ class Optimizer {
   // interleaved per param (m0, v0, m1, v1, ...) and then every velocity_hat; the others create each
   // slot's list whole, in slots() order.
   std::vector<std::pair<std::string, Tensor*>> keras3_variables();
+  std::vector<std::pair<std::string, const Tensor*>> keras3_variables() const;
+  // Creates every slot for params of these shapes, as Keras's optimizer.build does before the first step, so
+  // that keras3_variables() lists them (to restore a saved state into). An error when already built for
+  // other shapes; nothing changes when built for these.
+  void build(const std::vector<Shape>& param_shapes);
+  bool built() const { return !param_shapes_.empty(); }
 
  protected:
   Optimizer(double learning_rate, const OptimizerCommon& common);
@@ -70,6 +77,8 @@ class Optimizer {
                       std::int64_t step) = 0;
   // How many of the leading slots() Keras 3 creates interleaved per param (Adam: 2).
   virtual std::size_t interleaved_slots() const { return 1; }
+  // The value a slot starts from (Adagrad's accumulator: initial_accumulator_value).
+  virtual float initial_slot_value(std::string_view /*slot*/) const { return 0.0f; }
 
   double learning_rate_;
   OptimizerCommon common_;
@@ -103,7 +112,14 @@ std::unique_ptr<Optimizer> Adam(const AdamOptions& options = {});
 std::unique_ptr<Optimizer> RMSprop(const RMSpropOptions& options = {});
 std::unique_ptr<Optimizer> SGD(const SGDOptions& options = {});
 std::unique_ptr<Optimizer> Adagrad(const AdagradOptions& options = {});
-// By Keras name ("adam", "rmsprop", "sgd", "adagrad"), with Keras's defaults, optionally another learning rate.
+// By Keras name ("adam", "rmsprop", "sgd", "adagrad"), with Keras's defaults, optionally another learning
+// rate.
 std::unique_ptr<Optimizer> make_optimizer(std::string_view name, std::optional<double> learning_rate = {});
+// From Keras's serialized optimizer: a class name ("Adam"; tf.keras 2.11's registered "Custom>Adam") and its
+// get_config() (tf.keras 2.11 or Keras 3 keys; legacy optimizer_v2's "lr" too). A feature rnnkit lacks
+// (weight decay, EMA, loss scaling, gradient accumulation, another schedule) is an Error naming `where` and
+// the key.
+std::unique_ptr<Optimizer> optimizer_from_config(std::string_view class_name, const nlohmann::json& config,
+                                                 const std::string& where);
 
 }  // namespace rnnkit

@@ -1,6 +1,7 @@
 // Sequential: a stack of layers, each feeding the next, as keras.Sequential.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <iosfwd>
 #include <memory>
@@ -8,12 +9,15 @@
 #include <vector>
 
 #include "rnnkit/callbacks.h"
+#include "rnnkit/dataset.h"
 #include "rnnkit/layer.h"
 #include "rnnkit/losses.h"
 #include "rnnkit/optimizers.h"
 #include "rnnkit/summary.h"
 
 namespace rnnkit {
+
+class Dense;
 
 struct SequentialOptions {
   std::string name{};      // "sequential", "sequential_1", ... when empty
@@ -23,21 +27,27 @@ struct SequentialOptions {
 struct CompileOptions {
   std::string loss = "mean_squared_error";
   std::unique_ptr<Optimizer> optimizer{};  // rmsprop, as Keras, when not given
-  std::vector<std::string> metrics{};      // "accuracy": binary, sparse or categorical by the shapes, as Keras
+  std::vector<std::string> metrics{};  // "accuracy": binary, sparse or categorical by the shapes, as Keras
   bool from_logits = false;
 };
 
 struct FitOptions {
   int epochs = 1;
-  std::int64_t batch_size = 32;
-  int verbose = 1;  // 0 silent, 1 progress bar, 2 one line per epoch
-  bool shuffle = true;
-  double validation_split = 0.0;  // the last fraction of the samples, taken before shuffling
-  std::optional<std::pair<Tensor, Tensor>> validation_data{};
+  std::int64_t batch_size = 32;  // for x and y given as tensors; a Dataset makes its own batches
+  int verbose = 1;               // 0 silent, 1 progress bar, 2 one line per epoch
+  bool shuffle = true;           // passed to Dataset::start_epoch before each epoch
+  // Validation after each epoch, from at most one of these three:
+  double validation_split = 0.0;  // the last fraction of x and y, taken before shuffling (tensors only)
+  std::optional<std::pair<Tensor, Tensor>> validation_data{};  // batched by batch_size
+  Dataset* validation_dataset = nullptr;                       // not owned; its own batches, never shuffled
   int initial_epoch = 0;
-  std::map<int, double> class_weight{};
+  std::map<int, double> class_weight{};  // class id (sparse targets, or the argmax of one-hot ones) -> weight
   std::vector<std::shared_ptr<Callback>> callbacks{};
   std::ostream* out = nullptr;  // std::cout when null
+  // Training stops at the end of the batch during which this much time has passed since fit began; the
+  // partial epoch is validated and logged and the callbacks end as on any stop (History::stop_reason says
+  // why).
+  std::optional<std::chrono::duration<double>> max_duration{};
 };
 
 struct EvaluateOptions {
@@ -80,13 +90,24 @@ class Sequential {
 
   // Training, as Keras's compile / fit / evaluate / train_on_batch.
   void compile(CompileOptions options);
+  // Training, as model.fit. While it runs, Ctrl-C (SIGINT) ends training after the current batch, as a
+  // callback setting stop_training would, and the model stays usable; a second Ctrl-C acts as usual.
   History fit(const Tensor& x, const Tensor& y, FitOptions options = {});
+  // The same loop over batches a Dataset makes on demand (Keras's fit on a generator or tf.data.Dataset):
+  // data.batch_count() steps per epoch, data.start_epoch(rng, options.shuffle) before each.
+  History fit(Dataset& data, FitOptions options = {});
   // Loss (and accuracy when compiled with it) over the whole data, as model.evaluate.
   Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {});
+  Logs evaluate(Dataset& data, const EvaluateOptions& options = {});
   // One update on one batch; the batch's logs.
   Logs train_on_batch(const Tensor& x, const Tensor& y, const Tensor* sample_weight = nullptr);
   Optimizer& optimizer();
-  // Set by a callback to end fit after the current epoch (Keras's model.stop_training).
+  const Optimizer& optimizer() const;
+  // What compile() set, as save_model records it in a training config: compiled() is false before compile().
+  bool compiled() const { return loss_.has_value(); }
+  const Loss& loss() const;
+  std::vector<std::string> metrics() const;  // {"accuracy"} or {}
+  // Set by a callback to end fit after the current batch (Keras's model.stop_training).
   bool stop_training = false;
 
   // Backward pass of the last call with training=true: dL/d(output) in, dL/d(input) out (empty when the
@@ -110,9 +131,14 @@ class Sequential {
 
  private:
   std::string where() const;
+  // operator()'s pass; `head_input`, when given, receives the last layer's input.
+  Tensor run(const Tensor& x, bool training, Tensor* head_input);
+  // The final Dense(softmax|sigmoid) whose logits Keras's cross-entropy reads, or null.
+  Dense* logits_head();
   std::vector<Param*> trainable_params();
-  Logs run_epoch_batches(const Tensor& x, const Tensor& y, const std::vector<std::int64_t>& order,
-                         const FitOptions& options, const Tensor* class_sample_weights, int epoch);
+  // One epoch of fit over `data`; sets `stop` when training must end after it.
+  Logs train_epoch(Dataset& data, const FitOptions& options, int epoch,
+                   std::chrono::steady_clock::time_point fit_start, StopReason& stop);
 
   std::string name_;
   Rng rng_;

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "io/compile_config.h"
 #include "rnnkit/error.h"
 #include "rnnkit/layers/bidirectional.h"
 #include "rnnkit/layers/gru.h"
@@ -462,6 +463,41 @@ Tensor Reader::dataset(const std::string& path, std::int64_t max_elements) const
   return tensor;
 }
 
+std::int64_t Reader::integer_scalar(const std::string& path) const {
+  const Handle dataset = impl_->open_dataset(path);
+  const Handle type(H5Dget_type(dataset.get()), H5Tclose);
+  check(type.valid(), where(path), ": cannot read the dataset's dtype", library_reason());
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  check(type_class == H5T_INTEGER, where(path), ": dtype is ", type_class_name(type_class),
+        ", expected an integer");
+  const Shape shape = impl_->shape_of(dataset.get(), path);
+  check(shape.empty() || (shape.size() == 1 && shape[0] == 1), where(path), ": shape ", shape_string(shape),
+        ", expected a scalar");
+  std::int64_t value = 0;
+  check(H5Dread(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value) >= 0, where(path),
+        ": cannot read the dataset: the file is truncated or corrupt", library_reason());
+  return value;
+}
+
+std::string Reader::bytes_dataset(const std::string& path, std::uint64_t max_bytes) const {
+  const Handle dataset = impl_->open_dataset(path);
+  const Handle type(H5Dget_type(dataset.get()), H5Tclose);
+  check(type.valid(), where(path), ": cannot read the dataset's dtype", library_reason());
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  check(type_class == H5T_INTEGER && H5Tget_size(type.get()) == 1, where(path), ": dtype is ",
+        type_class_name(type_class), " of ", H5Tget_size(type.get()), " bytes, expected bytes (uint8)");
+  const Shape shape = impl_->shape_of(dataset.get(), path);
+  check(shape.size() == 1, where(path), ": shape ", shape_string(shape), ", expected a 1-D array of bytes");
+  check(static_cast<std::uint64_t>(shape[0]) <= max_bytes, where(path), ": ", shape[0],
+        " bytes are more than rnnkit reads (", max_bytes, ")");
+  std::string bytes(static_cast<std::size_t>(shape[0]), '\0');
+  if (!bytes.empty()) {
+    check(H5Dread(dataset.get(), H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()) >= 0,
+          where(path), ": cannot read the dataset: the file is truncated or corrupt", library_reason());
+  }
+  return bytes;
+}
+
 // ---- Writer
 
 struct Writer::Impl {
@@ -607,6 +643,36 @@ void Writer::dataset(const std::string& path, const Tensor& values) {
           ": cannot write the dataset", library_reason());
   }
   check(dataset.close(), at, ": cannot write the dataset", library_reason());
+}
+
+namespace {
+
+void write_dataset(hid_t file, hid_t links, const std::string& path, const std::vector<hsize_t>& dims,
+                   hid_t file_type, hid_t memory_type, const void* data, const std::string& at) {
+  const Handle space(dims.empty() ? H5Screate(H5S_SCALAR)
+                                  : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                     H5Sclose);
+  check(space.valid(), at, ": cannot create the dataspace", library_reason());
+  Handle dataset(H5Dcreate2(file, path.c_str(), file_type, space.get(), links, H5P_DEFAULT, H5P_DEFAULT),
+                 H5Dclose);
+  check(dataset.valid(), at, ": cannot create the dataset", library_reason());
+  if (data != nullptr) {
+    check(H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0, at,
+          ": cannot write the dataset", library_reason());
+  }
+  check(dataset.close(), at, ": cannot write the dataset", library_reason());
+}
+
+}  // namespace
+
+void Writer::integer_scalar(const std::string& path, std::int64_t value) {
+  write_dataset(impl_->file.get(), impl_->links.get(), path, {}, H5T_STD_I64LE, H5T_NATIVE_INT64, &value,
+                impl_->where(path));
+}
+
+void Writer::bytes_dataset(const std::string& path, std::string_view bytes) {
+  write_dataset(impl_->file.get(), impl_->links.get(), path, {static_cast<hsize_t>(bytes.size())},
+                H5T_STD_U8LE, H5T_NATIVE_UCHAR, bytes.empty() ? nullptr : bytes.data(), impl_->where(path));
 }
 
 std::string Writer::close_to_bytes() {
@@ -1159,6 +1225,116 @@ void load_weights(const h5::Reader& file, const std::string& group, Sequential& 
     set_layer_weights(layer, std::move(converted), file.where(saved[k].path),
                       saved_count == expected ? paths : std::vector<std::string>{});
   }
+}
+
+}  // namespace rnnkit::keras2
+
+namespace rnnkit::keras2 {
+namespace {
+
+constexpr const char* kOptimizerWeights = "/optimizer_weights";
+
+// tf.keras 2.11's slot names, where they differ from Keras 3's.
+std::string keras2_slot_name(const std::string& optimizer, const std::string& slot) {
+  if (optimizer == "Adam" && slot == "momentum") return "m";
+  if (optimizer == "Adam" && slot == "velocity") return "v";
+  if (optimizer == "Adam" && slot == "velocity_hat") return "vhat";
+  if (optimizer == "SGD" && slot == "momentum") return "m";
+  return slot;
+}
+
+std::string without_suffix(const std::string& weight_name) {
+  return weight_name.ends_with(":0") ? weight_name.substr(0, weight_name.size() - 2) : weight_name;
+}
+
+}  // namespace
+
+void write_training_state(h5::Writer& file, const Sequential& model) {
+  if (!model.compiled()) return;
+  const Optimizer& optimizer = model.optimizer();
+  const std::vector<std::string> metrics = model.metrics();
+  const json training_config = {
+      {"loss", compile_config::loss_json(model.loss(), compile_config::Dialect::kKeras2)},
+      {"metrics", metrics.empty() ? json(nullptr) : json(metrics)},
+      {"weighted_metrics", nullptr},
+      {"loss_weights", nullptr},
+      {"optimizer_config", compile_config::optimizer_json(optimizer, compile_config::Dialect::kKeras2)}};
+  file.string_attribute("/", "training_config", h5::python_json(training_config), h5::StringKind::kAscii);
+  // save_optimizer_weights_to_hdf5_group: optimizer.variables, iteration first (it always exists).
+  const std::vector<std::string> weights = compile_config::trainable_weight_names(model);
+  std::vector<std::string> names{"iteration:0"};
+  std::map<std::string, std::size_t> seen;  // per slot: the next param it belongs to
+  const auto variables = optimizer.keras3_variables();
+  for (const auto& [slot, tensor] : variables) {
+    const std::size_t param = seen[slot]++;
+    check(param < weights.size(), "cannot save model '", model.name(), "': optimizer slot '", slot,
+          "' has more tensors than the model has trainable weights (", weights.size(), ")");
+    names.push_back(optimizer.name() + "/" + keras2_slot_name(optimizer.name(), slot) + "/" +
+                    without_suffix(weights[param]) + ":0");
+  }
+  file.group(kOptimizerWeights);
+  write_list_attribute(file, kOptimizerWeights, "weight_names", names);
+  file.integer_scalar(join(kOptimizerWeights, names[0]), optimizer.iterations());
+  for (std::size_t i = 0; i < variables.size(); ++i)
+    file.dataset(join(kOptimizerWeights, names[i + 1]), *variables[i].second);
+}
+
+void compile_from_file(const h5::Reader& file, Sequential& model) {
+  if (!file.has_attribute("/", "training_config")) return;
+  const std::string where = file.where("/") + ", attribute 'training_config'";
+  json config;
+  try {
+    config = json::parse(file.string_attribute("/", "training_config"));
+  } catch (const json::exception& error) {
+    fail(where, ": not valid JSON: ", error.what());
+  }
+  check(config.is_object() && config.contains("optimizer_config"), where,
+        ": expected a JSON object with an optimizer_config");
+  compile_config::compile_model(model, config.value("loss", json()), config.value("metrics", json()),
+                                config["optimizer_config"], where);
+  if (file.kind(kOptimizerWeights) == h5::ObjectKind::kMissing) return;
+  const std::string group_where = file.where(kOptimizerWeights);
+  check(file.kind(kOptimizerWeights) == h5::ObjectKind::kGroup, group_where, ": expected a group");
+  const std::vector<std::string> names = read_list_attribute(file, kOptimizerWeights, "weight_names");
+  if (names.empty()) return;
+  for (const std::string& name : names)
+    check_relative_name(name, group_where + ", attribute 'weight_names'", "weight name");
+  Optimizer& optimizer = model.optimizer();
+  // tf.keras >= 2.11 lists "iteration:0" first; optimizer_v2 (tf.keras < 2.11) "Adam/iter:0".
+  const bool legacy = names[0].ends_with("/iter:0");
+  check(legacy || names[0] == "iteration:0", group_where, ": the first optimizer weight is '", names[0],
+        "', expected the step count 'iteration:0' (or optimizer_v2's '<optimizer>/iter:0')");
+  const std::int64_t iterations = file.integer_scalar(join(kOptimizerWeights, names[0]));
+  check(iterations >= 0, file.where(join(kOptimizerWeights, names[0])), ": a negative step count, ",
+        iterations);
+  const std::vector<Shape> shapes = compile_config::trainable_weight_shapes(model);
+  const std::size_t slot_lists = optimizer.slots().size();
+  if (names.size() > 1) {  // a built optimizer: every slot of every trainable weight
+    const std::size_t expected = 1 + slot_lists * shapes.size();
+    check(names.size() == expected, group_where, ": holds ", names.size(),
+          " optimizer weights, but optimizer ", optimizer.name(), " of model '", model.name(), "' has ",
+          expected, " (the step count and ", slot_lists, " slot(s) for each of its ", shapes.size(),
+          " trainable weights)");
+    optimizer.build(shapes);
+    // Both layouts list the slots in creation order: tf.keras >= 2.11 as Keras 3 does (keras3_variables),
+    // optimizer_v2 one slot for every weight, then the next slot.
+    std::vector<Tensor*> targets;
+    if (legacy) {
+      for (const auto& [slot, list] : optimizer.slots())
+        for (Tensor& tensor : *list) targets.push_back(&tensor);
+    } else {
+      for (const auto& [slot, tensor] : optimizer.keras3_variables()) targets.push_back(tensor);
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      const std::string path = join(kOptimizerWeights, names[i + 1]);
+      Tensor value = file.dataset(path, 2 * targets[i]->size() + 64);
+      check(value.shape() == targets[i]->shape(), file.where(path), ": shape ", shape_string(value.shape()),
+            ", but optimizer ", optimizer.name(), " keeps shape ", shape_string(targets[i]->shape()),
+            " there (trainable weight ", i % shapes.size(), ")");
+      *targets[i] = std::move(value);
+    }
+  }
+  optimizer.set_iterations(iterations);
 }
 
 }  // namespace rnnkit::keras2

@@ -77,6 +77,10 @@ class Reader {
   // A float16/32/64 dataset converted to float32. Its element count must not exceed `max_elements`, checked
   // before anything is allocated, so a corrupt shape cannot ask for terabytes.
   Tensor dataset(const std::string& path, std::int64_t max_elements) const;
+  // A scalar integer dataset (Keras's int64 `iteration`), of any integer type.
+  std::int64_t integer_scalar(const std::string& path) const;
+  // A 1-D uint8 dataset as bytes, at most `max_bytes` of them (checked before anything is allocated).
+  std::string bytes_dataset(const std::string& path, std::uint64_t max_bytes) const;
 
  private:
   struct Impl;
@@ -112,6 +116,11 @@ class Writer {
   void empty_list_attribute(const std::string& object, const std::string& name);
   // A little-endian float32 dataset; creates the groups above it.
   void dataset(const std::string& path, const Tensor& values);
+  // A scalar little-endian int64 dataset (numpy's np.int64(value)); creates the groups above it.
+  void integer_scalar(const std::string& path, std::int64_t value);
+  // A 1-D uint8 dataset holding `bytes` (numpy's np.frombuffer(bytes, np.uint8)); creates the groups above
+  // it.
+  void bytes_dataset(const std::string& path, std::string_view bytes);
 
   // Flushes, closes and returns the file's bytes (memory files only).
   std::string close_to_bytes();
@@ -160,5 +169,17 @@ nlohmann::json upgrade_legacy_config(const nlohmann::json& model, std::string_vi
 // file), as Keras's load_weights_from_hdf5_group does: layers with weights matched in order, each layer's
 // arrays read through its weight_names in order, Keras 1 per-gate arrays and CuDNN weights converted.
 void load_weights(const h5::Reader& file, const std::string& group, Sequential& model);
+
+// tf.keras 2.11's save_model of a compiled model: the root attribute training_config (loss, metrics,
+// weighted_metrics, loss_weights, optimizer_config) and the group optimizer_weights, whose weight_names list
+// "iteration:0" and then each slot as "<optimizer>/<slot>/<weight>:0" ("Adam/m/lstm/lstm_cell/kernel:0"), in
+// optimizer.variables() order. Nothing for an uncompiled model.
+void write_training_state(h5::Writer& file, const Sequential& model);
+
+// Compiles the model as the file's training_config says (Keras's load_model(compile=True)) and restores the
+// optimizer_weights: tf.keras >= 2.11's layout or optimizer_v2's ("Adam/iter:0", each slot for every weight
+// in turn). Nothing when the file has no training_config. Optimizer weights of the wrong count or shape are
+// an Error naming the file and the path.
+void compile_from_file(const h5::Reader& file, Sequential& model);
 
 }  // namespace rnnkit::keras2

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "io/compile_config.h"
 #include "rnnkit/error.h"
 #include "rnnkit/keras_config.h"
 #include "rnnkit/layers/bidirectional.h"
@@ -26,8 +27,10 @@ using nlohmann::json;
 constexpr const char* kConfigMember = "config.json";
 constexpr const char* kMetadataMember = "metadata.json";
 constexpr const char* kWeightsMember = "model.weights.h5";
+constexpr std::string_view kAssetsFolder = "assets/";
 constexpr std::uint64_t kMaxJsonMember = std::uint64_t{64} << 20;
 constexpr std::uint64_t kMaxWeightsMember = std::uint64_t{16} << 30;
+constexpr std::uint64_t kMaxAssetMember = std::uint64_t{1} << 30;
 
 std::string quoted(const std::filesystem::path& path) {
   std::ostringstream text;
@@ -340,8 +343,86 @@ std::string date_saved() {
   return text;
 }
 
-Sequential load_from_archive(zip_t* archive, const std::string& what, const SequentialOptions& options,
-                             std::string* keras_version_out) {
+constexpr const char* kOptimizerVars = "/optimizer/vars";
+
+// How many of optimizer/vars come before the slots: "iteration", then "learning_rate" unless a schedule
+// replaces it (Keras 3's BaseOptimizer.__init__ tracks no variable for a schedule).
+std::size_t leading_optimizer_vars(const Optimizer& optimizer) {
+  return optimizer.config()["learning_rate"].is_object() ? 1 : 2;
+}
+
+// Keras 3's optimizer.save_own_variables: optimizer.variables by index, under optimizer/vars.
+void write_optimizer_variables(h5::Writer& file, const Sequential& model) {
+  if (!model.compiled()) return;
+  const Optimizer& optimizer = model.optimizer();
+  file.group(kOptimizerVars);
+  file.integer_scalar(std::string(kOptimizerVars) + "/0", optimizer.iterations());
+  std::size_t index = 1;
+  if (leading_optimizer_vars(optimizer) == 2)
+    file.dataset(std::string(kOptimizerVars) + "/" + std::to_string(index++),
+                 Tensor(Shape{}, std::vector<float>{static_cast<float>(optimizer.current_learning_rate())}));
+  for (const auto& [slot, tensor] : optimizer.keras3_variables())
+    file.dataset(std::string(kOptimizerVars) + "/" + std::to_string(index++), *tensor);
+}
+
+// Keras 3's optimizer.load_own_variables into the model's compiled optimizer. A file whose optimizer never
+// stepped holds only the leading variables; any other count is an error (Keras warns and starts afresh).
+void read_optimizer_variables(const h5::Reader& file, Sequential& model) {
+  if (file.kind(kOptimizerVars) == h5::ObjectKind::kMissing) return;
+  const std::string where = file.where(kOptimizerVars);
+  check(file.kind(kOptimizerVars) == h5::ObjectKind::kGroup, where, ": expected a group of variables");
+  Optimizer& optimizer = model.optimizer();
+  const std::size_t count = file.children(kOptimizerVars).size();
+  if (count == 0) return;
+  const std::size_t leading = leading_optimizer_vars(optimizer);
+  const std::vector<Shape> shapes = compile_config::trainable_weight_shapes(model);
+  const std::size_t expected = leading + optimizer.slots().size() * shapes.size();
+  check(count == leading || count == expected, where, ": holds ", count, " variables, but optimizer ",
+        optimizer.name(), " of model '", model.name(), "' has ", expected, " (",
+        leading == 2 ? "iteration and learning_rate" : "iteration", ", then ", optimizer.slots().size(),
+        " slot(s) for each of its ", shapes.size(), " trainable weights)");
+  for (std::size_t i = 0; i < count; ++i)
+    check(file.kind(std::string(kOptimizerVars) + "/" + std::to_string(i)) == h5::ObjectKind::kDataset,
+          file.where(std::string(kOptimizerVars) + "/" + std::to_string(i)),
+          ": missing: the variables are numbered 0 to ", count - 1);
+  const std::string iteration_path = std::string(kOptimizerVars) + "/0";
+  const std::int64_t iterations = file.integer_scalar(iteration_path);
+  check(iterations >= 0, file.where(iteration_path), ": a negative step count, ", iterations);
+  if (count == expected) {
+    optimizer.build(shapes);
+    std::size_t index = leading;
+    for (const auto& [slot, tensor] : optimizer.keras3_variables()) {
+      const std::string path = std::string(kOptimizerVars) + "/" + std::to_string(index++);
+      Tensor value = file.dataset(path, 2 * tensor->size() + 64);
+      check(value.shape() == tensor->shape(), file.where(path), ": shape ", shape_string(value.shape()),
+            ", but optimizer ", optimizer.name(), " keeps its '", slot, "' slot there with shape ",
+            shape_string(tensor->shape()));
+      *tensor = std::move(value);
+    }
+  }
+  optimizer.set_iterations(iterations);
+}
+
+// The archive's top-level assets, assets/<name>. Deeper members belong to layers (Keras 3's save_assets of a
+// TextVectorization, ...), which rnnkit has none of.
+ModelAssets read_assets(zip_t* archive, const std::string& what) {
+  ModelAssets assets;
+  const zip_int64_t count = zip_get_num_entries(archive, 0);
+  for (zip_int64_t i = 0; i < count; ++i) {
+    const char* entry = zip_get_name(archive, static_cast<zip_uint64_t>(i), 0);
+    if (entry == nullptr) continue;
+    const std::string_view member(entry);
+    if (!member.starts_with(kAssetsFolder)) continue;
+    const std::string name(member.substr(kAssetsFolder.size()));
+    if (name.empty() || name.find('/') != std::string::npos) continue;
+    std::optional<std::string> bytes = read_member(archive, entry, what, kMaxAssetMember);
+    check(bytes.has_value(), what, " member ", entry, ": listed but cannot be found");
+    assets.emplace(name, std::move(*bytes));
+  }
+  return assets;
+}
+
+LoadedModel load_from_archive(zip_t* archive, const std::string& what, const SequentialOptions& options) {
   const std::optional<std::string> config_text = read_member(archive, kConfigMember, what, kMaxJsonMember);
   check(config_text.has_value(), what,
         ": a .keras archive holds config.json, metadata.json and model.weights.h5; "
@@ -357,7 +438,6 @@ Sequential load_from_archive(zip_t* archive, const std::string& what, const Sequ
     if (metadata.is_object() && metadata.contains("keras_version") && metadata["keras_version"].is_string())
       keras_version = metadata["keras_version"].get<std::string>();
   }
-  if (keras_version_out != nullptr) *keras_version_out = keras_version;
   json versioned = config;
   versioned["keras_version"] = keras_version;  // the dialect: Keras 3's hard_sigmoid differs from Keras 2's
   Sequential model = model_from_keras_config(versioned, config_where, options);
@@ -371,7 +451,17 @@ Sequential load_from_archive(zip_t* archive, const std::string& what, const Sequ
   }
   const h5::Reader reader = h5::Reader::open_memory(*weights, what + " member " + kWeightsMember);
   load_weights(reader, model);
-  return model;
+  // Keras 3's load_model(compile=True): compile_from_config, then the optimizer's variables.
+  if (config.contains("compile_config") && !config["compile_config"].is_null()) {
+    const std::string compile_where = config_where + ", compile_config";
+    const json& compile = config["compile_config"];
+    check(compile.is_object() && compile.contains("optimizer"), compile_where,
+          ": expected an object with the optimizer, loss and metrics");
+    compile_config::compile_model(model, compile.value("loss", json()), compile.value("metrics", json()),
+                                  compile["optimizer"], compile_where);
+    read_optimizer_variables(reader, model);
+  }
+  return {std::move(model), ModelFileFormat::kZip, keras_version, read_assets(archive, what)};
 }
 
 }  // namespace
@@ -464,11 +554,25 @@ json model_config(const Sequential& model) {
     result["config"]["build_input_shape"] = shape_json(model.input_shape());
     result["build_config"] = {{"input_shape", shape_json(model.input_shape())}};
   }
+  if (model.compiled()) {
+    // Keras 3's Trainer.get_compile_config: the compile() arguments, serialized.
+    const std::vector<std::string> metrics = model.metrics();
+    result["compile_config"] = {
+        {"optimizer", compile_config::optimizer_json(model.optimizer(), compile_config::Dialect::kKeras3)},
+        {"loss", compile_config::loss_json(model.loss(), compile_config::Dialect::kKeras3)},
+        {"loss_weights", nullptr},
+        {"metrics", metrics.empty() ? json(nullptr) : json(metrics)},
+        {"weighted_metrics", nullptr},
+        {"run_eagerly", false},
+        {"steps_per_execution", 1},
+        {"jit_compile", false}};
+  }
   return result;
 }
 
 void write_weights(h5::Writer& file, const Sequential& model) {
-  file.group("/vars");  // the model's own (none)
+  write_optimizer_variables(file, model);  // Keras 3 saves a compiled model's optimizer with its weights
+  file.group("/vars");                     // the model's own (none)
   const std::vector<std::string> paths = layer_paths(model, "/layers");
   for (std::size_t i = 0; i < model.size(); ++i) {
     const Layer& layer = model.layer(i);
@@ -543,20 +647,17 @@ void load_weights(const h5::Reader& file, Sequential& model) {
   }
 }
 
-Sequential load_archive(const std::filesystem::path& path, const SequentialOptions& options,
-                        std::string* keras_version) {
+LoadedModel load_archive(const std::filesystem::path& path, const SequentialOptions& options) {
   const std::string what = quoted(path);
   const Archive archive =
       open_archive_file(path, ZIP_RDONLY, "cannot read " + what + " as a .keras (zip) archive");
-  return naming_json_errors(what,
-                            [&] { return load_from_archive(archive.get(), what, options, keras_version); });
+  return naming_json_errors(what, [&] { return load_from_archive(archive.get(), what, options); });
 }
 
-Sequential load_archive_from_memory(std::string_view bytes, const std::string& what,
-                                    const SequentialOptions& options, std::string* keras_version) {
+LoadedModel load_archive_from_memory(std::string_view bytes, const std::string& what,
+                                     const SequentialOptions& options) {
   const Archive archive = open_archive_memory(bytes, "cannot read " + what + " as a .keras (zip) archive");
-  return naming_json_errors(what,
-                            [&] { return load_from_archive(archive.get(), what, options, keras_version); });
+  return naming_json_errors(what, [&] { return load_from_archive(archive.get(), what, options); });
 }
 
 bool is_keras_archive(const std::filesystem::path& path) {
@@ -576,7 +677,7 @@ void load_archive_weights(Sequential& model, const std::filesystem::path& path) 
   load_weights(h5::Reader::open_memory(*weights, what + " member " + kWeightsMember), model);
 }
 
-void save_archive(const Sequential& model, const std::filesystem::path& path) {
+void save_archive(const Sequential& model, const std::filesystem::path& path, const ModelAssets& assets) {
   const std::string what = quoted(path);
   const std::string config = h5::python_json(model_config(model));
   // json.dumps({"keras_version": ..., "date_saved": ...}) in Keras's key order.
@@ -587,10 +688,12 @@ void save_archive(const Sequential& model, const std::filesystem::path& path) {
   const std::string weights = writer.close_to_bytes();
   write_file_atomically(path, [&](const std::filesystem::path& temporary) {
     Archive archive = open_archive_file(temporary, ZIP_CREATE | ZIP_TRUNCATE, "cannot write " + what);
-    // Keras's order: metadata.json, config.json, model.weights.h5 (then assets/, which rnnkit has none of).
+    // Keras's order: metadata.json, config.json, model.weights.h5, then the assets.
     add_member(archive.get(), kMetadataMember, metadata, what);
     add_member(archive.get(), kConfigMember, config, what);
     add_member(archive.get(), kWeightsMember, weights, what);
+    for (const auto& [name, bytes] : assets)
+      add_member(archive.get(), (std::string(kAssetsFolder) + name).c_str(), bytes, what);
     if (zip_close(archive.get()) != 0) fail("cannot write ", what, ": ", zip_strerror(archive.get()));
     (void)archive.release();  // zip_close has freed it
   });

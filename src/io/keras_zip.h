@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "io/keras_h5.h"
+#include "rnnkit/model_file.h"
 #include "rnnkit/sequential.h"
 
 namespace rnnkit::keras3 {
@@ -40,11 +41,11 @@ void load_weights(const h5::Reader& file, Sequential& model);
 bool is_weights_file(const h5::Reader& file);
 
 // .keras archives. `what` names the source in errors.
-Sequential load_archive(const std::filesystem::path& path, const SequentialOptions& options,
-                        std::string* keras_version = nullptr);
-Sequential load_archive_from_memory(std::string_view bytes, const std::string& what,
-                                    const SequentialOptions& options, std::string* keras_version = nullptr);
-void save_archive(const Sequential& model, const std::filesystem::path& path);
+LoadedModel load_archive(const std::filesystem::path& path, const SequentialOptions& options);
+LoadedModel load_archive_from_memory(std::string_view bytes, const std::string& what,
+                                     const SequentialOptions& options);
+// The assets' names must have been checked (plain file names).
+void save_archive(const Sequential& model, const std::filesystem::path& path, const ModelAssets& assets);
 // Whether a zip archive holds a Keras model (config.json), rather than, say, numpy arrays (.npz).
 bool is_keras_archive(const std::filesystem::path& path);
 // The weights of a .keras archive, into an existing model (Keras 3's load_weights of a .keras file).

@@ -74,6 +74,31 @@ bool ends_with_lower(const std::filesystem::path& path, std::string_view suffix)
   return name.ends_with(suffix);
 }
 
+// Where a .h5 model file keeps its ModelAssets: a root group Keras never reads.
+constexpr const char* kH5AssetsGroup = "/rnnkit_assets";
+constexpr std::uint64_t kMaxAssetBytes = std::uint64_t{1} << 30;
+
+ModelAssets read_h5_assets(const h5::Reader& file) {
+  ModelAssets assets;
+  const h5::ObjectKind kind = file.kind(kH5AssetsGroup);
+  if (kind == h5::ObjectKind::kMissing) return assets;
+  check(kind == h5::ObjectKind::kGroup, file.where(kH5AssetsGroup), ": expected a group of assets");
+  for (const std::string& name : file.children(kH5AssetsGroup))
+    assets.emplace(name, file.bytes_dataset(std::string(kH5AssetsGroup) + "/" + name, kMaxAssetBytes));
+  return assets;
+}
+
+// Asset names become file names (a zip member under assets/, an HDF5 link): one plain name each.
+void check_asset_names(const ModelAssets& assets, const std::string& model_name,
+                       const std::filesystem::path& path) {
+  for (const auto& [name, bytes] : assets) {
+    const bool plain = !name.empty() && name != "." && name != ".." &&
+                       name.find_first_of(std::string_view("/\\\0", 3)) == std::string::npos;
+    check(plain, "cannot save model '", model_name, "' to ", quoted(path), ": asset name '", name,
+          "' is not a plain file name (it must be non-empty, without '/', '\\' or NUL, and not '.' or '..')");
+  }
+}
+
 // An HDF5 model file: Keras 1/2's save_model_to_hdf5 layout (and Keras 3's legacy .h5, which is the same).
 LoadedModel load_h5_model(const h5::Reader& file, const SequentialOptions& options) {
   if (!file.has_attribute("/", "model_config")) {
@@ -89,7 +114,8 @@ LoadedModel load_h5_model(const h5::Reader& file, const SequentialOptions& optio
   check(group != "/" || keras2::is_weights_group(file, "/"), file.what(),
         ": has a model_config but no model_weights group: the file is truncated or not a Keras model file");
   keras2::load_weights(file, group, model);
-  return {std::move(model), ModelFileFormat::kHdf5, keras_version};
+  keras2::compile_from_file(file, model);
+  return {std::move(model), ModelFileFormat::kHdf5, keras_version, read_h5_assets(file)};
 }
 
 LoadedModel load_json_model(std::string_view text, const std::string& what,
@@ -105,7 +131,7 @@ LoadedModel load_json_model(std::string_view text, const std::string& what,
                                         ? config["keras_version"].get<std::string>()
                                         : "";
   Sequential model = model_from_keras_config(config, what, options);
-  return {std::move(model), ModelFileFormat::kJson, keras_version};
+  return {std::move(model), ModelFileFormat::kJson, keras_version, {}};
 }
 
 void write_h5(const std::filesystem::path& path, const std::function<void(h5::Writer&)>& write) {
@@ -332,11 +358,8 @@ LoadedModel load_file(const std::filesystem::path& path, const SequentialOptions
   switch (detect_model_file_format_from_bytes(start)) {
     case ModelFileFormat::kHdf5:
       return load_h5_model(h5::Reader::open_file(path), options);
-    case ModelFileFormat::kZip: {
-      std::string keras_version;
-      Sequential model = keras3::load_archive(path, options, &keras_version);
-      return {std::move(model), ModelFileFormat::kZip, keras_version};
-    }
+    case ModelFileFormat::kZip:
+      return keras3::load_archive(path, options);
     case ModelFileFormat::kJson: {
       std::ifstream file(path, std::ios::binary);
       const std::string text{std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
@@ -354,7 +377,7 @@ Sequential load_memory(std::string_view bytes, const std::string& what, const Se
     case ModelFileFormat::kHdf5:
       return std::move(load_h5_model(h5::Reader::open_memory(bytes, what), options).model);
     case ModelFileFormat::kZip:
-      return keras3::load_archive_from_memory(bytes, what, options);
+      return std::move(keras3::load_archive_from_memory(bytes, what, options).model);
     case ModelFileFormat::kJson:
       return std::move(load_json_model(bytes, what, options).model);
     case ModelFileFormat::kUnknown:
@@ -405,12 +428,21 @@ Sequential load_model_from_memory(std::string_view bytes, const std::string& wha
   return naming_json_errors(what, [&] { return load_memory(bytes, what, options); });
 }
 
-void save_model(const Sequential& model, const std::filesystem::path& path) {
+void save_model(const Sequential& model, const std::filesystem::path& path, const ModelAssets& assets) {
   const std::string extension = lower_extension(path);
-  if (extension == ".keras") return keras3::save_archive(model, path);
+  if (extension == ".keras" || extension == ".h5" || extension == ".hdf5")
+    check_asset_names(assets, model.name(), path);
+  if (extension == ".keras") return keras3::save_archive(model, path, assets);
   if (extension == ".h5" || extension == ".hdf5") {
     const json config = keras2::model_config(model);
-    return write_h5(path, [&](h5::Writer& writer) { keras2::write(writer, model, &config); });
+    return write_h5(path, [&](h5::Writer& writer) {
+      keras2::write(writer, model, &config);
+      keras2::write_training_state(writer, model);
+      if (assets.empty()) return;
+      writer.group(kH5AssetsGroup);
+      for (const auto& [name, bytes] : assets)
+        writer.bytes_dataset(std::string(kH5AssetsGroup) + "/" + name, bytes);
+    });
   }
   fail("cannot save model '", model.name(), "' to ", quoted(path),
        ": the file name must end in .keras (Keras 3) or .h5/.hdf5 (Keras 2); use save_weights for weights "

@@ -29,7 +29,9 @@ Tensor slice_rows(const Tensor& x, std::int64_t begin, std::int64_t end) {
 Sequential::Sequential(const SequentialOptions& options)
     : name_(options.name.empty() ? unique_object_name("sequential") : options.name), rng_(options.seed) {}
 
-std::string Sequential::where() const { return "model '" + name_ + "'"; }
+std::string Sequential::where() const {
+  return "model '" + name_ + "'";
+}
 
 void Sequential::add(std::unique_ptr<Layer> layer) {
   check(layer != nullptr, where(), ": cannot add a null layer");
@@ -68,7 +70,9 @@ Layer& Sequential::layer(std::size_t index) {
   return *layers_[index];
 }
 
-const Layer& Sequential::layer(std::size_t index) const { return const_cast<Sequential*>(this)->layer(index); }
+const Layer& Sequential::layer(std::size_t index) const {
+  return const_cast<Sequential*>(this)->layer(index);
+}
 
 Layer& Sequential::layer(std::string_view name) {
   std::string names;
@@ -84,15 +88,17 @@ void Sequential::build(const Shape& batch_input_shape) {
   for (const auto& layer : layers_) {
     layer->build(shape, rng_);
     const std::vector<Shape> outputs = layer->output_shapes();
-    check(outputs.size() == 1, where(), ": all layers in a Sequential model should have a single output tensor; ",
-          "layer '", layer->name(), "' has ", outputs.size(), " (return_state, or Bidirectional with merge_mode=None)");
+    check(outputs.size() == 1, where(),
+          ": all layers in a Sequential model should have a single output tensor; ", "layer '", layer->name(),
+          "' has ", outputs.size(), " (return_state, or Bidirectional with merge_mode=None)");
     shape = outputs[0];
   }
   input_shape_ = batch_input_shape;
 }
 
 const Shape& Sequential::input_shape() const {
-  check(input_shape_.has_value(), where(), " has not yet been built: give the first layer an input shape, "
+  check(input_shape_.has_value(), where(),
+        " has not yet been built: give the first layer an input shape, "
         "add an Input, call build(), or call it on data");
   return *input_shape_;
 }
@@ -104,6 +110,10 @@ Shape Sequential::output_shape() const {
 }
 
 Tensor Sequential::operator()(const Tensor& x, bool training) {
+  return run(x, training, nullptr);
+}
+
+Tensor Sequential::run(const Tensor& x, bool training, Tensor* head_input) {
   if (!input_shape_) {
     Shape shape = x.shape();
     check(!shape.empty(), where(), ": the input must have a batch dimension, received shape ()");
@@ -114,6 +124,7 @@ Tensor Sequential::operator()(const Tensor& x, bool training) {
   Tensor value = x;
   std::optional<Tensor> mask;
   for (const auto& layer : layers_) {
+    if (head_input != nullptr && layer == layers_.back()) *head_input = value;
     std::vector<Tensor> outputs = layer->call(
         value, {.mask = mask ? &*mask : nullptr, .initial_state = {}, .training = training, .rng = &rng_});
     mask = layer->compute_mask(value, mask ? &*mask : nullptr);
@@ -124,7 +135,8 @@ Tensor Sequential::operator()(const Tensor& x, bool training) {
 
 Tensor Sequential::backward(const Tensor& output_grad) {
   Tensor grad = output_grad;
-  for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer) grad = (*layer)->backward({grad}).input;
+  for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer)
+    grad = (*layer)->backward({grad}).input;
   return grad;
 }
 
@@ -179,22 +191,30 @@ void Sequential::reset_states() {
 }
 
 SummaryTable Sequential::summary_table() const {
-  check(input_shape_.has_value(), "This model has not yet been built. Build the model first by calling `build()` ",
+  check(input_shape_.has_value(),
+        "This model has not yet been built. Build the model first by calling `build()` ",
         "or by calling the model on a batch of data (", where(), ")");
   SummaryTable table{name_, {}, 0, 0};
   for (const auto& layer : layers_) {
     const std::int64_t params = layer->count_params();
-    table.rows.push_back({layer->name(), layer->class_name(), output_shape_text(layer->output_shapes()), params});
+    table.rows.push_back(
+        {layer->name(), layer->class_name(), output_shape_text(layer->output_shapes()), params});
     (layer->trainable() ? table.trainable_params : table.non_trainable_params) += params;
   }
   return table;
 }
 
-std::string Sequential::summary_text(SummaryStyle style) const { return format_summary(summary_table(), style); }
+std::string Sequential::summary_text(SummaryStyle style) const {
+  return format_summary(summary_table(), style);
+}
 
-void Sequential::summary(SummaryStyle style) const { summary(std::cout, style); }
+void Sequential::summary(SummaryStyle style) const {
+  summary(std::cout, style);
+}
 
-void Sequential::summary(std::ostream& out, SummaryStyle style) const { out << summary_text(style); }
+void Sequential::summary(std::ostream& out, SummaryStyle style) const {
+  out << summary_text(style);
+}
 
 nlohmann::json Sequential::config() const {
   nlohmann::json layers = nlohmann::json::array();

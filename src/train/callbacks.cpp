@@ -1,5 +1,7 @@
 #include "rnnkit/callbacks.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -7,8 +9,8 @@
 
 #include "core/atomic_file.h"
 #include "rnnkit/error.h"
+#include "rnnkit/model_file.h"
 #include "rnnkit/sequential.h"
-#include "rnnkit/weights.h"
 
 namespace rnnkit {
 
@@ -21,7 +23,8 @@ namespace {
 
 // Keras's "auto" mode: higher is better for accuracies, lower for everything else.
 bool higher_is_better(const std::string& mode, const std::string& monitor) {
-  check(mode == "auto" || mode == "min" || mode == "max", "unknown mode '", mode, "' (known: auto, min, max)");
+  check(mode == "auto" || mode == "min" || mode == "max", "unknown mode '", mode,
+        "' (known: auto, min, max)");
   if (mode != "auto") return mode == "max";
   return monitor.find("acc") != std::string::npos;
 }
@@ -83,7 +86,8 @@ class EarlyStoppingCallback : public Callback {
 // Keras's filepath.format(epoch=..., **logs) for the common "{epoch:02d}" / "{epoch}" forms.
 std::filesystem::path checkpoint_path(const std::filesystem::path& pattern, int epoch) {
   std::string text = pattern.string();
-  for (const auto& [field, width] : {std::pair<std::string, int>{"{epoch:02d}", 2}, {"{epoch:03d}", 3}, {"{epoch}", 0}}) {
+  for (const auto& [field, width] :
+       {std::pair<std::string, int>{"{epoch:02d}", 2}, {"{epoch:03d}", 3}, {"{epoch}", 0}}) {
     const std::size_t at = text.find(field);
     if (at == std::string::npos) continue;
     char number[32];
@@ -93,10 +97,27 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& pattern, int 
   return text;
 }
 
+// Whether a checkpoint path names a whole model file (else a weights file); an error for anything else.
+bool is_model_file(const std::filesystem::path& path) {
+  std::string name = path.filename().string();
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (name.ends_with(".weights.h5") || name.ends_with(".npz")) return false;
+  if (name.ends_with(".keras") || name.ends_with(".h5") || name.ends_with(".hdf5")) return true;
+  fail("ModelCheckpoint: cannot tell what to save to '", path.string(),
+       "': the file name must end in .keras, .h5 or .hdf5 (the model) or .weights.h5 or .npz (the weights)");
+}
+
 class ModelCheckpointCallback : public Callback {
  public:
   ModelCheckpointCallback(std::filesystem::path path, const ModelCheckpointOptions& options)
-      : path_(std::move(path)), options_(options), maximize_(higher_is_better(options.mode, options.monitor)) {}
+      : path_(std::move(path)),
+        options_(options),
+        maximize_(higher_is_better(options.mode, options.monitor)),
+        whole_model_(is_model_file(path_)) {
+    check(whole_model_ || options_.assets.empty(), "ModelCheckpoint: '", path_.string(),
+          "' saves weights only, which carry no assets; save a .keras or .h5 model");
+  }
 
   void on_train_begin() override {
     best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
@@ -108,13 +129,18 @@ class ModelCheckpointCallback : public Callback {
       if (!(maximize_ ? current > best_ : current < best_)) return;
       best_ = current;
     }
-    save_weights_npz(model(), checkpoint_path(path_, epoch));
+    const std::filesystem::path path = checkpoint_path(path_, epoch);
+    if (whole_model_)
+      save_model(model(), path, options_.assets);
+    else
+      save_weights(model(), path);
   }
 
  private:
   std::filesystem::path path_;
   ModelCheckpointOptions options_;
   bool maximize_;
+  bool whole_model_;
   double best_ = 0.0;
 };
 
@@ -124,7 +150,8 @@ class CSVLoggerCallback : public Callback {
       : path_(std::move(path)), separator_(separator), append_(append) {}
 
   void on_train_begin() override {
-    const bool has_header = append_ && std::filesystem::exists(path_) && std::filesystem::file_size(path_) > 0;
+    const bool has_header =
+        append_ && std::filesystem::exists(path_) && std::filesystem::file_size(path_) > 0;
     file_.open(path_, append_ ? std::ios::app : std::ios::trunc);
     check(file_.good(), "CSVLogger cannot write to '", path_.string(), "'");
     header_written_ = has_header;

@@ -1,11 +1,13 @@
-// Sequential's training loop: compile, fit, evaluate, train_on_batch, as Keras's Model.
+// Sequential's training loop: compile, fit, evaluate, train_on_batch, as Keras's Model. fit and evaluate
+// run over a Dataset; x and y given as tensors become an in-memory one (TensorDataset), so both forms share
+// one loop.
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
 #include <iostream>
 #include <numeric>
-#include <unistd.h>
 
 #include "rnnkit/error.h"
 #include "rnnkit/layers/dense.h"
@@ -15,17 +17,24 @@
 namespace rnnkit {
 namespace {
 
-// Ctrl-C during fit ends training after the current batch. A signal handler can only reach static
-// storage, so this flag is the one piece of process-wide state in training.
+// Ctrl-C during fit ends training after the current batch. A signal handler can only touch lock-free atomics
+// (or volatile std::sig_atomic_t) with static storage, so this flag is the one piece of process-wide state in
+// training; fit installs the handler only while it runs and restores the previous one after.
 std::atomic<bool> interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the SIGINT flag must be usable in a signal handler");
 
-extern "C" void on_interrupt(int) { interrupted = true; }
+extern "C" void on_interrupt(int) {
+  interrupted = true;
+  // A second Ctrl-C acts as it would without fit (normally: ends the process), for a user who cannot wait
+  // for the current batch.
+  std::signal(SIGINT, SIG_DFL);
+}
 
 // Installs the Ctrl-C handler for the lifetime of one fit call and restores the previous one.
 class InterruptGuard {
  public:
   InterruptGuard() : previous_(std::signal(SIGINT, on_interrupt)) { interrupted = false; }
-  ~InterruptGuard() { std::signal(SIGINT, previous_); }
+  ~InterruptGuard() { std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_); }
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;
 
@@ -34,13 +43,15 @@ class InterruptGuard {
 };
 
 // Rows `order[begin, end)` of a batch-first tensor.
-Tensor gather_rows(const Tensor& x, const std::vector<std::int64_t>& order, std::size_t begin, std::size_t end) {
+Tensor gather_rows(const Tensor& x, const std::vector<std::int64_t>& order, std::size_t begin,
+                   std::size_t end) {
   Shape shape = x.shape();
   const std::int64_t row_size = x.size() / shape[0];
   shape[0] = static_cast<std::int64_t>(end - begin);
   Tensor rows(shape);
   for (std::size_t i = begin; i < end; ++i)
-    std::copy_n(x.data() + order[i] * row_size, row_size, rows.data() + static_cast<std::int64_t>(i - begin) * row_size);
+    std::copy_n(x.data() + order[i] * row_size, row_size,
+                rows.data() + static_cast<std::int64_t>(i - begin) * row_size);
   return rows;
 }
 
@@ -48,6 +59,60 @@ std::vector<std::int64_t> iota(std::int64_t count) {
   std::vector<std::int64_t> order(static_cast<std::size_t>(count));
   std::iota(order.begin(), order.end(), 0);
   return order;
+}
+
+// x and y in memory, cut into batches of batch_size in an order that each shuffled epoch permutes further
+// (Fisher-Yates with the model's Rng, as fit always did: the same seed gives the same batches).
+class TensorDataset final : public Dataset {
+ public:
+  TensorDataset(Tensor x, Tensor y, std::int64_t batch_size)
+      : x_(std::move(x)),
+        y_(std::move(y)),
+        batch_size_(static_cast<std::size_t>(batch_size)),
+        order_(iota(x_.dim(0))) {}
+
+  std::int64_t batch_count() const override {
+    return static_cast<std::int64_t>((order_.size() + batch_size_ - 1) / batch_size_);
+  }
+
+  void start_epoch(Rng& rng, bool shuffle) override {
+    if (shuffle)
+      for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.next() % i]);
+  }
+
+  std::pair<Tensor, Tensor> batch(std::int64_t index) override {
+    const std::size_t begin = static_cast<std::size_t>(index) * batch_size_;
+    const std::size_t end = std::min(order_.size(), begin + batch_size_);
+    return {gather_rows(x_, order_, begin, end), gather_rows(y_, order_, begin, end)};
+  }
+
+ private:
+  Tensor x_, y_;  // (N, ...) each
+  std::size_t batch_size_;
+  std::vector<std::int64_t> order_;
+};
+
+// Keras's class_weight as per-sample weights: the weight of each row's class (its id for sparse targets, the
+// argmax of one-hot ones), 1 for a class the map does not name.
+Tensor class_sample_weights(const Tensor& y, const std::map<int, double>& class_weight,
+                            const std::string& where) {
+  check(y.rank() <= 2, where, ": class_weight is not supported for targets of rank 3 or more (as in Keras)");
+  Tensor weights({y.dim(0)});  // (B)
+  const std::int64_t width = y.size() / y.dim(0);
+  for (std::int64_t i = 0; i < y.dim(0); ++i) {
+    const float* row = y.data() + i * width;
+    const int label =
+        width == 1 ? static_cast<int>(row[0]) : static_cast<int>(std::max_element(row, row + width) - row);
+    const auto found = class_weight.find(label);
+    weights[i] = found == class_weight.end() ? 1.0f : static_cast<float>(found->second);
+  }
+  return weights;
+}
+
+void check_samples(const Tensor& x, const Tensor& y, const std::string& where) {
+  check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0) && x.dim(0) > 0, where,
+        ": x and y need the same ", "positive number of samples, received x ", shape_string(x.shape()),
+        " and y ", shape_string(y.shape()));
 }
 
 // A running mean over the epoch, weighted by how many samples each batch had (Keras's Mean metric).
@@ -61,6 +126,13 @@ bool is_terminal(const std::ostream& out) {
   return (&out == &std::cout && isatty(STDOUT_FILENO)) || (&out == &std::cerr && isatty(STDERR_FILENO));
 }
 
+// The logs as Keras's progress bar shows them: "loss" before "accuracy".
+std::vector<std::pair<std::string, double>> shown_values(const Logs& logs) {
+  std::vector<std::pair<std::string, double>> shown(logs.begin(), logs.end());
+  std::sort(shown.begin(), shown.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  return shown;
+}
+
 }  // namespace
 
 void Sequential::compile(CompileOptions options) {
@@ -68,7 +140,8 @@ void Sequential::compile(CompileOptions options) {
   optimizer_ = options.optimizer ? std::move(options.optimizer) : make_optimizer("rmsprop");
   accuracy_metric_ = false;
   for (const std::string& metric : options.metrics) {
-    check(metric == "accuracy" || metric == "acc", where(), ": unknown metric '", metric, "' (known: accuracy)");
+    check(metric == "accuracy" || metric == "acc", where(), ": unknown metric '", metric,
+          "' (known: accuracy)");
     accuracy_metric_ = true;
   }
 }
@@ -76,6 +149,29 @@ void Sequential::compile(CompileOptions options) {
 Optimizer& Sequential::optimizer() {
   check(optimizer_ != nullptr, where(), " is not compiled: call compile() first");
   return *optimizer_;
+}
+
+const Optimizer& Sequential::optimizer() const {
+  check(optimizer_ != nullptr, where(), " is not compiled: call compile() first");
+  return *optimizer_;
+}
+
+const Loss& Sequential::loss() const {
+  check(loss_.has_value(), where(), " is not compiled: call compile() first");
+  return *loss_;
+}
+
+std::vector<std::string> Sequential::metrics() const {
+  return accuracy_metric_ ? std::vector<std::string>{"accuracy"} : std::vector<std::string>{};
+}
+
+Dense* Sequential::logits_head() {
+  auto* head = layers_.empty() ? nullptr : dynamic_cast<Dense*>(layers_.back().get());
+  // Keras (_get_logits) does this for any cross-entropy after either activation.
+  const bool fused = head && loss_ && !loss_->from_logits() &&
+                     loss_->kind() != Loss::Kind::mean_squared_error &&
+                     (head->activation() == Activation::softmax || head->activation() == Activation::sigmoid);
+  return fused ? head : nullptr;
 }
 
 std::vector<Param*> Sequential::trainable_params() {
@@ -93,10 +189,8 @@ Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* 
   const Tensor y_pred = (*this)(x, true);
   // Keras computes cross-entropy from the logits of a final Dense(softmax|sigmoid): exact where the
   // probabilities would be clipped, and the gradient reaches the logits directly.
-  auto* head = layers_.empty() ? nullptr : dynamic_cast<Dense*>(layers_.back().get());
-  // Keras (_get_logits) does this for any cross-entropy after either activation.
-  const bool fused = head && !loss_->from_logits() && loss_->name() != "mean_squared_error" &&
-                     (head->activation() == Activation::softmax || head->activation() == Activation::sigmoid);
+  Dense* head = logits_head();
+  const bool fused = head != nullptr;
   LossResult result = fused ? loss_->with_logits().compute(head->trained_logits(), y, sample_weight)
                             : loss_->compute(y_pred, y, sample_weight);
   Logs logs{{"loss", result.value}};
@@ -105,7 +199,8 @@ Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* 
   zero_grads();
   if (fused) {
     Tensor grad = head->backward_from_logits(result.gradient);
-    for (auto layer = layers_.rbegin() + 1; layer != layers_.rend(); ++layer) grad = (*layer)->backward({grad}).input;
+    for (auto layer = layers_.rbegin() + 1; layer != layers_.rend(); ++layer)
+      grad = (*layer)->backward({grad}).input;
   } else {
     backward(result.gradient);
   }
@@ -113,22 +208,24 @@ Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* 
   return logs;
 }
 
-Logs Sequential::run_epoch_batches(const Tensor& x, const Tensor& y, const std::vector<std::int64_t>& order,
-                                   const FitOptions& options, const Tensor* class_sample_weights, int epoch) {
-  const std::size_t samples = order.size();
-  const auto batch_size = static_cast<std::size_t>(options.batch_size);
-  const auto steps = static_cast<std::int64_t>((samples + batch_size - 1) / batch_size);
+Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch,
+                             std::chrono::steady_clock::time_point fit_start, StopReason& stop) {
+  const std::int64_t steps = data.batch_count();
+  check(steps >= 1, where(), ": the dataset has ", steps, " batches; fit needs at least one");
   std::ostream& out = options.out ? *options.out : std::cout;
   ProgressBar progress(steps, options.verbose, out, is_terminal(out));
   RunningMean loss, accuracy;
   Logs logs;
   for (std::int64_t step = 0; step < steps; ++step) {
-    const std::size_t begin = static_cast<std::size_t>(step) * batch_size, end = std::min(samples, begin + batch_size);
-    const Tensor batch_x = gather_rows(x, order, begin, end), batch_y = gather_rows(y, order, begin, end);
+    const auto [batch_x, batch_y] = data.batch(step);
+    const std::string batch_where =
+        where() + ", batch " + std::to_string(step) + " of epoch " + std::to_string(epoch + 1);
+    check_samples(batch_x, batch_y, batch_where);
     std::optional<Tensor> batch_weights;
-    if (class_sample_weights) batch_weights = gather_rows(*class_sample_weights, order, begin, end);
+    if (!options.class_weight.empty())
+      batch_weights = class_sample_weights(batch_y, options.class_weight, where());
     const Logs batch_logs = train_on_batch(batch_x, batch_y, batch_weights ? &*batch_weights : nullptr);
-    const auto count = static_cast<double>(end - begin);
+    const auto count = static_cast<double>(batch_x.dim(0));
     loss.add(batch_logs.at("loss"), count);
     if (accuracy_metric_) accuracy.add(batch_logs.at("accuracy"), count);
     logs = {{"loss", loss.value()}};
@@ -137,10 +234,19 @@ Logs Sequential::run_epoch_batches(const Tensor& x, const Tensor& y, const std::
           ") in epoch ", epoch + 1, ", terminating training; the weights are those of the last good step");
     // Keras 2.11 hands callbacks the epoch's running means, not the batch's own numbers.
     for (const auto& callback : options.callbacks) callback->on_batch_end(step, logs);
-    std::vector<std::pair<std::string, double>> shown(logs.begin(), logs.end());
-    std::sort(shown.begin(), shown.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    progress.update(step + 1, shown, step + 1 == steps);
-    if (interrupted) break;
+    // Keras checks stop_training after every batch; Ctrl-C and max_duration stop the same way.
+    if (interrupted) {
+      stop = StopReason::interrupt;
+    } else if (options.max_duration &&
+               std::chrono::steady_clock::now() - fit_start >= *options.max_duration) {
+      stop = StopReason::max_duration;
+    } else if (stop_training) {
+      stop = StopReason::callback;
+    }
+    const bool last = step + 1 == steps || stop != StopReason::none;
+    // Keras's ProgbarLogger finalizes the bar of a stopped epoch at its target, as if it had run whole.
+    progress.update(last ? steps : step + 1, shown_values(logs), last);
+    if (last) break;
   }
   return logs;
 }
@@ -148,41 +254,54 @@ Logs Sequential::run_epoch_batches(const Tensor& x, const Tensor& y, const std::
 History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
   check(loss_.has_value(), where(), " is not compiled: call compile() before fit()");
   check(options.batch_size > 0, where(), ": batch_size must be positive, received ", options.batch_size);
-  check(options.epochs >= 0 && options.initial_epoch >= 0, where(), ": epochs and initial_epoch must not be negative");
   check(options.validation_split >= 0.0 && options.validation_split < 1.0, where(),
         ": validation_split must be in [0, 1), received ", options.validation_split);
-  check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0) && x.dim(0) > 0, where(), ": x and y need the same ",
-        "positive number of samples, received x ", shape_string(x.shape()), " and y ", shape_string(y.shape()));
+  check_samples(x, y, where());
+  if (!options.class_weight.empty())  // before training starts, not at the first batch
+    check(y.rank() <= 2, where(),
+          ": class_weight is not supported for targets of rank 3 or more (as in Keras)");
+  if (options.validation_split == 0.0) {
+    TensorDataset train(x, y, options.batch_size);
+    return fit(train, std::move(options));
+  }
+  check(!options.validation_data && options.validation_dataset == nullptr, where(),
+        ": give one of validation_split, validation_data and validation_dataset");
+  // tf.keras 2.11 (train_validation_split): the last samples, split before any shuffling.
+  const auto split_at =
+      static_cast<std::int64_t>(std::floor(static_cast<double>(x.dim(0)) * (1.0 - options.validation_split)));
+  check(split_at > 0 && split_at < x.dim(0), where(), ": validation_split ", options.validation_split, " of ",
+        x.dim(0), " samples leaves no training or no validation samples");
+  const std::vector<std::int64_t> all = iota(x.dim(0));
+  const auto split = static_cast<std::size_t>(split_at);
+  TensorDataset train(gather_rows(x, all, 0, split), gather_rows(y, all, 0, split), options.batch_size);
+  TensorDataset validation(gather_rows(x, all, split, all.size()), gather_rows(y, all, split, all.size()),
+                           options.batch_size);
+  options.validation_split = 0.0;
+  options.validation_dataset = &validation;
+  return fit(train, std::move(options));
+}
+
+History Sequential::fit(Dataset& data, FitOptions options) {
+  const auto fit_start = std::chrono::steady_clock::now();
+  check(loss_.has_value(), where(), " is not compiled: call compile() before fit()");
+  check(options.batch_size > 0, where(), ": batch_size must be positive, received ", options.batch_size);
+  check(options.epochs >= 0 && options.initial_epoch >= 0, where(),
+        ": epochs and initial_epoch must not be negative");
+  check(options.validation_split == 0.0, where(),
+        ": validation_split needs x and y as tensors; give a Dataset as validation_dataset");
+  check(!options.max_duration || options.max_duration->count() >= 0, where(),
+        ": max_duration must not be negative");
+  std::optional<TensorDataset> validation_tensors;
+  if (options.validation_data) {
+    check(options.validation_dataset == nullptr, where(),
+          ": give validation_data or validation_dataset, not both");
+    check_samples(options.validation_data->first, options.validation_data->second,
+                  where() + ", validation_data");
+    validation_tensors.emplace(options.validation_data->first, options.validation_data->second,
+                               options.batch_size);
+  }
+  Dataset* validation = validation_tensors ? &*validation_tensors : options.validation_dataset;
   std::ostream& out = options.out ? *options.out : std::cout;
-
-  Tensor train_x = x, train_y = y;
-  std::optional<std::pair<Tensor, Tensor>> validation = options.validation_data;
-  if (options.validation_split > 0.0) {
-    check(!validation, where(), ": give validation_split or validation_data, not both");
-    // tf.keras 2.11 (train_validation_split): the last samples, split before any shuffling.
-    const auto split_at =
-        static_cast<std::int64_t>(std::floor(static_cast<double>(x.dim(0)) * (1.0 - options.validation_split)));
-    check(split_at > 0 && split_at < x.dim(0), where(), ": validation_split ", options.validation_split, " of ",
-          x.dim(0), " samples leaves no training or no validation samples");
-    const std::vector<std::int64_t> all = iota(x.dim(0));
-    train_x = gather_rows(x, all, 0, std::size_t(split_at));
-    train_y = gather_rows(y, all, 0, std::size_t(split_at));
-    validation = std::make_pair(gather_rows(x, all, std::size_t(split_at), all.size()),
-                                gather_rows(y, all, std::size_t(split_at), all.size()));
-  }
-
-  std::optional<Tensor> class_sample_weights;
-  if (!options.class_weight.empty()) {
-    check(train_y.rank() <= 2, where(), ": class_weight is not supported for targets of rank 3 or more (as in Keras)");
-    class_sample_weights = Tensor({train_y.dim(0)});
-    const std::int64_t width = train_y.size() / train_y.dim(0);
-    for (std::int64_t i = 0; i < train_y.dim(0); ++i) {
-      const float* row = train_y.data() + i * width;
-      const int label = width == 1 ? static_cast<int>(row[0]) : static_cast<int>(std::max_element(row, row + width) - row);
-      const auto found = options.class_weight.find(label);
-      (*class_sample_weights)[i] = found == options.class_weight.end() ? 1.0f : static_cast<float>(found->second);
-    }
-  }
 
   History history;
   stop_training = false;
@@ -191,56 +310,66 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
     callback->set_model(this);
     callback->on_train_begin();
   }
-  std::vector<std::int64_t> order = iota(train_x.dim(0));
-  for (int epoch = options.initial_epoch; epoch < options.epochs && !stop_training && !interrupted; ++epoch) {
+  for (int epoch = options.initial_epoch; epoch < options.epochs && history.stop_reason == StopReason::none;
+       ++epoch) {
     for (const auto& callback : options.callbacks) callback->on_epoch_begin(epoch);
     if (options.verbose) out << "Epoch " << epoch + 1 << "/" << options.epochs << "\n" << std::flush;
-    if (options.shuffle)
-      for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng_.next() % i]);
-    Logs logs = run_epoch_batches(train_x, train_y, order, options, class_sample_weights ? &*class_sample_weights : nullptr,
-                                  epoch);
+    data.start_epoch(rng_, options.shuffle);
+    Logs logs = train_epoch(data, options, epoch, fit_start, history.stop_reason);
+    // As Keras, a stopped epoch is still validated and ends with on_epoch_end.
     if (validation) {
-      const Logs validation_logs =
-          evaluate(validation->first, validation->second, {.batch_size = options.batch_size, .verbose = 0});
+      const Logs validation_logs = evaluate(*validation, {.batch_size = options.batch_size, .verbose = 0});
       for (const auto& [name, value] : validation_logs) logs["val_" + name] = value;
       if (options.verbose == 1) {
         std::string line;
-        for (const auto& [name, value] : validation_logs) line += " - val_" + name + ": " + format_log_value(value);
+        for (const auto& [name, value] : validation_logs)
+          line += " - val_" + name + ": " + format_log_value(value);
         out << line.substr(1) << "\n";
       }
     }
     history.epoch.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
     for (const auto& callback : options.callbacks) callback->on_epoch_end(epoch, logs);
+    // EarlyStopping sets stop_training in on_epoch_end.
+    if (stop_training && history.stop_reason == StopReason::none) history.stop_reason = StopReason::callback;
   }
   for (const auto& callback : options.callbacks) callback->on_train_end();
   return history;
 }
 
 Logs Sequential::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
-  check(loss_.has_value(), where(), " is not compiled: call compile() before evaluate()");
   check(options.batch_size > 0, where(), ": batch_size must be positive, received ", options.batch_size);
-  check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0) && x.dim(0) > 0, where(), ": x and y need the same ",
-        "positive number of samples, received x ", shape_string(x.shape()), " and y ", shape_string(y.shape()));
-  const std::vector<std::int64_t> order = iota(x.dim(0));
-  const auto batch_size = static_cast<std::size_t>(options.batch_size);
-  const auto steps = static_cast<std::int64_t>((order.size() + batch_size - 1) / batch_size);
+  check_samples(x, y, where());
+  TensorDataset data(x, y, options.batch_size);
+  return evaluate(data, options);
+}
+
+Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
+  check(loss_.has_value(), where(), " is not compiled: call compile() before evaluate()");
+  const std::int64_t steps = data.batch_count();
+  check(steps >= 1, where(), ": the dataset has ", steps, " batches; evaluate needs at least one");
+  data.start_epoch(rng_, false);
   std::ostream& out = options.out ? *options.out : std::cout;
   ProgressBar progress(steps, options.verbose, out, is_terminal(out));
   RunningMean loss, accuracy;
   Logs logs;
   for (std::int64_t step = 0; step < steps; ++step) {
-    const std::size_t begin = static_cast<std::size_t>(step) * batch_size, end = std::min(order.size(), begin + batch_size);
-    const Tensor batch_y = gather_rows(y, order, begin, end);
-    const Tensor y_pred = (*this)(gather_rows(x, order, begin, end));
-    const auto count = static_cast<double>(end - begin);
-    loss.add(loss_->compute(y_pred, batch_y).value, count);
+    const auto [batch_x, batch_y] = data.batch(step);
+    check_samples(batch_x, batch_y, where() + ", batch " + std::to_string(step));
+    // As in training, cross-entropy after a final Dense(softmax|sigmoid) is computed from its logits
+    // (tf.keras reads them from the output's _keras_logits in evaluate too), which this pass recomputes
+    // exactly as Dense::forward does from the head's input.
+    Dense* head = logits_head();
+    Tensor head_input;  // (N..., F)
+    const Tensor y_pred = run(batch_x, false, head ? &head_input : nullptr);
+    const double batch_loss = head ? loss_->with_logits().compute(head->logits(head_input), batch_y).value
+                                   : loss_->compute(y_pred, batch_y).value;
+    const auto count = static_cast<double>(batch_x.dim(0));
+    loss.add(batch_loss, count);
     if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y), count);
     logs = {{"loss", loss.value()}};
     if (accuracy_metric_) logs["accuracy"] = accuracy.value();
-    std::vector<std::pair<std::string, double>> shown(logs.begin(), logs.end());
-    std::sort(shown.begin(), shown.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    progress.update(step + 1, shown, step + 1 == steps);
+    progress.update(step + 1, shown_values(logs), step + 1 == steps);
   }
   return logs;
 }

@@ -350,6 +350,11 @@ class AdagradOptimizer final : public Optimizer {
   }
 
  protected:
+  float initial_slot_value(std::string_view /*slot*/) const override {
+    return static_cast<float>(options_.initial_accumulator_value);
+  }
+
+ protected:
   void update(std::size_t index, Tensor& weight, const Tensor& grad, double learning_rate,
               std::int64_t /*step*/) override {
     const float lr = static_cast<float>(learning_rate);
@@ -382,8 +387,10 @@ double ExponentialDecay::operator()(std::int64_t step) const {
   return initial_learning_rate * std::pow(decay_rate, p);
 }
 
+// Keras keeps a plain learning rate in a float32 variable (and writes that value in its config): holding the
+// same float32 value makes a model resumed from its file step exactly as the one that never stopped.
 Optimizer::Optimizer(double learning_rate, const OptimizerCommon& common)
-    : learning_rate_(learning_rate), common_(common) {}
+    : learning_rate_(static_cast<float>(learning_rate)), common_(common) {}
 
 void Optimizer::set_iterations(std::int64_t iterations) {
   check(iterations >= 0, name(), ": iterations must not be negative, received ", iterations);
@@ -457,7 +464,7 @@ nlohmann::json Optimizer::config() const {
                                  {"staircase", schedule->staircase},
                                  {"name", nullptr}}}};
   } else {
-    config["learning_rate"] = static_cast<double>(static_cast<float>(learning_rate_));
+    config["learning_rate"] = learning_rate_;
   }
   return config;
 }
@@ -477,6 +484,27 @@ std::vector<std::pair<std::string, Tensor*>> Optimizer::keras3_variables() {
   }
   for (std::size_t k = interleaved; k < lists.size(); ++k)
     for (Tensor& tensor : *lists[k].second) variables.emplace_back(lists[k].first, &tensor);
+  return variables;
+}
+
+void Optimizer::build(const std::vector<Shape>& param_shapes) {
+  if (built()) {
+    check(param_shapes == param_shapes_, name(), ": already built for ", param_shapes_.size(),
+          " params of other shapes than the ", param_shapes.size(), " given");
+    return;
+  }
+  param_shapes_ = param_shapes;
+  for (const auto& [slot_name, list] : slots()) {
+    list->clear();
+    for (const Shape& shape : param_shapes) list->emplace_back(shape, initial_slot_value(slot_name));
+  }
+}
+
+std::vector<std::pair<std::string, const Tensor*>> Optimizer::keras3_variables() const {
+  // slots() hands out pointers for filling; reading them changes nothing.
+  std::vector<std::pair<std::string, const Tensor*>> variables;
+  for (const auto& [name, tensor] : const_cast<Optimizer*>(this)->keras3_variables())
+    variables.emplace_back(name, tensor);
   return variables;
 }
 
@@ -519,6 +547,122 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view name, std::optional<d
     return Adagrad(options);
   }
   fail("unknown optimizer '", name, "' (known: adam, rmsprop, sgd, adagrad)");
+}
+
+}  // namespace rnnkit
+
+namespace rnnkit {
+namespace {
+
+using nlohmann::json;
+
+// A number the config may hold as a JSON number; `fallback` when absent or null.
+double number(const json& config, const char* key, double fallback, const std::string& where) {
+  if (!config.contains(key) || config[key].is_null()) return fallback;
+  check(config[key].is_number(), where, ": optimizer config field '", key, "' must be a number, found ",
+        config[key].dump());
+  return config[key].get<double>();
+}
+
+bool flag(const json& config, const char* key, bool fallback, const std::string& where) {
+  if (!config.contains(key) || config[key].is_null()) return fallback;
+  check(config[key].is_boolean(), where, ": optimizer config field '", key, "' must be true or false, found ",
+        config[key].dump());
+  return config[key].get<bool>();
+}
+
+std::optional<double> optional_number(const json& config, const char* key, const std::string& where) {
+  if (!config.contains(key) || config[key].is_null()) return std::nullopt;
+  return number(config, key, 0.0, where);
+}
+
+// learning_rate as a number, or an ExponentialDecay ({"class_name", "config"}, with Keras 3's module
+// wrapper).
+void read_learning_rate(const json& config, double fallback, double& learning_rate, OptimizerCommon& common,
+                        const std::string& where) {
+  const char* key = config.contains("learning_rate") ? "learning_rate" : "lr";  // optimizer_v2 wrote "lr"
+  if (!config.contains(key) || config[key].is_null()) {
+    learning_rate = fallback;
+    return;
+  }
+  const json& value = config[key];
+  if (value.is_number()) {
+    learning_rate = value.get<double>();
+    return;
+  }
+  check(value.is_object() && value.value("class_name", std::string()) == "ExponentialDecay" &&
+            value.contains("config") && value["config"].is_object(),
+        where, ": optimizer learning_rate ", value.dump(),
+        " is not supported (a number or ExponentialDecay)");
+  const json& schedule = value["config"];
+  ExponentialDecay decay;
+  decay.initial_learning_rate = number(schedule, "initial_learning_rate", decay.initial_learning_rate, where);
+  decay.decay_steps = static_cast<std::int64_t>(number(schedule, "decay_steps", 1000, where));
+  decay.decay_rate = number(schedule, "decay_rate", decay.decay_rate, where);
+  decay.staircase = flag(schedule, "staircase", false, where);
+  common.schedule = decay;
+  learning_rate = decay.initial_learning_rate;
+}
+
+}  // namespace
+
+std::unique_ptr<Optimizer> optimizer_from_config(std::string_view class_name, const json& config,
+                                                 const std::string& where) {
+  check(config.is_object(), where, ": optimizer config must be a JSON object, found ", config.dump());
+  // tf.keras 2.11 registered its optimizers as "Custom>Adam", ...; Keras 3 and optimizer_v2 wrote "Adam".
+  std::string name(class_name);
+  if (name.starts_with("Custom>")) name = name.substr(7);
+  // What rnnkit does not implement must not be dropped silently: it changes the updates.
+  for (const char* key : {"weight_decay", "loss_scale_factor", "gradient_accumulation_steps", "decay"}) {
+    const bool set = config.contains(key) && !config[key].is_null() &&
+                     !(config[key].is_number() && config[key].get<double>() == 0.0);
+    check(!set, where, ": optimizer ", name, " sets '", key, "' = ", set ? config[key].dump() : "",
+          ", which rnnkit does not support");
+  }
+  check(!flag(config, "use_ema", false, where), where, ": optimizer ", name,
+        " sets 'use_ema', which rnnkit does not support");
+  OptimizerCommon common;
+  common.clipnorm = optional_number(config, "clipnorm", where);
+  common.clipvalue = optional_number(config, "clipvalue", where);
+  common.global_clipnorm = optional_number(config, "global_clipnorm", where);
+  if (name == "Adam") {
+    AdamOptions options;
+    read_learning_rate(config, options.learning_rate, options.learning_rate, common, where);
+    options.beta_1 = number(config, "beta_1", options.beta_1, where);
+    options.beta_2 = number(config, "beta_2", options.beta_2, where);
+    options.epsilon = number(config, "epsilon", options.epsilon, where);
+    options.amsgrad = flag(config, "amsgrad", false, where);
+    options.common = common;
+    return Adam(options);
+  }
+  if (name == "RMSprop") {
+    RMSpropOptions options;
+    read_learning_rate(config, options.learning_rate, options.learning_rate, common, where);
+    options.rho = number(config, "rho", options.rho, where);
+    options.momentum = number(config, "momentum", options.momentum, where);
+    options.epsilon = number(config, "epsilon", options.epsilon, where);
+    options.centered = flag(config, "centered", false, where);
+    options.common = common;
+    return RMSprop(options);
+  }
+  if (name == "SGD") {
+    SGDOptions options;
+    read_learning_rate(config, options.learning_rate, options.learning_rate, common, where);
+    options.momentum = number(config, "momentum", options.momentum, where);
+    options.nesterov = flag(config, "nesterov", false, where);
+    options.common = common;
+    return SGD(options);
+  }
+  if (name == "Adagrad") {
+    AdagradOptions options;
+    read_learning_rate(config, options.learning_rate, options.learning_rate, common, where);
+    options.initial_accumulator_value =
+        number(config, "initial_accumulator_value", options.initial_accumulator_value, where);
+    options.epsilon = number(config, "epsilon", options.epsilon, where);
+    options.common = common;
+    return Adagrad(options);
+  }
+  fail(where, ": optimizer '", class_name, "' is not supported (known: Adam, RMSprop, SGD, Adagrad)");
 }
 
 }  // namespace rnnkit

@@ -1,10 +1,11 @@
 // Training against the oracle: from identical initial weights and batches (shuffle off), 3 epochs of
-// Sequential::fit with SGD, SGD with momentum and Adam give the losses and final weights of TensorFlow.js 4.22's
-// model.fit, with Keras 2.11's Adam update and epoch-loss averaging (tests/train_fixtures/fit.json, written by
-// make_fit_fixtures.mjs beside it; its header says where TF.js and Keras differ and what the fixture holds).
-// Every case: 11 samples in batches of 4, 4 and 3, so 9 optimizer steps, and the smaller last batch weighs
-// 3/11 in each epoch's loss. SameLossesAndWeights is the check (fit's history and final weights);
-// SameLossEveryStep replays the 9 steps with train_on_batch to show where a disagreement starts.
+// Sequential::fit with SGD, SGD with momentum and Adam give the losses and final weights of
+// TensorFlow.js 4.22's model.fit, with Keras 2.11's Adam update and epoch-loss averaging
+// (tests/train_fixtures/fit.json, written by make_fit_fixtures.mjs beside it; its header says where TF.js and
+// Keras differ and what the fixture holds). Every case: 11 samples in batches of 4, 4 and 3, so 9 optimizer
+// steps, and the smaller last batch weighs 3/11 in each epoch's loss. SameLossesAndWeights is the issue's
+// check (fit's history and final weights); SameLossEveryStep replays the 9 steps with train_on_batch to show
+// where a disagreement starts.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -67,7 +68,9 @@ std::unique_ptr<Optimizer> optimizer_from(const json& keras) {
 class BatchEndLosses : public Callback {
  public:
   void on_epoch_begin(int /*epoch*/) override { losses.emplace_back(); }
-  void on_batch_end(std::int64_t /*batch*/, const Logs& logs) override { losses.back().push_back(logs.at("loss")); }
+  void on_batch_end(std::int64_t /*batch*/, const Logs& logs) override {
+    losses.back().push_back(logs.at("loss"));
+  }
   std::vector<std::vector<double>> losses;
 };
 
@@ -89,13 +92,14 @@ double& worst_ratio() {
   return worst;
 }
 
-void expect_values(const std::vector<double>& actual, const json& expected, double absolute, const std::string& what) {
+void expect_values(const std::vector<double>& actual, const json& expected, double absolute,
+                   const std::string& what) {
   ASSERT_EQ(actual.size(), expected.size()) << what;
   for (std::size_t i = 0; i < actual.size(); ++i) {
     const double e = expected[i].get<double>();
     EXPECT_TRUE(close(actual[i], e, absolute))
-        << what << " [" << i << "]: " << actual[i] << " != expected " << e << " (|diff| " << std::abs(actual[i] - e)
-        << ", relative " << std::abs(actual[i] - e) / std::abs(e) << ")";
+        << what << " [" << i << "]: " << actual[i] << " != expected " << e << " (|diff| "
+        << std::abs(actual[i] - e) << ", relative " << std::abs(actual[i] - e) / std::abs(e) << ")";
     worst_ratio() = std::max(worst_ratio(), std::abs(actual[i] - e) / (absolute + kRelative * std::abs(e)));
   }
 }
@@ -108,14 +112,18 @@ void expect_weights(const Tensor& actual, const Tensor& expected, const std::str
     const double a = actual[i], e = expected[i];
     worst_ratio() = std::max(worst_ratio(), std::abs(a - e) / (kWeightAbsolute + kRelative * std::abs(e)));
     if (close(a, e, kWeightAbsolute)) continue;
-    if (failures++ == 0) first << "value " << i << ": " << a << " != expected " << e << " (|diff| " << std::abs(a - e) << ")";
+    if (failures++ == 0)
+      first << "value " << i << ": " << a << " != expected " << e << " (|diff| " << std::abs(a - e) << ")";
   }
-  EXPECT_EQ(failures, 0) << what << ": " << failures << " of " << actual.size() << " values differ; first " << first.str();
+  EXPECT_EQ(failures, 0) << what << ": " << failures << " of " << actual.size() << " values differ; first "
+                         << first.str();
 }
 
 class TfjsFit : public ::testing::TestWithParam<FitCase> {
  protected:
-  static void TearDownTestSuite() { std::cout << "FitOracle/TfjsFit: worst |diff| / tolerance " << worst_ratio() << "\n"; }
+  static void TearDownTestSuite() {
+    std::cout << "FitOracle/TfjsFit: worst |diff| / tolerance " << worst_ratio() << "\n";
+  }
 };
 
 // The case's model with its initial weights, compiled with its loss, optimizer and metrics.
@@ -137,7 +145,8 @@ Sequential compiled_model(const json& spec) {
 
 FitOptions fit_options(const json& spec, std::ostream& silent) {
   const json& fit = spec.at("fit");
-  if (fit.at("shuffle").get<bool>()) throw std::runtime_error("fit.json: the oracle cases train with shuffle off");
+  if (fit.at("shuffle").get<bool>())
+    throw std::runtime_error("fit.json: the oracle cases train with shuffle off");
   return {.epochs = fit.at("epochs").get<int>(),
           .batch_size = fit.at("batch_size").get<std::int64_t>(),
           .verbose = 0,
@@ -150,7 +159,8 @@ void expect_final_weights(Sequential& model, const json& spec) {
     const std::vector<Tensor> actual = model.layer(layer_name).get_weights();
     ASSERT_EQ(actual.size(), weights.size()) << layer_name;
     for (std::size_t i = 0; i < actual.size(); ++i)
-      expect_weights(actual[i], tensor_from_json(weights[i]), "final weight " + std::to_string(i) + " of " + layer_name);
+      expect_weights(actual[i], tensor_from_json(weights[i]),
+                     "final weight " + std::to_string(i) + " of " + layer_name);
   }
 }
 
@@ -160,12 +170,13 @@ TEST_P(TfjsFit, SameLossesAndWeights) {
   RecordProperty("note", spec.at("note").get<std::string>());
   Sequential model = compiled_model(spec);
   std::ostringstream silent;
-  const History history = model.fit(tensor_from_json(spec.at("x")), tensor_from_json(spec.at("y")), fit_options(spec, silent));
+  const History history =
+      model.fit(tensor_from_json(spec.at("x")), tensor_from_json(spec.at("y")), fit_options(spec, silent));
   EXPECT_EQ(model.optimizer().iterations(), 9);
   for (const auto& [key, expected] : spec.at("history").items()) {
     ASSERT_TRUE(history.history.contains(key)) << "history has no '" << key << "'";
-    // Accuracy is a count of correct predictions over 11 or 55: the generator keeps every prediction 1e-3 away
-    // from a decision, so it matches to rounding.
+    // Accuracy is a count of correct predictions over 11 or 55: the generator keeps every prediction 1e-3
+    // away from a decision, so it matches to rounding.
     expect_values(history.history.at(key), expected, key == "loss" ? kLossAbsolute : 1e-6, "history." + key);
   }
   EXPECT_EQ(history.history.size(), spec.at("history").size());
@@ -186,7 +197,8 @@ TEST_P(TfjsFit, SameLossEveryStep) {
       const std::int64_t end = std::min(x.dim(0), begin + batch_size);
       losses.push_back(model.train_on_batch(rows(x, begin, end), rows(y, begin, end)).at("loss"));
     }
-    expect_values(losses, batch_losses[epoch], kLossAbsolute, "loss of each batch, epoch " + std::to_string(epoch));
+    expect_values(losses, batch_losses[epoch], kLossAbsolute,
+                  "loss of each batch, epoch " + std::to_string(epoch));
   }
   expect_final_weights(model, spec);
 }
@@ -208,20 +220,40 @@ TEST(FitOracleBatchLogs, BatchEndLogsAreKerasRunningMeans) {
     const json& expected = spec.at("keras_batch_end_loss");
     ASSERT_EQ(batch_end->losses.size(), expected.size());
     for (std::size_t epoch = 0; epoch < expected.size(); ++epoch)
-      expect_values(batch_end->losses[epoch], expected[epoch], kLossAbsolute, "on_batch_end loss, epoch " + std::to_string(epoch));
+      expect_values(batch_end->losses[epoch], expected[epoch], kLossAbsolute,
+                    "on_batch_end loss, epoch " + std::to_string(epoch));
   }
+}
+
+// model.evaluate computes cross-entropy from the logits of a final Dense(softmax|sigmoid), as fit does
+// (tf.keras reads the output's _keras_logits in test_step too): on the initial weights, the first batch's
+// evaluate loss is the oracle's first training loss, which was taken before any update.
+TEST_P(TfjsFit, EvaluateGivesTheOraclesFirstBatchLoss) {
+  const json& spec = GetParam().spec;
+  Sequential model = compiled_model(spec);
+  const Tensor x = tensor_from_json(spec.at("x")), y = tensor_from_json(spec.at("y"));
+  const auto batch_size = spec.at("fit").at("batch_size").get<std::int64_t>();
+  std::ostringstream silent;
+  const Logs logs = model.evaluate(rows(x, 0, batch_size), rows(y, 0, batch_size),
+                                   {.batch_size = batch_size, .verbose = 0, .out = &silent});
+  expect_values({logs.at("loss")}, json::array({spec.at("batch_losses")[0][0]}), kLossAbsolute,
+                "evaluate loss");
 }
 
 std::string case_name(const ::testing::TestParamInfo<FitCase>& info) {
   std::string name = info.param.spec.at("name").get<std::string>();
-  std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  std::replace_if(
+      name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
   return name;
 }
 
 // gtest prints the case by name instead of its bytes.
-void PrintTo(const FitCase& fit_case, std::ostream* out) { *out << fit_case.spec.at("name").get<std::string>(); }
+void PrintTo(const FitCase& fit_case, std::ostream* out) {
+  *out << fit_case.spec.at("name").get<std::string>();
+}
 
-// Named so that --gtest_filter='FitOracle*' selects every case: FitOracle/TfjsFit.SameLossesAndWeights/<case>.
+// Named so that --gtest_filter='FitOracle*' selects every case:
+// FitOracle/TfjsFit.SameLossesAndWeights/<case>.
 INSTANTIATE_TEST_SUITE_P(FitOracle, TfjsFit, ::testing::ValuesIn(load_cases()), case_name);
 
 TEST(FitOracleSweep, CoversTheOptimizersAndLosses) {
@@ -235,8 +267,8 @@ TEST(FitOracleSweep, CoversTheOptimizersAndLosses) {
     losses.insert(compile.at("loss").get<std::string>());
   }
   EXPECT_EQ(optimizers, (std::set<std::string>{"Adam", "SGD", "SGD+momentum"}));
-  EXPECT_EQ(losses, (std::set<std::string>{"binary_crossentropy", "categorical_crossentropy", "mean_squared_error",
-                                           "sparse_categorical_crossentropy"}));
+  EXPECT_EQ(losses, (std::set<std::string>{"binary_crossentropy", "categorical_crossentropy",
+                                           "mean_squared_error", "sparse_categorical_crossentropy"}));
   EXPECT_GE(cases.size(), 10u);
 }
 

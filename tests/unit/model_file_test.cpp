@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
 
 #include "io/keras_h5.h"
@@ -385,6 +386,78 @@ TEST(ModelFileRead, LoadWeightsRejectsAModelOfAnotherShape) {
     const std::string message = error.what();
     EXPECT_NE(message.find("embedding_lstm_dense.tf2.11.weights.h5py"), std::string::npos) << message;
     EXPECT_NE(message.find("/lstm/lstm/lstm_cell/kernel:0"), std::string::npos) << message;
+  }
+}
+
+}  // namespace
+}  // namespace rnnkit
+
+namespace rnnkit {
+namespace {
+
+// A tokenizer rides along with the model: assets/<name> in a .keras archive, the rnnkit_assets group of a
+// .h5.
+TEST(ModelFileAssets, RoundTripThroughBothFormatsAndAreWhereTheLayoutSays) {
+  const TempFolder folder;
+  const Sequential model = every_layer_model();
+  const std::string tokenizer = R"({"word_index": {"말이": 1, "경마장에": 2, "있는": 3}, "oov_token": null})";
+  const ModelAssets assets{
+      {"tokenizer.json", tokenizer}, {"empty.txt", ""}, {"bytes.bin", std::string("a\0b\xff", 4)}};
+  for (const char* name : {"m.keras", "m.h5"}) {
+    SCOPED_TRACE(name);
+    save_model(model, folder / name, assets);
+    const LoadedModel loaded = load_model_file(folder / name);
+    EXPECT_EQ(loaded.assets, assets);
+    EXPECT_EQ(weight_bytes(loaded.model), weight_bytes(model));
+  }
+  {
+    const h5::Reader file = h5::Reader::open_file(folder / "m.h5");
+    EXPECT_EQ(file.kind("/rnnkit_assets/tokenizer.json"), h5::ObjectKind::kDataset);
+  }
+  // Without assets, nothing is added.
+  save_model(model, folder / "plain.h5");
+  save_model(model, folder / "plain.keras");
+  EXPECT_TRUE(load_model_file(folder / "plain.h5").assets.empty());
+  EXPECT_TRUE(load_model_file(folder / "plain.keras").assets.empty());
+  {
+    const h5::Reader file = h5::Reader::open_file(folder / "plain.h5");
+    EXPECT_EQ(file.kind("/rnnkit_assets"), h5::ObjectKind::kMissing);
+  }
+  if (!have_h5py()) GTEST_SKIP() << "no h5py: the layout check with Python's zipfile and h5py is skipped";
+  // An independent reader: Python's zipfile lists the members in Keras's order, h5py reads the bytes back.
+  const fs::path script = folder / "check.py";
+  std::ofstream(script)
+      << "import sys, zipfile, h5py, json\n"
+         "names = zipfile.ZipFile(sys.argv[1]).namelist()\n"
+         "print(names[:3] == ['metadata.json', 'config.json', 'model.weights.h5'], sorted(names[3:]))\n"
+         "with h5py.File(sys.argv[2], 'r') as f:\n"
+         "    "
+         "print(json.loads(f['rnnkit_assets/tokenizer.json'][()].tobytes().decode())['word_index']['말이'])\n"
+         "    print(f['rnnkit_assets/tokenizer.json'].dtype, sorted(f.keys()))\n";
+  const auto [status, output] = run("/usr/bin/python3 " + script.string() + " " +
+                                        (folder / "m.keras").string() + " " + (folder / "m.h5").string(),
+                                    folder);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output,
+            "True ['assets/bytes.bin', 'assets/empty.txt', 'assets/tokenizer.json']\n1\n"
+            "uint8 ['model_weights', 'rnnkit_assets']\n");
+}
+
+TEST(ModelFileAssets, NamesThatAreNotPlainFileNamesAreRejected) {
+  const TempFolder folder;
+  const Sequential model = every_layer_model();
+  for (const std::string name : {"vocab/words.txt", "", "..", "a\\b"}) {
+    for (const char* file : {"m.keras", "m.h5"}) {
+      try {
+        save_model(model, folder / file, {{name, "x"}});
+        ADD_FAILURE() << "saved asset '" << name << "' to " << file;
+      } catch (const Error& error) {
+        const std::string message = error.what();
+        EXPECT_NE(message.find("asset name '" + name + "'"), std::string::npos) << message;
+        EXPECT_NE(message.find(file), std::string::npos) << message;
+      }
+      EXPECT_FALSE(fs::exists(folder / file));
+    }
   }
 }
 

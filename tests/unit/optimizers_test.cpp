@@ -165,7 +165,8 @@ TEST(OptimizerFixtures, MatchOraclesStepByStep) {
     for (std::size_t step = 0; step < expected.size(); ++step) {
       SCOPED_TRACE("step " + std::to_string(step));
       const double learning_rate = fixture.at("learning_rates").at(step);
-      EXPECT_NEAR(optimizer->current_learning_rate(), learning_rate, 1e-12 * learning_rate);
+      // A plain learning rate is held as the float32 Keras's learning_rate variable holds (within 2^-24).
+      EXPECT_NEAR(optimizer->current_learning_rate(), learning_rate, 6e-8 * learning_rate);
       set_grads(params, step);
       optimizer->apply(pointers(params));
       EXPECT_EQ(optimizer->iterations(), std::int64_t(step + 1));

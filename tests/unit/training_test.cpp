@@ -1,6 +1,7 @@
 // fit / evaluate / callbacks / progress, end to end on the Korean tutorial's word-level RNN language model.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <sstream>
 
@@ -11,9 +12,10 @@
 namespace rnnkit {
 namespace {
 
-// 경마장에 있는 말이 뛰고 있다 / 그의 말이 법이다 / 가는 말이 고와야 오는 말이 곱다, as Keras's Tokenizer numbers
-// them (말이 1, 경마장에 2, 있는 3, 뛰고 4, 있다 5, 그의 6, 법이다 7, 가는 8, 고와야 9, 오는 10, 곱다 11); every
-// prefix of two or more words, padded 'pre' to 6: the first 5 ids are the input, the last the target.
+// 경마장에 있는 말이 뛰고 있다 / 그의 말이 법이다 / 가는 말이 고와야 오는 말이 곱다, as Keras's Tokenizer
+// numbers them (말이 1, 경마장에 2, 있는 3, 뛰고 4, 있다 5, 그의 6, 법이다 7, 가는 8, 고와야 9, 오는 10, 곱다
+// 11); every prefix of two or more words, padded 'pre' to 6: the first 5 ids are the input, the last the
+// target.
 struct TutorialData {
   Tensor x;  // (11, 5) token ids
   Tensor y;  // (11, 12) one-hot next word
@@ -73,9 +75,11 @@ TEST(Training, SameSeedGivesTheSameWeightsBitForBit) {
   const std::vector<Tensor> a = first.get_weights(), b = second.get_weights();
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i)
-    EXPECT_TRUE(std::equal(a[i].values().begin(), a[i].values().end(), b[i].values().begin())) << "weight " << i;
+    EXPECT_TRUE(std::equal(a[i].values().begin(), a[i].values().end(), b[i].values().begin()))
+        << "weight " << i;
   Sequential other = tutorial_model<GRU>(8, 8);
-  EXPECT_FALSE(std::equal(a[0].values().begin(), a[0].values().end(), other.get_weights()[0].values().begin()));
+  EXPECT_FALSE(
+      std::equal(a[0].values().begin(), a[0].values().end(), other.get_weights()[0].values().begin()));
 }
 
 TEST(Training, NanLossStopsWithTheEpochAndBatchAndKeepsTheLastGoodWeights) {
@@ -100,14 +104,16 @@ TEST(Training, ValidationSplitTakesTheLastSamplesAndEarlyStoppingStops) {
   const TutorialData data = tutorial_data();
   Sequential model = tutorial_model<SimpleRNN>(8);
   std::vector<int> epochs_seen;
-  const History history = model.fit(
-      data.x, data.y,
-      {.epochs = 50, .verbose = 0, .validation_split = 0.3,
-       .callbacks = {EarlyStopping({.monitor = "val_loss", .patience = 2}),
-                     LambdaCallback([&](int epoch, const Logs& logs) {
-                       epochs_seen.push_back(epoch);
-                       EXPECT_TRUE(logs.count("val_loss") && logs.count("val_accuracy"));
-                     })}});
+  const History history =
+      model.fit(data.x, data.y,
+                {.epochs = 50,
+                 .verbose = 0,
+                 .validation_split = 0.3,
+                 .callbacks = {EarlyStopping({.monitor = "val_loss", .patience = 2}),
+                               LambdaCallback([&](int epoch, const Logs& logs) {
+                                 epochs_seen.push_back(epoch);
+                                 EXPECT_TRUE(logs.count("val_loss") && logs.count("val_accuracy"));
+                               })}});
   // 11 samples: floor(11 · 0.7) = 7 train, 4 validation; the held-out last sentence's words are never
   // seen, so val_loss soon rises and patience 2 stops training long before 50 epochs.
   EXPECT_LT(epochs_seen.size(), 50u);
@@ -121,7 +127,8 @@ TEST(Training, CsvLoggerAndCheckpointWriteFiles) {
   clear_session();
   Sequential model = tutorial_model<SimpleRNN>(4);
   model.fit(data.x, data.y,
-            {.epochs = 3, .verbose = 0,
+            {.epochs = 3,
+             .verbose = 0,
              .callbacks = {CSVLogger(folder / "history.csv"),
                            ModelCheckpoint(folder / "weights_{epoch:02d}.npz", {.monitor = "loss"})}});
   std::ifstream csv(folder / "history.csv");
@@ -157,16 +164,210 @@ TEST(Training, VerboseTwoPrintsKerasEpochLines) {
   EXPECT_EQ(line, "Epoch 2/2");
 }
 
+// Batches made on demand from fixed rows, in order: a Dataset as a user would write one.
+class RowsDataset : public Dataset {
+ public:
+  RowsDataset(const Tensor& x, const Tensor& y, std::int64_t batch_size)
+      : x_(x), y_(y), batch_size_(batch_size) {}
+  std::int64_t batch_count() const override { return (x_.dim(0) + batch_size_ - 1) / batch_size_; }
+  void start_epoch(Rng& /*rng*/, bool /*shuffle*/) override { ++epochs_started; }
+  std::pair<Tensor, Tensor> batch(std::int64_t index) override {
+    const std::int64_t begin = index * batch_size_, end = std::min(x_.dim(0), begin + batch_size_);
+    return {rows(x_, begin, end), rows(y_, begin, end)};
+  }
+  int epochs_started = 0;
+
+ private:
+  static Tensor rows(const Tensor& t, std::int64_t begin, std::int64_t end) {
+    Shape shape = t.shape();
+    const std::int64_t width = t.size() / shape[0];
+    shape[0] = end - begin;
+    return Tensor(shape, std::vector<float>(t.data() + begin * width, t.data() + end * width));
+  }
+  Tensor x_, y_;
+  std::int64_t batch_size_;
+};
+
+bool same_weights(const Sequential& a, const Sequential& b) {
+  const std::vector<Tensor> wa = a.get_weights(), wb = b.get_weights();
+  if (wa.size() != wb.size()) return false;
+  for (std::size_t i = 0; i < wa.size(); ++i)
+    if (wa[i].shape() != wb[i].shape() ||
+        !std::equal(wa[i].values().begin(), wa[i].values().end(), wb[i].values().begin()))
+      return false;
+  return true;
+}
+
+TEST(Training, DatasetFitIsTheTensorFitBitForBit) {
+  const TutorialData data = tutorial_data();
+  clear_session();
+  Sequential from_tensors = tutorial_model<LSTM>(6, 3);
+  clear_session();
+  Sequential from_dataset = tutorial_model<LSTM>(6, 3);
+  ASSERT_TRUE(same_weights(from_tensors, from_dataset));
+  const History expected = from_tensors.fit(data.x, data.y,
+                                            {.epochs = 3,
+                                             .batch_size = 4,
+                                             .verbose = 0,
+                                             .shuffle = false,
+                                             .validation_data = std::make_pair(data.x, data.y),
+                                             .class_weight = {{1, 2.0}}});
+  RowsDataset train(data.x, data.y, 4), validation(data.x, data.y, 4);
+  const History actual = from_dataset.fit(train, {.epochs = 3,
+                                                  .verbose = 0,
+                                                  .shuffle = false,
+                                                  .validation_dataset = &validation,
+                                                  .class_weight = {{1, 2.0}}});
+  EXPECT_EQ(train.epochs_started, 3);
+  EXPECT_EQ(actual.history, expected.history);  // val_ logs too: a mean over samples, whatever the batches
+  EXPECT_TRUE(same_weights(from_tensors, from_dataset));
+  EXPECT_EQ(from_dataset.optimizer().iterations(), 9);  // 11 samples in batches of 4: 3 a pass
+  EXPECT_EQ(actual.stop_reason, StopReason::none);
+  RowsDataset all(data.x, data.y, 3);
+  EXPECT_EQ(from_dataset.evaluate(all, {.verbose = 0}),
+            from_dataset.evaluate(data.x, data.y, {.batch_size = 3, .verbose = 0}));
+}
+
+// Counts on_train_end and raises SIGINT (as Ctrl-C would) or sets stop_training after batch `at` of epoch 2.
+class StopAt : public Callback {
+ public:
+  StopAt(std::int64_t at, bool interrupt) : at_(at), interrupt_(interrupt) {}
+  void on_epoch_begin(int epoch) override { epoch_ = epoch; }
+  void on_batch_end(std::int64_t batch, const Logs& /*logs*/) override {
+    if (epoch_ != 1 || batch != at_) return;
+    if (interrupt_)
+      std::raise(SIGINT);
+    else
+      model().stop_training = true;
+  }
+  void on_train_end() override { ++train_ends; }
+  int train_ends = 0;
+
+ private:
+  std::int64_t at_;
+  bool interrupt_;
+  int epoch_ = 0;
+};
+
+extern "C" void count_interrupt(int) {}
+
+TEST(Training, CtrlCStopsAfterTheCurrentBatchAndRestoresTheHandler) {
+  const TutorialData data = tutorial_data();
+  Sequential model = tutorial_model<SimpleRNN>(4);
+  const auto previous = std::signal(SIGINT, count_interrupt);
+  auto stopper = std::make_shared<StopAt>(1, true);
+  const History history = model.fit(
+      data.x, data.y, {.epochs = 5, .batch_size = 4, .verbose = 0, .shuffle = false, .callbacks = {stopper}});
+  EXPECT_EQ(history.stop_reason, StopReason::interrupt);
+  EXPECT_EQ(model.optimizer().iterations(), 3 + 2);    // epoch 1 whole, then batches 0 and 1 of epoch 2
+  ASSERT_EQ(history.epoch, (std::vector<int>{0, 1}));  // the cut epoch is logged, from its two batches
+  EXPECT_EQ(stopper->train_ends, 1);
+  EXPECT_EQ(model.predict(data.x).shape(), (Shape{11, 12}));  // still usable
+  // fit put back the handler it found.
+  EXPECT_EQ(std::signal(SIGINT, previous), count_interrupt);
+  // And a later fit is not stopped by the old Ctrl-C.
+  EXPECT_EQ(model.fit(data.x, data.y, {.epochs = 2, .verbose = 0}).stop_reason, StopReason::none);
+}
+
+TEST(Training, StopTrainingFromOnBatchEndStopsAfterThatBatch) {
+  const TutorialData data = tutorial_data();
+  Sequential model = tutorial_model<SimpleRNN>(4);
+  auto stopper = std::make_shared<StopAt>(0, false);
+  const History history = model.fit(
+      data.x, data.y,
+      {.epochs = 5, .batch_size = 4, .verbose = 0, .validation_split = 0.3, .callbacks = {stopper}});
+  EXPECT_EQ(history.stop_reason, StopReason::callback);
+  EXPECT_EQ(model.optimizer().iterations(), 2 + 1);      // 7 training samples: 2 batches, then 1
+  EXPECT_EQ(history.history.at("val_loss").size(), 2u);  // the stopped epoch is validated, as in Keras
+  EXPECT_EQ(stopper->train_ends, 1);
+}
+
+TEST(Training, MaxDurationStopsAtTheEndOfTheBatchItPassesIn) {
+  const TutorialData data = tutorial_data();
+  Sequential model = tutorial_model<SimpleRNN>(4);
+  std::ostringstream out;
+  const History history = model.fit(data.x, data.y,
+                                    {.epochs = 100,
+                                     .batch_size = 2,
+                                     .verbose = 2,
+                                     .out = &out,
+                                     .max_duration = std::chrono::nanoseconds(0)});
+  EXPECT_EQ(history.stop_reason, StopReason::max_duration);
+  EXPECT_EQ(model.optimizer().iterations(), 1);
+  EXPECT_EQ(history.epoch, std::vector<int>{0});
+  EXPECT_EQ(history.history.at("loss").size(), 1u);
+  // Keras's ProgbarLogger finalizes a stopped epoch's line at its target (6 steps), not at the steps it ran.
+  EXPECT_NE(out.str().find("Epoch 1/100\n6/6 - "), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("Epoch 2/100"), std::string::npos) << out.str();
+}
+
+// ModelCheckpoint picks by extension: a .keras or .h5 checkpoint is the whole model, compiled, with its
+// optimizer state and assets; .weights.h5 and .npz the weights.
+TEST(Training, ModelCheckpointSavesTheWholeModelWithAssetsOrTheWeights) {
+  const TutorialData data = tutorial_data();
+  const testing::TempFolder folder;
+  Sequential model = tutorial_model<SimpleRNN>(4);
+  const std::map<std::string, std::string> assets{{"tokenizer.json", R"({"말이": 1})"}};
+  model.fit(data.x, data.y,
+            {.epochs = 2,
+             .verbose = 0,
+             .callbacks = {
+                 ModelCheckpoint(folder.path() / "m_{epoch}.keras", {.monitor = "loss", .assets = assets}),
+                 ModelCheckpoint(folder.path() / "m.h5", {.monitor = "loss", .assets = assets}),
+                 ModelCheckpoint(folder.path() / "w.weights.h5", {.monitor = "loss"})}});
+  for (const char* name : {"m_2.keras", "m.h5"}) {
+    const LoadedModel loaded = load_model_file(folder.path() / name);
+    EXPECT_EQ(loaded.assets, assets) << name;
+    ASSERT_TRUE(loaded.model.compiled()) << name;
+    EXPECT_EQ(loaded.model.optimizer().iterations(), 2) << name;
+  }
+  EXPECT_TRUE(std::filesystem::exists(folder.path() / "m_1.keras"));
+  Sequential weights_only = tutorial_model<SimpleRNN>(4, 5);
+  load_weights(weights_only, folder.path() / "w.weights.h5");
+  EXPECT_TRUE(testing::all_close(weights_only.predict(data.x), model.predict(data.x), 0.0, 0.0));
+  EXPECT_THROW(ModelCheckpoint(folder.path() / "m.txt"), Error);
+  EXPECT_THROW(ModelCheckpoint(folder.path() / "w.npz", {.assets = assets}), Error);
+}
+
+// evaluate, like fit, takes cross-entropy from a final Dense(softmax|sigmoid)'s logits, unclipped: with
+// logits (0, 30) and the first class true, -log softmax = log(1 + e^30) = 30.0000000000001, where clipped
+// probabilities would give -log(1e-7) = 16.118; a sigmoid logit of 30 with target 0 gives log(1 + e^30) too.
+TEST(Training, EvaluateTakesCrossEntropyFromTheLogits) {
+  for (const char* activation : {"softmax", "sigmoid"}) {
+    SCOPED_TRACE(activation);
+    const bool softmax = std::string(activation) == "softmax";
+    Sequential model;
+    model.add(Dense(softmax ? 2 : 1, {.activation = activation, .input_shape = Shape{1}}));
+    model.set_weights(
+        {softmax ? Tensor({1, 2}, {0.0f, 30.0f}) : Tensor({1, 1}, {30.0f}), Tensor({softmax ? 2 : 1})});
+    model.compile({.loss = softmax ? "categorical_crossentropy" : "binary_crossentropy", .optimizer = SGD()});
+    const Tensor x({1, 1}, {1.0f});
+    const Tensor y = softmax ? Tensor({1, 2}, {1.0f, 0.0f}) : Tensor({1, 1}, {0.0f});
+    EXPECT_NEAR(model.evaluate(x, y, {.verbose = 0}).at("loss"), 30.0, 1e-4);
+  }
+}
+
 // Expected texts written from Keras 2.11's Progbar.update (keras/utils/generic_utils.py).
 TEST(Progress, BarMatchesKerasLayout) {
-  EXPECT_EQ(ProgressBar::bar_line(12, 40, 1.2, {{"loss", 2.1}, {"accuracy", 0.31}}),
+  EXPECT_EQ(ProgressBar::bar_line(12, 40, 1.2, 0.1, {{"loss", 2.1}, {"accuracy", 0.31}}, false),
             "12/40 [========>.....................] - ETA: 2s - loss: 2.1000 - accuracy: 0.3100");
-  EXPECT_EQ(ProgressBar::bar_line(40, 40, 3.0, {{"loss", 2.1}}),
+  EXPECT_EQ(ProgressBar::bar_line(40, 40, 3.0, 0.075, {{"loss", 2.1}}, true),
             "40/40 [==============================] - 3s 75ms/step - loss: 2.1000");
-  EXPECT_EQ(ProgressBar::bar_line(1, 400, 0.5, {{"loss", 0.0001}}),
+  EXPECT_EQ(ProgressBar::bar_line(1, 400, 0.5, 0.5, {{"loss", 0.0001}}, false),
             "  1/400 [..............................] - ETA: 3:19 - loss: 1.0000e-04");
   EXPECT_EQ(ProgressBar::epoch_line(1, 0.012, {{"loss", 2.4}, {"accuracy", 0.09}}),
             "1/1 - 0s - loss: 2.4000 - accuracy: 0.0900 - 12ms/epoch - 12ms/step");
+}
+
+// Keras 2.11's Progbar._estimate_step_duration: once step 1 is done, the time per step leaves it out.
+TEST(Progress, StepDurationLeavesOutTheFirstStep) {
+  StepTimer timer;
+  EXPECT_EQ(timer.seconds_per_step(0, 0.5), 0.0);
+  EXPECT_EQ(timer.seconds_per_step(1, 10.0), 10.0);  // the first step: slow (building, warming up)
+  EXPECT_EQ(timer.seconds_per_step(2, 11.0), 1.0);
+  EXPECT_EQ(timer.seconds_per_step(5, 14.0), 1.0);  // (14 - 10) / 4, where the plain mean would say 2.8
+  StepTimer never_saw_step_one;
+  EXPECT_EQ(never_saw_step_one.seconds_per_step(4, 8.0), 2.0);  // Keras's fallback: the plain mean
 }
 
 }  // namespace

@@ -26,6 +26,9 @@ class Dense : public Layer {
   // x @ kernel + bias of the last training call, before the activation: what Keras's cross-entropy
   // reads when this layer ends a model with softmax or sigmoid.
   const Tensor& trained_logits() const;
+  // x @ kernel + bias for an input x (N..., F): the layer's output before the activation, as forward computes
+  // it.
+  Tensor logits(const Tensor& x) const;
   // Backward from dL/d(logits) instead of dL/d(output): the fused softmax/sigmoid cross-entropy path.
   Tensor backward_from_logits(const Tensor& logits_grad);
 

@@ -1,0 +1,158 @@
+#include "io/compile_config.h"
+
+#include "rnnkit/error.h"
+
+namespace rnnkit::compile_config {
+namespace {
+
+using nlohmann::json;
+
+std::string loss_class_name(Loss::Kind kind) {
+  switch (kind) {
+    case Loss::Kind::categorical_crossentropy:
+      return "CategoricalCrossentropy";
+    case Loss::Kind::sparse_categorical_crossentropy:
+      return "SparseCategoricalCrossentropy";
+    case Loss::Kind::binary_crossentropy:
+      return "BinaryCrossentropy";
+    case Loss::Kind::mean_squared_error:
+      return "MeanSquaredError";
+  }
+  return "";
+}
+
+// The loss a saved config names: a string, Keras 3's {"class_name": "function", "config": "name"}, or a loss
+// class with its config.
+Loss parse_loss(const json& value, const std::string& where) {
+  if (value.is_string()) return Loss(value.get<std::string>());
+  check(value.is_object() && value.contains("class_name") && value["class_name"].is_string(), where,
+        ": loss ", value.dump(), " is not supported (a loss name or a Keras loss class)");
+  const std::string class_name = value["class_name"].get<std::string>();
+  const json config = value.value("config", json::object());
+  if (class_name == "function" && config.is_string()) return Loss(config.get<std::string>());
+  check(config.is_object(), where, ": loss ", class_name, " has no config object");
+  const double smoothing = config.value("label_smoothing", 0.0);
+  check(smoothing == 0.0, where, ": loss ", class_name, " has label_smoothing ", smoothing,
+        ", which rnnkit does not support");
+  const std::string reduction = config.value("reduction", std::string("auto"));
+  check(reduction == "auto" || reduction == "sum_over_batch_size", where, ": loss ", class_name,
+        " has reduction '", reduction, "'; rnnkit computes Keras's default, sum_over_batch_size");
+  check(config.value("axis", -1) == -1, where, ": loss ", class_name, " reduces over axis ",
+        config.value("axis", -1), "; rnnkit supports the last axis (-1)");
+  check(!config.contains("ignore_class") || config["ignore_class"].is_null(), where, ": loss ", class_name,
+        " sets ignore_class, which rnnkit does not support");
+  return Loss(class_name, config.value("from_logits", false));
+}
+
+// Whether a saved metric is Keras's accuracy: "accuracy"/"acc", or a MeanMetricWrapper around an accuracy
+// function, as tf.keras 2.11 writes compiled metrics once built.
+bool is_accuracy(const json& metric) {
+  if (metric.is_string()) return metric == "accuracy" || metric == "acc";
+  if (!metric.is_object() || !metric.contains("config") || !metric["config"].is_object()) return false;
+  const json& config = metric["config"];
+  const std::string name = config.value("name", std::string());
+  const std::string fn =
+      config.contains("fn") && config["fn"].is_string() ? config["fn"].get<std::string>() : "";
+  return name == "accuracy" || name == "acc" || fn.ends_with("accuracy");
+}
+
+// The metrics of a saved config, flattened (tf.keras nests them per output: [[...]]).
+void collect_metrics(const json& value, std::vector<std::string>& metrics, const std::string& where) {
+  if (value.is_null()) return;
+  if (value.is_array()) {
+    for (const json& item : value) collect_metrics(item, metrics, where);
+    return;
+  }
+  check(is_accuracy(value), where, ": metric ", value.dump(), " is not supported (rnnkit knows accuracy)");
+  if (metrics.empty()) metrics.push_back("accuracy");
+}
+
+}  // namespace
+
+json loss_json(const Loss& loss, Dialect dialect) {
+  if (!loss.from_logits()) return loss.name();
+  json config = {{"name", loss.name()}, {"from_logits", true}};
+  config["reduction"] = dialect == Dialect::kKeras2 ? "auto" : "sum_over_batch_size";
+  if (loss.kind() == Loss::Kind::sparse_categorical_crossentropy) {
+    config["ignore_class"] = nullptr;
+  } else {
+    config["label_smoothing"] = 0.0;
+    config["axis"] = -1;
+  }
+  if (dialect == Dialect::kKeras2) return {{"class_name", loss_class_name(loss.kind())}, {"config", config}};
+  return {{"module", "keras.losses"},
+          {"class_name", loss_class_name(loss.kind())},
+          {"config", config},
+          {"registered_name", nullptr}};
+}
+
+json optimizer_json(const Optimizer& optimizer, Dialect dialect) {
+  json config = optimizer.config();
+  if (dialect == Dialect::kKeras2) return {{"class_name", "Custom>" + optimizer.name()}, {"config", config}};
+  // Keras 3's BaseOptimizer.get_config: no jit_compile or is_legacy_optimizer, two more keys, the name
+  // snake_cased from the class by auto_name, a schedule wrapped with its module.
+  config.erase("jit_compile");
+  config.erase("is_legacy_optimizer");
+  config["loss_scale_factor"] = nullptr;
+  config["gradient_accumulation_steps"] = nullptr;
+  const std::string name = optimizer.name();
+  config["name"] = name == "RMSprop" ? "rmsprop"
+                   : name == "SGD"   ? "sgd"
+                   : name == "Adam"  ? "adam"
+                                     : "adagrad";
+  if (config["learning_rate"].is_object()) {
+    json& schedule = config["learning_rate"];
+    schedule["module"] = "keras.optimizers.schedules";
+    schedule["registered_name"] = nullptr;
+  }
+  return {
+      {"module", "keras.optimizers"}, {"class_name", name}, {"config", config}, {"registered_name", nullptr}};
+}
+
+void compile_model(Sequential& model, const json& loss, const json& metrics, const json& optimizer,
+                   const std::string& where) {
+  check(optimizer.is_string() || (optimizer.is_object() && optimizer.contains("class_name") &&
+                                  optimizer["class_name"].is_string()),
+        where, ": the optimizer must be a name or {\"class_name\": ..., \"config\": ...}, found ",
+        optimizer.dump());
+  CompileOptions options;
+  try {
+    const Loss parsed = parse_loss(loss, where);
+    options.loss = parsed.name();
+    options.from_logits = parsed.from_logits();
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    if (message.starts_with(where)) throw;
+    fail(where, ": ", message);
+  }
+  collect_metrics(metrics, options.metrics, where);
+  if (optimizer.is_string()) {  // Keras 3 keeps compile(optimizer="adam") as the string
+    try {
+      options.optimizer = make_optimizer(optimizer.get<std::string>());
+    } catch (const Error& error) {
+      fail(where, ": ", error.what());
+    }
+  } else {
+    options.optimizer = optimizer_from_config(optimizer["class_name"].get<std::string>(),
+                                              optimizer.value("config", json::object()), where);
+  }
+  model.compile(std::move(options));
+}
+
+std::vector<std::string> trainable_weight_names(const Sequential& model) {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < model.size(); ++i)
+    if (model.layer(i).trainable())
+      for (std::string& name : model.layer(i).weight_names()) names.push_back(std::move(name));
+  return names;
+}
+
+std::vector<Shape> trainable_weight_shapes(const Sequential& model) {
+  std::vector<Shape> shapes;
+  for (std::size_t i = 0; i < model.size(); ++i)
+    if (model.layer(i).trainable())
+      for (const Param* param : model.layer(i).params()) shapes.push_back(param->value.shape());
+  return shapes;
+}
+
+}  // namespace rnnkit::compile_config

@@ -1,0 +1,33 @@
+// A compiled model's loss, metrics and optimizer as Keras serializes them into model files (tf.keras 2.11's
+// training_config, Keras 3's compile_config), and back: shared by the .h5 and .keras readers and writers.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "rnnkit/sequential.h"
+
+namespace rnnkit::compile_config {
+
+enum class Dialect { kKeras2, kKeras3 };
+
+// model.compile(loss=...) as Keras records it: the function name for a plain loss, the loss class with its
+// config when from_logits is set.
+nlohmann::json loss_json(const Loss& loss, Dialect dialect);
+// The optimizer as serialize_keras_object writes it: {"class_name": "Custom>Adam", "config": {...}} (tf.keras
+// 2.11 registered its optimizers under "Custom>"), or Keras 3's {"module", "class_name", "config",
+// "registered_name"} with Keras 3's config keys.
+nlohmann::json optimizer_json(const Optimizer& optimizer, Dialect dialect);
+
+// Compiles `model` as a saved loss / metrics / optimizer ({"class_name", "config"}) say. Anything rnnkit
+// cannot honour (an unknown loss or metric, label smoothing, weight decay, ...) is an Error naming `where`.
+void compile_model(Sequential& model, const nlohmann::json& loss, const nlohmann::json& metrics,
+                   const nlohmann::json& optimizer, const std::string& where);
+
+// The trainable weights the optimizer steps, in its order: their Keras names ("lstm/lstm_cell/kernel:0") and
+// shapes.
+std::vector<std::string> trainable_weight_names(const Sequential& model);
+std::vector<Shape> trainable_weight_shapes(const Sequential& model);
+
+}  // namespace rnnkit::compile_config
