@@ -59,8 +59,9 @@ Tensor to_categorical(const Tensor& labels, std::optional<std::int64_t> num_clas
   std::int64_t largest = -1;
   for (std::int64_t i = 0; i < count; ++i) {
     const float label = labels[i];
-    check(std::isfinite(label) && label >= 0 && std::floor(label) == label, "to_categorical: label ", i,
-          " is ", label, ", not a class index (a whole number >= 0)");
+    check(std::isfinite(label) && label >= 0 && std::floor(label) == label &&
+              label <= kLargestExactFloatInteger,
+          "to_categorical: label ", i, " is ", label, ", not a class index (a whole number from 0 to 2^24)");
     largest = std::max(largest, static_cast<std::int64_t>(label));
   }
   std::int64_t classes = num_classes.value_or(0);

@@ -218,6 +218,8 @@ std::vector<std::string> Tokenizer::tokenize(std::string_view text, std::string_
 }
 
 void Tokenizer::fit_on_texts(const std::vector<std::string>& texts) {
+  // Validated first, so that a bad text leaves the counts as they were.
+  for (std::size_t t = 0; t < texts.size(); ++t) check_utf8(texts[t], text_name(t));
   for (std::size_t t = 0; t < texts.size(); ++t) {
     const std::vector<std::string> tokens = tokenize(texts[t], text_name(t));
     ++document_count_;

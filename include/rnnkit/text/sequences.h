@@ -11,9 +11,9 @@
 namespace rnnkit {
 
 struct PadSequencesOptions {
-  std::optional<std::int64_t> maxlen;  // default: the longest sequence
-  std::string padding = "pre";         // "pre" or "post": where the padding goes
-  std::string truncating = "pre";      // "pre" or "post": which end of a long sequence is cut
+  std::optional<std::int64_t> maxlen = std::nullopt;  // default: the longest sequence
+  std::string padding = "pre";                        // "pre" or "post": where the padding goes
+  std::string truncating = "pre";                     // "pre" or "post": which end of a long sequence is cut
   float value = 0;
 };
 

@@ -46,7 +46,7 @@ class OrderedDict {
 struct TokenizerOptions {
   // Keep only indices below num_words in texts_to_sequences/texts_to_matrix (word_index still holds every
   // word). 0 means no limit, as in Keras.
-  std::optional<int> num_words;
+  std::optional<int> num_words = std::nullopt;
   // Characters (code points) replaced by `split` before splitting words; ignored at character level.
   std::string filters = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
   bool lower = true;
@@ -54,7 +54,7 @@ struct TokenizerOptions {
   // Every code point is a token (a Hangul syllable is one); spaces and newlines are tokens too.
   bool char_level = false;
   // Takes index 1 and stands for unknown words and for words at or above num_words.
-  std::optional<std::string> oov_token;
+  std::optional<std::string> oov_token = std::nullopt;
 };
 
 // "binary", "count", "tfidf" or "freq", as Keras's texts_to_matrix.
