@@ -1,10 +1,10 @@
 #include "rnnkit/keras_config.h"
 
 #include <fstream>
-#include <type_traits>
 #include <functional>
 #include <map>
 #include <sstream>
+#include <type_traits>
 
 #include "rnnkit/error.h"
 #include "rnnkit/layers/bidirectional.h"
@@ -57,8 +57,9 @@ class ConfigReader {
     if (!has(key)) return fallback;
     const json& value = config_.at(key);
     // Keras 3 may write an activation as a serialized object.
-    std::string name = value.is_object() ? ConfigReader(value, where_, dialect_).required<std::string>("config")
-                                         : get<std::string>(key, fallback);
+    std::string name = value.is_object()
+                           ? ConfigReader(value, where_, dialect_).required<std::string>("config")
+                           : get<std::string>(key, fallback);
     if (name == "hard_sigmoid" && dialect_.keras3) name = "hard_sigmoid_keras3";
     return name;
   }
@@ -66,7 +67,8 @@ class ConfigReader {
   std::optional<Shape> shape(const char* key) const {
     if (!has(key)) return std::nullopt;
     const json& value = config_.at(key);
-    check(value.is_array(), where_, ": field '", key, "' must be a list of dimensions, received ", value.dump());
+    check(value.is_array(), where_, ": field '", key, "' must be a list of dimensions, received ",
+          value.dump());
     Shape shape;
     for (const json& extent : value) {
       check(extent.is_null() || extent.is_number_integer(), where_, ": field '", key,
@@ -82,7 +84,8 @@ class ConfigReader {
   }
 
   void require_value(const char* key, const json& supported, const char* why) const {
-    if (has(key)) check(config_.at(key) == supported, where_, ": field '", key, "' = ", config_.at(key).dump(), " ", why);
+    if (has(key))
+      check(config_.at(key) == supported, where_, ": field '", key, "' = ", config_.at(key).dump(), " ", why);
   }
 
  private:
@@ -99,7 +102,20 @@ void check_dtype(const ConfigReader& reader) {
                                                    .get<json>("config", json::object())
                                                    .value("name", std::string("float32"))
                                              : dtype.get<std::string>();
-  check(name == "float32", reader.where(), ": dtype '", name, "' is not supported (rnnkit computes in float32)");
+  check(name == "float32", reader.where(), ": dtype '", name,
+        "' is not supported (rnnkit computes in float32)");
+}
+
+// Regularizers and constraints change what training computes (an added loss, a projection after each step),
+// and rnnkit has neither: a layer that sets one is refused rather than trained differently from Keras (and
+// saved back without it).
+void check_no_regularizers(const ConfigReader& reader) {
+  for (const char* key : {"kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+                          "activity_regularizer", "embeddings_regularizer", "kernel_constraint",
+                          "recurrent_constraint", "bias_constraint", "embeddings_constraint"})
+    if (reader.has(key))
+      fail(reader.where(), ": field '", key, "' = ", reader.raw(key).dump(),
+           " is not supported: rnnkit applies no regularizers or constraints (set it to null)");
 }
 
 RecurrentOptions recurrent_options(const ConfigReader& reader) {
@@ -131,7 +147,8 @@ RecurrentOptions recurrent_options(const ConfigReader& reader) {
 
 using Factory = std::function<std::unique_ptr<Layer>(const ConfigReader&)>;
 
-std::unique_ptr<Recurrent> recurrent_from_config(const json& layer, std::string_view where, const KerasDialect& dialect);
+std::unique_ptr<Recurrent> recurrent_from_config(const json& layer, std::string_view where,
+                                                 const KerasDialect& dialect);
 
 const std::map<std::string, Factory, std::less<>>& factories() {
   static const std::map<std::string, Factory, std::less<>> table{
@@ -149,14 +166,15 @@ const std::map<std::string, Factory, std::less<>>& factories() {
        }},
       {"Dense",
        [](const ConfigReader& r) {
-         return std::make_unique<Dense>(r.required<std::int64_t>("units"),
-                                        DenseOptions{.activation = r.activation("activation", "linear"),
-                                                     .use_bias = r.get("use_bias", true),
-                                                     .kernel_initializer = r.get<json>("kernel_initializer", "glorot_uniform"),
-                                                     .bias_initializer = r.get<json>("bias_initializer", "zeros"),
-                                                     .input_shape = std::nullopt,
-                                                     .batch_input_shape = r.batch_input_shape(),
-                                                     .name = r.get<std::string>("name", "")});
+         return std::make_unique<Dense>(
+             r.required<std::int64_t>("units"),
+             DenseOptions{.activation = r.activation("activation", "linear"),
+                          .use_bias = r.get("use_bias", true),
+                          .kernel_initializer = r.get<json>("kernel_initializer", "glorot_uniform"),
+                          .bias_initializer = r.get<json>("bias_initializer", "zeros"),
+                          .input_shape = std::nullopt,
+                          .batch_input_shape = r.batch_input_shape(),
+                          .name = r.get<std::string>("name", "")});
        }},
       {"Embedding",
        [](const ConfigReader& r) {
@@ -187,24 +205,28 @@ const std::map<std::string, Factory, std::less<>>& factories() {
        [](const ConfigReader& r) {
          std::optional<Shape> shape = r.batch_input_shape();
          check(shape.has_value(), r.where(), ": an InputLayer needs 'batch_input_shape' (or 'batch_shape')");
-         return std::make_unique<InputLayer>(InputSpec{.batch_input_shape = shape}, r.get<std::string>("name", ""));
+         return std::make_unique<InputLayer>(InputSpec{.batch_input_shape = shape},
+                                             r.get<std::string>("name", ""));
        }},
       {"Bidirectional",
        [](const ConfigReader& r) {
          check(!r.has("backward_layer"), r.where(), ": a custom 'backward_layer' is not supported yet");
          check(r.has("layer"), r.where(), ": field 'layer' is missing");
-         std::unique_ptr<Recurrent> inner = recurrent_from_config(r.raw("layer"), r.where() + " field 'layer'", r.dialect());
+         std::unique_ptr<Recurrent> inner =
+             recurrent_from_config(r.raw("layer"), r.where() + " field 'layer'", r.dialect());
          std::optional<std::string> merge_mode;
          if (r.has("merge_mode")) merge_mode = r.get<std::string>("merge_mode", "concat");
-         return std::make_unique<Bidirectional>(*inner, BidirectionalOptions{.merge_mode = merge_mode,
-                                                                             .input_shape = std::nullopt,
-                                                                             .batch_input_shape = r.batch_input_shape(),
-                                                                             .name = r.get<std::string>("name", "")});
+         return std::make_unique<Bidirectional>(
+             *inner, BidirectionalOptions{.merge_mode = merge_mode,
+                                          .input_shape = std::nullopt,
+                                          .batch_input_shape = r.batch_input_shape(),
+                                          .name = r.get<std::string>("name", "")});
        }},
       {"TimeDistributed",
        [](const ConfigReader& r) {
          check(r.has("layer"), r.where(), ": field 'layer' is missing");
-         std::unique_ptr<Layer> inner = layer_from_config(r.raw("layer"), r.where() + " field 'layer'", r.dialect());
+         std::unique_ptr<Layer> inner =
+             layer_from_config(r.raw("layer"), r.where() + " field 'layer'", r.dialect());
          return std::make_unique<TimeDistributed>(
              *inner, TimeDistributedOptions{.input_shape = std::nullopt,
                                             .batch_input_shape = r.batch_input_shape(),
@@ -214,17 +236,20 @@ const std::map<std::string, Factory, std::less<>>& factories() {
   return table;
 }
 
-std::unique_ptr<Recurrent> recurrent_from_config(const json& layer, std::string_view where, const KerasDialect& dialect) {
+std::unique_ptr<Recurrent> recurrent_from_config(const json& layer, std::string_view where,
+                                                 const KerasDialect& dialect) {
   std::unique_ptr<Layer> built = layer_from_config(layer, where, dialect);
   auto* recurrent = dynamic_cast<Recurrent*>(built.get());
-  check(recurrent != nullptr, where, ": Bidirectional wraps SimpleRNN, LSTM or GRU, not ", built->class_name());
+  check(recurrent != nullptr, where, ": Bidirectional wraps SimpleRNN, LSTM or GRU, not ",
+        built->class_name());
   built.release();
   return std::unique_ptr<Recurrent>(recurrent);
 }
 
 }  // namespace
 
-std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view where, const KerasDialect& dialect) {
+std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view where,
+                                         const KerasDialect& dialect) {
   check(layer.is_object() && layer.contains("class_name") && layer.at("class_name").is_string(), where,
         ": a layer must be {\"class_name\": ..., \"config\": {...}}");
   const std::string class_name = layer.at("class_name").get<std::string>();
@@ -242,6 +267,7 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
   try {
     check(name_field.is_string(), reader.where(), ": field 'name' must be a string");
     check_dtype(reader);
+    check_no_regularizers(reader);
     std::unique_ptr<Layer> result = factory->second(reader);
     result->set_trainable(reader.get("trainable", true));
     return result;
@@ -253,7 +279,8 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
 
 namespace {
 
-Sequential sequential_from_config(const json& model, std::string_view where, const SequentialOptions& options) {
+Sequential sequential_from_config(const json& model, std::string_view where,
+                                  const SequentialOptions& options) {
   check(model.is_object() && model.contains("class_name"), where,
         ": expected a Keras model {\"class_name\": \"Sequential\", \"config\": {...}}");
   const std::string class_name = model.at("class_name").get<std::string>();
@@ -268,7 +295,8 @@ Sequential sequential_from_config(const json& model, std::string_view where, con
   const json& layers = config.is_array() ? config : config.at("layers");
   check(layers.is_array(), where, ": 'config.layers' must be a list");
   SequentialOptions model_options = options;
-  if (model_options.name.empty() && config.is_object()) model_options.name = config.value("name", std::string());
+  if (model_options.name.empty() && config.is_object())
+    model_options.name = config.value("name", std::string());
   Sequential sequential(model_options);
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string layer_where = std::string(where) + " layer " + std::to_string(i);

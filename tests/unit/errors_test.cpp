@@ -104,6 +104,30 @@ TEST(ErrorsConfig, UnsupportedDtypeAndTimeMajor) {
   expect_error([&] { return layer_from_config(time_major, "here"); }, {"time_major", "'l'"});
 }
 
+// Regularizers and constraints would make training differ from Keras's: refused, naming the layer and key
+// (null, as Keras writes when there is none, is fine).
+TEST(ErrorsConfig, RegularizersAndConstraintsAreRefused) {
+  const json l2 = {{"class_name", "L2"}, {"config", {{"l2", 0.01}}}};
+  const json lstm = {
+      {"class_name", "LSTM"},
+      {"config",
+       {{"name", "enc"}, {"units", 2}, {"recurrent_regularizer", l2}, {"kernel_regularizer", nullptr}}}};
+  expect_error([&] { return layer_from_config(lstm, "here"); },
+               {"'enc'", "recurrent_regularizer", "L2", "not supported"});
+  const json dense = {
+      {"class_name", "Dense"},
+      {"config", {{"name", "out"}, {"units", 2}, {"kernel_constraint", {{"class_name", "MaxNorm"}}}}}};
+  expect_error([&] { return layer_from_config(dense, "here"); }, {"'out'", "kernel_constraint", "MaxNorm"});
+  const json embedding = {
+      {"class_name", "Embedding"},
+      {"config", {{"name", "emb"}, {"input_dim", 5}, {"output_dim", 2}, {"embeddings_regularizer", "l1"}}}};
+  expect_error([&] { return layer_from_config(embedding, "here"); },
+               {"'emb'", "embeddings_regularizer", "l1"});
+  const json plain = {{"class_name", "Dense"},
+                      {"config", {{"name", "ok"}, {"units", 2}, {"kernel_regularizer", nullptr}}}};
+  EXPECT_NO_THROW(layer_from_config(plain, "here"));
+}
+
 TEST(ErrorsConfig, UnknownInitializer) {
   expect_error([] { return LSTM(2, {.kernel_initializer = "glorot_bogus", .name = "enc"}); },
                {"glorot_bogus", "kernel_initializer", "enc"});
@@ -394,9 +418,9 @@ TEST(ErrorsSequential, FailedAddLeavesTheModelAsItWas) {
   flat.add(Dense(2, {.input_shape = Shape{3}}));
   expect_error([&] { flat.add(LSTM(2, {.name = "needs_time"})); }, {"'needs_time'", "(None, 2)"});
   if (model.size() != 1 || !model.built() || flat.size() != 1 || !flat.built())
-    FAIL() << "BUG: after a failed add the model keeps the bad layer and is no longer built: "
-                 << model.size() << " layers, built() = " << model.built() << "; " << flat.size()
-                 << " layers, built() = " << flat.built();
+    FAIL() << "BUG: after a failed add the model keeps the bad layer and is no longer built: " << model.size()
+           << " layers, built() = " << model.built() << "; " << flat.size()
+           << " layers, built() = " << flat.built();
   EXPECT_EQ(model.summary_text(), before);
   EXPECT_EQ(model.predict(Tensor({1, 3, 1})).shape(), (Shape{1, 3, 2}));
   EXPECT_EQ(flat.predict(Tensor({1, 3})).shape(), (Shape{1, 2}));
