@@ -5,6 +5,7 @@
 
 #include "rnnkit/model_file.h"
 #include "rnnkit/rnnkit.h"
+#include "text_commands.h"
 #include "train_commands.h"
 
 namespace {
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
   predict_command->callback([&] { run_predict(predict); });
 
   rnnkit::cli::add_training_commands(app);
+  rnnkit::cli::add_text_commands(app);
 
   try {
     app.parse(argc, argv);

@@ -6,6 +6,7 @@
 
 #include "rnnkit/rnnkit.h"
 #include "rnnkit/model_file.h"
+#include "text_commands.h"
 
 namespace rnnkit::cli {
 namespace {
@@ -43,15 +44,16 @@ Sequential load_with_weights(const DataArgs& args, std::uint64_t seed, const Ten
   return model;
 }
 
-void add_data_options(CLI::App& command, DataArgs& args) {
+// `required`: false for evaluate, which takes either these or --text.
+void add_data_options(CLI::App& command, DataArgs& args, bool required = true) {
   command.add_option("model", args.model, "Keras model (.h5, .keras or model JSON)")->required();
   command.add_option("--weights", args.weights, "Weights to start from (.h5, .keras, .npz) when the model has none");
-  command.add_option("--x", args.x, "Inputs, .npy, batch first")->required();
-  command.add_option("--y", args.y, "Targets, .npy, batch first")->required();
+  command.add_option("--x", args.x, "Inputs, .npy, batch first")->required(required);
+  command.add_option("--y", args.y, "Targets, .npy, batch first")->required(required);
   command.add_option("--loss", args.loss,
                      "categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy or "
                      "mean_squared_error")
-      ->required();
+      ->required(required);
   command.add_option("--batch-size", args.batch_size, "Samples per step")->capture_default_str();
 }
 
@@ -94,10 +96,26 @@ void add_training_commands(CLI::App& app) {
   fit_command->add_option("-o,--output", fit->output, "Where to save the trained model (.keras or .h5)")->required();
   fit_command->callback([fit] { run_fit(*fit); });
 
+  // Two forms, chosen by the flags: .npy data (--x --y --loss), or a text file (--text) for a model
+  // trained by `rnnkit train`.
   auto evaluate = std::make_shared<DataArgs>();
-  CLI::App* evaluate_command = app.add_subcommand("evaluate", "Loss and accuracy of a Keras model on .npy data");
-  add_data_options(*evaluate_command, *evaluate);
-  evaluate_command->callback([evaluate] { run_evaluate(*evaluate); });
+  auto text = std::make_shared<std::string>();
+  auto replace_invalid = std::make_shared<bool>(false);
+  CLI::App* evaluate_command = app.add_subcommand(
+      "evaluate", "Loss and accuracy of a Keras model on .npy data, or cross-entropy and perplexity of a text");
+  add_data_options(*evaluate_command, *evaluate, false);
+  CLI::Option* text_option = evaluate_command->add_option(
+      "--text", *text, "UTF-8 text for a model trained by rnnkit train: cross-entropy per token and perplexity");
+  for (const char* data_flag : {"--x", "--y", "--loss", "--weights"})
+    text_option->excludes(evaluate_command->get_option(data_flag));
+  evaluate_command->add_flag("--replace-invalid", *replace_invalid,
+                             "With --text: replace invalid UTF-8 with U+FFFD instead of failing");
+  evaluate_command->callback([evaluate, text, replace_invalid] {
+    if (!text->empty()) return evaluate_text(evaluate->model, *text, *replace_invalid);
+    check(!evaluate->x.empty() && !evaluate->y.empty() && !evaluate->loss.empty(),
+          "evaluate needs --x, --y and --loss (.npy data), or --text (a text file)");
+    run_evaluate(*evaluate);
+  });
 }
 
 }  // namespace rnnkit::cli

@@ -1,0 +1,16 @@
+// The text subcommands: `train` a language model on a text file, `generate` text from it, `evaluate --text`
+// (per-token cross-entropy and perplexity), and `demo`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace rnnkit::cli {
+
+void add_text_commands(CLI::App& app);
+
+// `rnnkit evaluate MODEL --text FILE`: cross-entropy per token (nats and bits) and perplexity of the text
+// under a model trained by `rnnkit train`, run statefully over the whole file.
+void evaluate_text(const std::string& model_path, const std::string& text_path, bool replace_invalid);
+
+}  // namespace rnnkit::cli
