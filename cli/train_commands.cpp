@@ -22,7 +22,7 @@ struct DataArgs {
 
 struct FitArgs {
   DataArgs data;
-  std::string optimizer = "adam";
+  std::optional<std::string> optimizer;  // adam when the model is compiled afresh
   std::optional<double> learning_rate;
   int epochs = 1;
   bool no_shuffle = false;
@@ -60,9 +60,16 @@ void add_data_options(CLI::App& command, DataArgs& args, bool required = true) {
 void run_fit(const FitArgs& args) {
   const Tensor x = load_npy(args.data.x), y = load_npy(args.data.y);
   Sequential model = load_with_weights(args.data, args.seed, x);
-  model.compile({.loss = args.data.loss,
-                 .optimizer = make_optimizer(args.optimizer, args.learning_rate),
-                 .metrics = {"accuracy"}});
+  // A file saved with its training state goes on from it (optimizer slots and step count), as Keras's
+  // load_model + fit does; any of --loss, --optimizer or --learning-rate compiles afresh, as compile() would.
+  const bool fresh_compile = !args.data.loss.empty() || args.optimizer || args.learning_rate;
+  if (fresh_compile || !model.compiled()) {
+    check(!args.data.loss.empty(), "model '", args.data.model,
+          "' has no training configuration to resume from: give --loss (and --optimizer)");
+    model.compile({.loss = args.data.loss,
+                   .optimizer = make_optimizer(args.optimizer.value_or("adam"), args.learning_rate),
+                   .metrics = {"accuracy"}});
+  }
   const int verbose = args.verbose >= 0 ? args.verbose : (isatty(STDOUT_FILENO) ? 1 : 2);
   model.fit(x, y, {.epochs = args.epochs, .batch_size = args.data.batch_size, .verbose = verbose,
                    .shuffle = !args.no_shuffle, .validation_split = args.validation_split});
@@ -83,8 +90,13 @@ void run_evaluate(const DataArgs& args) {
 void add_training_commands(CLI::App& app) {
   auto fit = std::make_shared<FitArgs>();
   CLI::App* fit_command = app.add_subcommand("fit", "Train a Keras model on .npy data, as model.fit");
-  add_data_options(*fit_command, fit->data);
-  fit_command->add_option("--optimizer", fit->optimizer, "adam, rmsprop, sgd or adagrad")->capture_default_str();
+  add_data_options(*fit_command, fit->data, false);
+  fit_command->get_option("--x")->required();
+  fit_command->get_option("--y")->required();
+  fit_command->get_option("--loss")->description(
+      "As for evaluate; leave --loss, --optimizer and --learning-rate out to go on with the training state "
+      "saved in MODEL");
+  fit_command->add_option("--optimizer", fit->optimizer, "adam (default), rmsprop, sgd or adagrad");
   fit_command->add_option("--learning-rate", fit->learning_rate, "Default: the optimizer's Keras default");
   fit_command->add_option("--epochs", fit->epochs, "Passes over the data")->capture_default_str();
   fit_command->add_flag("--no-shuffle", fit->no_shuffle, "Keep the sample order in every epoch");

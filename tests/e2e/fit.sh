@@ -39,3 +39,22 @@ echo "ok   tutorial RNN language model: accuracy $accuracy after 200 epochs"
 "$rnnkit" fit lm.keras --x x.npy --y y.npy --loss categorical_crossentropy --epochs 1 --verbose 0 -o lm.h5 >/dev/null
 "$rnnkit" summary lm.h5 | grep -q "Total params: 1,892" || { echo "FAIL: lm.h5 summary"; exit 1; }
 echo "ok   fit resumes from .keras and saves .h5"
+
+# Without --loss/--optimizer, fit goes on with the training state saved in the file: 2 epochs, save, 1 more
+# equals 3 straight, bit for bit (no shuffling, so both see the same batches); compiling afresh does not.
+for epochs in 2 3; do
+  "$rnnkit" fit model.json --x x.npy --y y.npy --loss categorical_crossentropy --epochs $epochs --no-shuffle \
+    --verbose 0 -o straight$epochs.keras >/dev/null
+done
+"$rnnkit" fit straight2.keras --x x.npy --y y.npy --epochs 1 --no-shuffle --verbose 0 -o resumed.keras >/dev/null
+"$rnnkit" fit straight2.keras --x x.npy --y y.npy --loss categorical_crossentropy --epochs 1 --no-shuffle \
+  --verbose 0 -o recompiled.keras >/dev/null
+for model in straight3 resumed recompiled; do
+  "$rnnkit" predict $model.keras --input x.npy --output $model.npy >/dev/null
+done
+cmp -s straight3.npy resumed.npy || { echo "FAIL: resumed training differs from training straight through"; exit 1; }
+cmp -s straight3.npy recompiled.npy && { echo "FAIL: a fresh compile kept the optimizer state"; exit 1; }
+"$rnnkit" fit model.json --x x.npy --y y.npy --epochs 1 -o never.keras >missing.log 2>&1 &&
+  { echo "FAIL: fit without --loss on an uncompiled model"; exit 1; }
+grep -q "give --loss" missing.log || { echo "FAIL: no clear error without --loss"; cat missing.log; exit 1; }
+echo "ok   fit goes on from the saved optimizer state (bit for bit), or compiles afresh when asked"
