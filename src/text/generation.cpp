@@ -98,13 +98,10 @@ void Generator::run_window() {
   const auto length = std::min<std::int64_t>(window_, static_cast<std::int64_t>(context_.size()));
   const std::vector<std::int64_t> recent(context_.end() - length, context_.end());
   twin_->reset_states();
-  if (mode_ == GenerationMode::padded_window) {
-    // pad_sequences(padding='pre'): the zeros first, carried into the window by the stateful twin.
-    if (length < window_) run(std::vector<std::int64_t>(static_cast<std::size_t>(window_ - length), 0));
-    run(recent);
-  } else {
-    run(recent);
-  }
+  // pad_sequences(padding='pre'): the zeros first, carried into the window by the stateful twin.
+  if (mode_ == GenerationMode::padded_window && length < window_)
+    run(std::vector<std::int64_t>(static_cast<std::size_t>(window_ - length), 0));
+  run(recent);
 }
 
 void Generator::start(std::span<const std::int64_t> context) {
