@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace rnnkit {
@@ -21,6 +22,16 @@ struct FloatAllocator {
   FloatAllocator() = default;
   float* allocate(std::size_t count);
   void deallocate(float* values, std::size_t count) noexcept;
+  // A vector sized without a fill value (Tensor::uninitialized) leaves its floats unset; every other
+  // construction, the fill of Tensor(shape, fill) included, goes on as usual.
+  template <class Value>
+  void construct(Value* place) noexcept {
+    ::new (static_cast<void*>(place)) Value;
+  }
+  template <class Value, class... Arguments>
+  void construct(Value* place, Arguments&&... arguments) {
+    ::new (static_cast<void*>(place)) Value(std::forward<Arguments>(arguments)...);
+  }
   friend bool operator==(FloatAllocator, FloatAllocator) { return true; }
 };
 
@@ -38,6 +49,9 @@ class Tensor {
   Tensor() = default;
   explicit Tensor(Shape shape, float fill = 0.0f);
   Tensor(Shape shape, std::vector<float> values);
+  // A tensor whose values are left unset, for an array written whole before anything reads it (a
+  // product's output, a per-step record): zero-filling it first would be a pass over memory for nothing.
+  static Tensor uninitialized(Shape shape);
 
   const Shape& shape() const { return shape_; }
   int rank() const { return static_cast<int>(shape_.size()); }

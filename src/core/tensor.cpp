@@ -33,6 +33,13 @@ Tensor::Tensor(Shape shape, std::vector<float> values)
         shape_string(shape_), " needs ", element_count(shape_), " values, received ", values_.size());
 }
 
+Tensor Tensor::uninitialized(Shape shape) {
+  Tensor tensor;
+  tensor.values_ = std::vector<float, FloatAllocator>(static_cast<std::size_t>(element_count(shape)));
+  tensor.shape_ = std::move(shape);
+  return tensor;
+}
+
 std::int64_t Tensor::dim(int axis) const {
   const int resolved = axis < 0 ? axis + rank() : axis;
   check(resolved >= 0 && resolved < rank(), "axis ", axis, " is out of range for a tensor of shape ",

@@ -38,7 +38,7 @@ Tensor Dense::logits(const Tensor& x) const {
   const std::int64_t features = x.dim(-1), rows = x.size() / features;  // x (N..., F)
   Shape output_shape = x.shape();
   output_shape.back() = units_;
-  Tensor y(output_shape);  // (N..., U)
+  Tensor y = Tensor::uninitialized(output_shape);  // (N..., U): the bias rows, or the product alone
   if (options_.use_bias) {
     const Tensor& bias = own_weight(1);
     for (std::int64_t r = 0; r < rows; ++r)
@@ -92,7 +92,7 @@ Tensor Dense::backward_affine(const Tensor& grad) {
     for (std::int64_t r = 0; r < rows; ++r)
       for (std::int64_t u = 0; u < units_; ++u) bias_grad[u] += grad[r * units_ + u];
   }
-  Tensor input_grad(trained_input_.shape());
+  Tensor input_grad = Tensor::uninitialized(trained_input_.shape());
   gemm(false, true, rows, features, units_, 1.0f, grad.data(), units_, own_weight(0).data(), units_, 0.0f,
        input_grad.data(), features);
   return input_grad;

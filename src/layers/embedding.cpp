@@ -44,7 +44,7 @@ void Embedding::build_weights(const Shape& input_shape, Rng& rng) {
 std::vector<Tensor> Embedding::forward(const Tensor& x, const CallArgs& args) {
   Shape output_shape = x.shape();
   output_shape.push_back(output_dim_);
-  Tensor y(output_shape);  // (B,T,E)
+  Tensor y = Tensor::uninitialized(output_shape);  // (B,T,E): every row copied from the table
   const float* table = own_weight(0).data();  // (V,E)
   for (std::int64_t i = 0; i < x.size(); ++i) {
     const float id = x[i];

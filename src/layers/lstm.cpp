@@ -79,8 +79,7 @@ void LSTM::step_backward(const StepGrads& grads, StepWorkspace& workspace) const
     activation_backward(recurrent_activation(), {o, std::size_t(units)}, {d_o, std::size_t(units)}, units);
     std::fill_n(dh, units, 0.0f);  // h_prev reaches the gates only through U
   }
-  std::copy_n(grads.projected_grad, batch * 4 * units, grads.recurrent_grad);
-  gemm(false, true, batch, units, 4 * units, 1.0f, grads.recurrent_grad, 4 * units, recurrent_kernel().data(),
+  gemm(false, true, batch, units, 4 * units, 1.0f, grads.projected_grad, 4 * units, recurrent_kernel().data(),
        4 * units, 0.0f, grads.recurrent_input_grad, units);
 }
 

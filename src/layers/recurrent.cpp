@@ -147,7 +147,7 @@ std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
     trained.recurrent_dropout = dropout_scales(batch, units, options_.recurrent_dropout, *args.rng);
 
   // x @ kernel for every timestep at once: (B·T, F) @ (F, G·U).
-  Tensor projected({batch * timesteps, gate_units});  // (B·T, G·U), row b·T + t
+  Tensor projected = Tensor::uninitialized({batch * timesteps, gate_units});  // (B·T, G·U), row b·T + t
   const float* bias_row = input_bias();
   if (bias_row)
     for (std::int64_t row = 0; row < batch * timesteps; ++row)
@@ -166,10 +166,12 @@ std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
   if (training) {
     trained.batch = batch;
     trained.timesteps = timesteps;
-    trained.inputs = Tensor({timesteps * batch, features});
-    trained.recurrent_inputs = Tensor({timesteps * batch, units});
-    trained.previous_states.assign(states.size(), Tensor({timesteps * batch, units}));
-    trained.step_values = Tensor({timesteps * batch, width});
+    // Every row of these is written by the step that it records.
+    trained.inputs = Tensor::uninitialized({timesteps * batch, features});
+    trained.recurrent_inputs = Tensor::uninitialized({timesteps * batch, units});
+    for (std::size_t k = 0; k < states.size(); ++k)
+      trained.previous_states.push_back(Tensor::uninitialized({timesteps * batch, units}));
+    trained.step_values = Tensor::uninitialized({timesteps * batch, width});
     if (mask) trained.mask = *mask;
     trained.had_initial_state = !args.initial_state.empty();
   }
@@ -235,8 +237,11 @@ InputGrads Recurrent::backward_pass(const std::vector<Tensor>& output_grads) {
   Tensor output_grad({batch, units});  // dL/d(output variable) carried back to earlier steps
   if (!options_.return_sequences) output_grad = output_grads[0];
 
-  Tensor projected_grads({timesteps * batch, gate_units});  // (T·B, G·U)
-  Tensor recurrent_grads({timesteps * batch, gate_units});  // (T·B, G·U)
+  // Written whole, step by step. The recurrent product's gradient is an array of its own only for cells
+  // in which it differs from the projection's (GRU).
+  Tensor projected_grads = Tensor::uninitialized({timesteps * batch, gate_units});  // (T·B, G·U)
+  Tensor recurrent_grads =
+      separate_recurrent_grads() ? Tensor::uninitialized({timesteps * batch, gate_units}) : Tensor();
   Tensor recurrent_input_grad({batch, units});
   std::vector<Tensor> step_state_grads = state_grads;
   std::vector<const float*> previous_states(state_count);
@@ -258,7 +263,8 @@ InputGrads Recurrent::backward_pass(const std::vector<Tensor>& output_grads) {
       for (std::int64_t u = 0; u < units; ++u) state_grad[u] += carried[u];
     }
     float* projected_grad = projected_grads.data() + s * batch * gate_units;
-    float* recurrent_grad = recurrent_grads.data() + s * batch * gate_units;
+    float* recurrent_grad =
+        recurrent_grads.empty() ? nullptr : recurrent_grads.data() + s * batch * gate_units;
     const float* recurrent_input = trained.recurrent_inputs.data() + s * batch * units;
     step_backward({trained.step_values.data() + s * batch * width, previous_states, recurrent_input, step_state_grads,
                    projected_grad, recurrent_grad, recurrent_input_grad.data()},
@@ -276,7 +282,7 @@ InputGrads Recurrent::backward_pass(const std::vector<Tensor>& output_grads) {
         continue;
       }
       std::fill_n(projected_grad + b * gate_units, gate_units, 0.0f);
-      std::fill_n(recurrent_grad + b * gate_units, gate_units, 0.0f);
+      if (recurrent_grad) std::fill_n(recurrent_grad + b * gate_units, gate_units, 0.0f);
       if (zero_output_for_mask_) std::fill_n(carried, units, 0.0f);
     }
   }
@@ -287,12 +293,13 @@ InputGrads Recurrent::backward_pass(const std::vector<Tensor>& output_grads) {
   if (Tensor* grad = bias_grad())
     for (std::int64_t row = 0; row < timesteps * batch; ++row)
       for (std::int64_t j = 0; j < gate_units; ++j) (*grad)[j] += projected_grads[row * gate_units + j];
-  accumulate_recurrent_grads(trained.recurrent_inputs, trained.step_values, recurrent_grads);
+  accumulate_recurrent_grads(trained.recurrent_inputs, trained.step_values,
+                             recurrent_grads.empty() ? projected_grads : recurrent_grads);
 
-  Tensor step_input_grads({timesteps * batch, features});  // (T·B, F)
+  Tensor step_input_grads = Tensor::uninitialized({timesteps * batch, features});  // (T·B, F)
   gemm(false, true, timesteps * batch, features, gate_units, 1.0f, projected_grads.data(), gate_units,
        kernel().data(), gate_units, 0.0f, step_input_grads.data(), features);
-  Tensor input_grad({batch, timesteps, features});
+  Tensor input_grad = Tensor::uninitialized({batch, timesteps, features});
   for (std::int64_t s = 0; s < timesteps; ++s) {
     const std::int64_t t = options_.go_backwards ? timesteps - 1 - s : s;
     for (std::int64_t b = 0; b < batch; ++b)

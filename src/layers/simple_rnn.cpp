@@ -29,7 +29,6 @@ void SimpleRNN::step_backward(const StepGrads& grads, StepWorkspace& /*workspace
   std::copy_n(grads.state_grads[0].data(), batch * units, dz);
   activation_backward(activation(), {grads.step_values, static_cast<std::size_t>(batch * units)},
                       {dz, static_cast<std::size_t>(batch * units)}, units);
-  std::copy_n(dz, batch * units, grads.recurrent_grad);
   gemm(false, true, batch, units, units, 1.0f, dz, units, recurrent_kernel().data(), units, 0.0f,
        grads.recurrent_input_grad, units);
   std::fill_n(grads.state_grads[0].data(), batch * units, 0.0f);  // h_prev reaches h only through U

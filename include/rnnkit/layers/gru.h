@@ -20,6 +20,7 @@ class GRU : public Recurrent {
 
  protected:
   int gate_count() const override { return 3; }
+  bool separate_recurrent_grads() const override { return true; }
   Shape bias_shape() const override;
   std::int64_t step_values_width() const override;
   void step(const StepInput& input, std::vector<Tensor>& next_states, StepWorkspace& workspace,

@@ -81,7 +81,8 @@ class Recurrent : public Layer {
     std::vector<Tensor>& state_grads;    // in: dL/d(next states); out: dL/d(previous states), except
                                          // what flows through recurrent_input
     float* projected_grad;               // (B, G·U): dL/d(projected)
-    float* recurrent_grad;               // (B, G·U): dL/d(the recurrent product, per gate)
+    float* recurrent_grad;               // (B, G·U): dL/d(the recurrent product, per gate); null where
+                                         // that is projected_grad (separate_recurrent_grads() false)
     float* recurrent_input_grad;         // (B,U): dL/d(recurrent_input)
   };
 
@@ -89,6 +90,9 @@ class Recurrent : public Layer {
             const RecurrentOptions& options);
 
   virtual int gate_count() const = 0;  // G
+  // Whether dL/d(the recurrent product) differs from dL/d(projected): true for GRU, whose candidate sees
+  // the recurrent product through the reset gate; false for SimpleRNN and LSTM, which add the two.
+  virtual bool separate_recurrent_grads() const { return false; }
   virtual Shape bias_shape() const;
   // The part of the bias added to x @ kernel before the scan (all of it, but for GRU reset_after).
   virtual const float* input_bias() const;
@@ -99,7 +103,7 @@ class Recurrent : public Layer {
                     float* step_values) const = 0;
   virtual void step_backward(const StepGrads& grads, StepWorkspace& workspace) const = 0;
   // After the time loop: dL/d(recurrent_kernel) and the recurrent part of dL/d(bias), from every
-  // step's recurrent inputs (T·B, U), kept values and gradients (T·B, G·U). The default is
+  // step's recurrent inputs (T·B, U), kept values and recurrent-product gradients (T·B, G·U). The default is
   // recurrent_inputsᵀ @ recurrent_grads, the form of SimpleRNN and LSTM.
   virtual void accumulate_recurrent_grads(const Tensor& recurrent_inputs, const Tensor& step_values,
                                           const Tensor& recurrent_grads);
