@@ -1,6 +1,7 @@
 #include "core/blas.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <limits>
 
@@ -56,6 +57,7 @@ void gemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n, st
 void set_num_threads(int threads) {
   check(threads >= 1, "set_num_threads: the thread count must be at least 1, received ", threads);
   openblas_set_num_threads(threads);
+  omp_set_num_threads(threads);  // oneDNN's
 }
 
 int num_threads() {

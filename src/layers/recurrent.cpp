@@ -4,6 +4,7 @@
 
 #include "core/blas.h"
 #include "layers/initializers.h"
+#include "layers/onednn_scan.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -110,6 +111,33 @@ std::vector<Tensor> Recurrent::initial_states(const Tensor& x, const CallArgs& a
 
 void Recurrent::reset_states() { carried_states_.clear(); }
 
+Recurrent::ScanCache::ScanCache() = default;
+Recurrent::ScanCache::ScanCache(const ScanCache& /*other*/) {}
+Recurrent::ScanCache& Recurrent::ScanCache::operator=(const ScanCache& /*other*/) {
+  scan.reset();
+  return *this;
+}
+Recurrent::ScanCache::~ScanCache() = default;
+
+std::optional<ScanCell> Recurrent::onednn_cell() const {
+  const bool tanh = activation_ == Activation::tanh,
+             sigmoid_gates = recurrent_activation_ == Activation::sigmoid;
+  switch (gate_count()) {
+    case 1:  // SimpleRNN has no recurrent activation
+      if (tanh) return ScanCell::simple_tanh;
+      if (activation_ == Activation::relu) return ScanCell::simple_relu;
+      return std::nullopt;
+    case 3:
+      if (!tanh || !sigmoid_gates) return std::nullopt;
+      return options_.reset_after ? ScanCell::gru_reset_after : ScanCell::gru;
+    case 4:
+      if (!tanh || !sigmoid_gates) return std::nullopt;
+      return ScanCell::lstm;
+    default:
+      return std::nullopt;
+  }
+}
+
 namespace {
 
 // Keras's RNN dropout: one mask per sequence and feature, reused at every timestep; kept values scaled
@@ -145,6 +173,11 @@ std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
   }
   if (training && options_.recurrent_dropout > 0.0f)
     trained.recurrent_dropout = dropout_scales(batch, units, options_.recurrent_dropout, *args.rng);
+  if (training && use_onednn_ && !args.mask && trained.recurrent_dropout.empty())
+    if (const std::optional<ScanCell> cell = onednn_cell()) {
+      trained.had_initial_state = !args.initial_state.empty();
+      return onednn_forward(*inputs, initial_states(x, args), *cell, std::move(trained));
+    }
 
   // x @ kernel for every timestep at once: (B·T, F) @ (F, G·U).
   Tensor projected = Tensor::uninitialized({batch * timesteps, gate_units});  // (B·T, G·U), row b·T + t
@@ -225,6 +258,7 @@ std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
 // Backpropagation through time, the forward loop in reverse. A masked step passed the state and the
 // previous output through unchanged, so there the gradients pass through too and no weight sees them.
 InputGrads Recurrent::backward_pass(const std::vector<Tensor>& output_grads) {
+  if (trained_.onednn) return onednn_backward(output_grads);
   const Trained& trained = trained_;
   const std::int64_t batch = trained.batch, timesteps = trained.timesteps, units = units_;
   const std::int64_t features = trained.inputs.dim(1), gate_units = gate_count() * units_;
@@ -310,6 +344,98 @@ InputGrads Recurrent::backward_pass(const std::vector<Tensor>& output_grads) {
   }
   InputGrads grads{std::move(input_grad), {}};
   if (trained.had_initial_state) grads.initial_state = std::move(state_grads);
+  return grads;
+}
+
+namespace {
+
+std::vector<const float*> read_pointers(const std::vector<Tensor>& tensors) {
+  std::vector<const float*> result;
+  for (const Tensor& tensor : tensors) result.push_back(tensor.data());
+  return result;
+}
+
+std::vector<float*> write_pointers(std::vector<Tensor>& tensors) {
+  std::vector<float*> result;
+  for (Tensor& tensor : tensors) result.push_back(tensor.data());
+  return result;
+}
+
+// (B,T,U) with the time axis reversed: oneDNN keeps x's time order, Keras's go_backwards the order of
+// processing.
+Tensor reversed_in_time(const Tensor& sequence) {
+  const std::int64_t batch = sequence.dim(0), timesteps = sequence.dim(1), width = sequence.dim(2);
+  Tensor result = Tensor::uninitialized(sequence.shape());
+  for (std::int64_t b = 0; b < batch; ++b)
+    for (std::int64_t t = 0; t < timesteps; ++t)
+      std::copy_n(sequence.data() + (b * timesteps + t) * width, width,
+                  result.data() + (b * timesteps + timesteps - 1 - t) * width);
+  return result;
+}
+
+}  // namespace
+
+// Without a mask or recurrent dropout, the scan is oneDNN's: the same equations, on weights it packs once
+// per call instead of once per timestep.
+std::vector<Tensor> Recurrent::onednn_forward(const Tensor& inputs, const std::vector<Tensor>& states,
+                                              ScanCell cell, Trained trained) {
+  const std::int64_t batch = inputs.dim(0), timesteps = inputs.dim(1), features = inputs.dim(2),
+                     units = units_;
+  const ScanShape shape{cell, batch, timesteps, features, units, options_.go_backwards};
+  if (!onednn_scan_.scan || onednn_scan_.scan->shape() != shape)
+    onednn_scan_.scan = std::make_unique<OnednnScan>(shape);
+  Tensor sequence = Tensor::uninitialized({batch, timesteps, units});
+  std::vector<Tensor> final_states;
+  for (std::size_t k = 0; k < states.size(); ++k)
+    final_states.push_back(Tensor::uninitialized({batch, units}));
+  onednn_scan_.scan->forward(inputs.data(), kernel().data(), recurrent_kernel().data(),
+                             bias() ? bias()->data() : nullptr, read_pointers(states), sequence.data(),
+                             write_pointers(final_states));
+  trained.batch = batch;
+  trained.timesteps = timesteps;
+  trained.inputs = Tensor({0, features});  // oneDNN keeps its own copy
+  trained.onednn = true;
+  trained_ = std::move(trained);
+  if (options_.stateful) carried_states_ = final_states;
+  std::vector<Tensor> results;
+  if (!options_.return_sequences)
+    results.push_back(final_states[0]);
+  else
+    results.push_back(options_.go_backwards ? reversed_in_time(sequence) : std::move(sequence));
+  if (options_.return_state)
+    for (Tensor& state : final_states) results.push_back(std::move(state));
+  return results;
+}
+
+InputGrads Recurrent::onednn_backward(const std::vector<Tensor>& output_grads) {
+  const Trained& trained = trained_;
+  const std::int64_t batch = trained.batch, timesteps = trained.timesteps, units = units_;
+  const std::int64_t features = trained.inputs.dim(1);
+  const std::size_t state_count = static_cast<std::size_t>(this->state_count());
+  // dL/d(final states): from the returned states, and the returned output where it is the last state.
+  std::vector<Tensor> final_state_grads(state_count, Tensor({batch, units}));
+  for (std::size_t k = 0; k + 1 < output_grads.size(); ++k) final_state_grads[k] = output_grads[k + 1];
+  Tensor sequence_grad;
+  if (options_.return_sequences) {
+    sequence_grad = options_.go_backwards ? reversed_in_time(output_grads[0]) : output_grads[0];
+  } else {
+    sequence_grad = Tensor({batch, timesteps, units});
+    for (std::int64_t i = 0; i < batch * units; ++i) final_state_grads[0][i] += output_grads[0][i];
+  }
+  Tensor input_grad = Tensor::uninitialized({batch, timesteps, features});
+  std::vector<Tensor> initial_state_grads;
+  for (std::size_t k = 0; k < state_count; ++k)
+    initial_state_grads.push_back(Tensor::uninitialized({batch, units}));
+  onednn_scan_.scan->backward(sequence_grad.data(), read_pointers(final_state_grads), input_grad.data(),
+                              write_pointers(initial_state_grads), own_grad(0).data(),
+                              recurrent_kernel_grad().data(), bias_grad() ? bias_grad()->data() : nullptr);
+  if (!trained.input_dropout.empty())
+    for (std::int64_t b = 0; b < batch; ++b)
+      for (std::int64_t t = 0; t < timesteps; ++t)
+        for (std::int64_t f = 0; f < features; ++f)
+          input_grad[(b * timesteps + t) * features + f] *= trained.input_dropout[b * features + f];
+  InputGrads grads{std::move(input_grad), {}};
+  if (trained.had_initial_state) grads.initial_state = std::move(initial_state_grads);
   return grads;
 }
 

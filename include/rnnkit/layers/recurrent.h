@@ -6,6 +6,9 @@
 
 namespace rnnkit {
 
+class OnednnScan;
+enum class ScanCell : std::uint8_t;
+
 // The options of keras.layers.SimpleRNN / LSTM / GRU; unit_forget_bias is LSTM's, reset_after GRU's.
 struct RecurrentOptions {
   std::string activation = "tanh";
@@ -52,6 +55,9 @@ class Recurrent : public Layer {
   // A copy under another name, reading the sequence in the given direction (Bidirectional's copies).
   std::unique_ptr<Recurrent> copy_as(std::string name, bool go_backwards) const;
   void reset_states() override;
+  // Training calls without a mask or recurrent dropout, of the cells oneDNN computes as Keras does, run
+  // on oneDNN's RNN primitives; this turns that off, leaving the general scan (for comparing the two).
+  void use_onednn(bool enabled) { use_onednn_ = enabled; }
   nlohmann::json config() const override;
   // The mask goes on with return_sequences and stops otherwise.
   std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const override;
@@ -125,6 +131,21 @@ class Recurrent : public Layer {
 
  private:
   std::vector<Tensor> initial_states(const Tensor& x, const CallArgs& args) const;
+  // The oneDNN cell that computes this layer's step, if any does.
+  std::optional<ScanCell> onednn_cell() const;
+  struct Trained;
+  std::vector<Tensor> onednn_forward(const Tensor& inputs, const std::vector<Tensor>& states, ScanCell cell,
+                                     Trained trained);
+  InputGrads onednn_backward(const std::vector<Tensor>& output_grads);
+
+  // The oneDNN primitives made for the last training call's shape; a copy of the layer makes its own.
+  struct ScanCache {
+    ScanCache();
+    ScanCache(const ScanCache&);
+    ScanCache& operator=(const ScanCache&);
+    ~ScanCache();
+    std::unique_ptr<OnednnScan> scan;
+  };
 
   std::int64_t units_;  // U
   RecurrentOptions options_;
@@ -132,6 +153,8 @@ class Recurrent : public Layer {
   Activation recurrent_activation_;
   bool zero_output_for_mask_ = false;
   std::vector<Tensor> carried_states_;  // stateful only: (B,U) each
+  bool use_onednn_ = true;
+  ScanCache onednn_scan_;
 
   // What the last training call keeps for backward, laid out by processing step s (row s·B + b).
   struct Trained {
@@ -144,6 +167,7 @@ class Recurrent : public Layer {
     Tensor step_values;                    // (T·B, step_values_width())
     Tensor mask;                           // (B,T), or empty
     bool had_initial_state = false;
+    bool onednn = false;  // oneDNN's scan keeps the rest itself
   };
   Trained trained_;
 };
