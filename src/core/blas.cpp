@@ -5,6 +5,8 @@
 
 #include <limits>
 
+#include "oneapi/dnnl/dnnl.h"
+
 #include "rnnkit/error.h"
 #include "rnnkit/threads.h"
 
@@ -25,6 +27,24 @@ void gemv(bool transpose, std::int64_t rows, std::int64_t columns, float alpha, 
   cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, static_cast<blasint>(rows),
               static_cast<blasint>(columns), alpha, matrix, static_cast<blasint>(ld), x,
               static_cast<blasint>(x_stride), beta, y, static_cast<blasint>(y_stride));
+}
+
+// The instruction set oneDNN's kernels use on this CPU.
+const char* isa_name(dnnl_cpu_isa_t isa) {
+  switch (isa) {
+    case dnnl_cpu_isa_avx2:
+      return "avx2";
+    case dnnl_cpu_isa_avx512_core:
+      return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni:
+      return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16:
+      return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx:
+      return "avx512_core_amx";
+    default:
+      return "another instruction set";
+  }
 }
 
 }  // namespace
@@ -65,7 +85,10 @@ int num_threads() {
 }
 
 std::string blas_description() {
-  return std::string(openblas_get_config()) + " (core: " + openblas_get_corename() + ")";
+  const dnnl_version_t* onednn = dnnl_version();
+  return std::string(openblas_get_config()) + " (core: " + openblas_get_corename() + "); oneDNN " +
+         std::to_string(onednn->major) + "." + std::to_string(onednn->minor) + "." +
+         std::to_string(onednn->patch) + " (" + isa_name(dnnl_get_effective_cpu_isa()) + ")";
 }
 
 }  // namespace rnnkit
