@@ -122,6 +122,15 @@ struct RunningMean {
   double value() const { return weight > 0 ? total / weight : 0.0; }
 };
 
+// How much a batch's accuracy weighs in the epoch's mean. Keras's Mean metric counts each row it was given:
+// with a mask (its sample_weight) the unmasked rows; without one every sample has the same number of rows,
+// so counting samples gives the same mean.
+double accuracy_count(const Tensor& x, const Tensor* mask) {
+  if (mask == nullptr) return static_cast<double>(x.dim(0));
+  return static_cast<double>(
+      std::count_if(mask->values().begin(), mask->values().end(), [](float keep) { return keep != 0.0f; }));
+}
+
 bool is_terminal(const std::ostream& out) {
   return (&out == &std::cout && isatty(STDOUT_FILENO)) || (&out == &std::cerr && isatty(STDERR_FILENO));
 }
@@ -183,18 +192,27 @@ std::vector<Param*> Sequential::trainable_params() {
 }
 
 Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* sample_weight) {
+  double accuracy_weight = 0.0;
+  return train_step(x, y, sample_weight, accuracy_weight);
+}
+
+Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* sample_weight,
+                            double& accuracy_weight) {
   check(loss_.has_value(), where(), " is not compiled: call compile() before training");
   check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0), where(), ": x has ", x.rank() ? x.dim(0) : 0,
         " samples but y has ", y.rank() ? y.dim(0) : 0);
-  const Tensor y_pred = (*this)(x, true);
+  std::optional<Tensor> output_mask;
+  const Tensor y_pred = run(x, true, nullptr, &output_mask);
+  const Tensor* mask = output_mask ? &*output_mask : nullptr;
   // Keras computes cross-entropy from the logits of a final Dense(softmax|sigmoid): exact where the
   // probabilities would be clipped, and the gradient reaches the logits directly.
   Dense* head = logits_head();
   const bool fused = head != nullptr;
-  LossResult result = fused ? loss_->with_logits().compute(head->trained_logits(), y, sample_weight)
-                            : loss_->compute(y_pred, y, sample_weight);
+  LossResult result = fused ? loss_->with_logits().compute(head->trained_logits(), y, sample_weight, mask)
+                            : loss_->compute(y_pred, y, sample_weight, mask);
   Logs logs{{"loss", result.value}};
-  if (accuracy_metric_) logs["accuracy"] = loss_->accuracy(y_pred, y);
+  if (accuracy_metric_) logs["accuracy"] = loss_->accuracy(y_pred, y, mask);
+  accuracy_weight = accuracy_count(x, mask);
   if (!std::isfinite(result.value)) return logs;  // the caller stops; the weights stay the last good ones
   zero_grads();
   if (fused) {
@@ -224,10 +242,12 @@ Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch
     std::optional<Tensor> batch_weights;
     if (!options.class_weight.empty())
       batch_weights = class_sample_weights(batch_y, options.class_weight, where());
-    const Logs batch_logs = train_on_batch(batch_x, batch_y, batch_weights ? &*batch_weights : nullptr);
+    double accuracy_weight = 0.0;
+    const Logs batch_logs =
+        train_step(batch_x, batch_y, batch_weights ? &*batch_weights : nullptr, accuracy_weight);
     const auto count = static_cast<double>(batch_x.dim(0));
     loss.add(batch_logs.at("loss"), count);
-    if (accuracy_metric_) accuracy.add(batch_logs.at("accuracy"), count);
+    if (accuracy_metric_) accuracy.add(batch_logs.at("accuracy"), accuracy_weight);
     logs = {{"loss", loss.value()}};
     if (accuracy_metric_) logs["accuracy"] = accuracy.value();
     check(std::isfinite(batch_logs.at("loss")), "Batch ", step, ": Invalid loss (", batch_logs.at("loss"),
@@ -361,12 +381,15 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
     // exactly as Dense::forward does from the head's input.
     Dense* head = logits_head();
     Tensor head_input;  // (N..., F)
-    const Tensor y_pred = run(batch_x, false, head ? &head_input : nullptr);
-    const double batch_loss = head ? loss_->with_logits().compute(head->logits(head_input), batch_y).value
-                                   : loss_->compute(y_pred, batch_y).value;
+    std::optional<Tensor> output_mask;
+    const Tensor y_pred = run(batch_x, false, head ? &head_input : nullptr, &output_mask);
+    const Tensor* mask = output_mask ? &*output_mask : nullptr;
+    const double batch_loss =
+        head ? loss_->with_logits().compute(head->logits(head_input), batch_y, nullptr, mask).value
+             : loss_->compute(y_pred, batch_y, nullptr, mask).value;
     const auto count = static_cast<double>(batch_x.dim(0));
     loss.add(batch_loss, count);
-    if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y), count);
+    if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y, mask), accuracy_count(batch_x, mask));
     logs = {{"loss", loss.value()}};
     if (accuracy_metric_) logs["accuracy"] = accuracy.value();
     progress.update(step + 1, shown_values(logs), step + 1 == steps);
