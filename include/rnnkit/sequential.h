@@ -18,6 +18,7 @@
 namespace rnnkit {
 
 class Dense;
+class ProgressBar;
 
 struct SequentialOptions {
   std::string name{};      // "sequential", "sequential_1", ... when empty
@@ -144,9 +145,10 @@ class Sequential {
   // The final Dense(softmax|sigmoid) whose logits Keras's cross-entropy reads, or null.
   Dense* logits_head();
   std::vector<Param*> trainable_params();
-  // One epoch of fit over `data`; sets `stop` when training must end after it.
+  // One epoch of fit over `data`; sets `stop` when training must end after it. Leaves `progress` to fit
+  // to finalize.
   Logs train_epoch(Dataset& data, const FitOptions& options, int epoch,
-                   std::chrono::steady_clock::time_point fit_start, StopReason& stop);
+                   std::chrono::steady_clock::time_point fit_start, StopReason& stop, ProgressBar& progress);
 
   std::string name_;
   Rng rng_;

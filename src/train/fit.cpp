@@ -135,10 +135,18 @@ bool is_terminal(const std::ostream& out) {
   return (&out == &std::cout && isatty(STDOUT_FILENO)) || (&out == &std::cerr && isatty(STDERR_FILENO));
 }
 
-// The logs as Keras's progress bar shows them: "loss" before "accuracy".
+// The logs as Keras's progress bar shows them: "loss" before "accuracy", then the same for validation.
 std::vector<std::pair<std::string, double>> shown_values(const Logs& logs) {
   std::vector<std::pair<std::string, double>> shown(logs.begin(), logs.end());
-  std::sort(shown.begin(), shown.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  const auto place = [](const std::string& name) {
+    const bool validation = name.starts_with("val_");
+    return std::pair{validation, validation ? name.substr(4) : name};
+  };
+  std::sort(shown.begin(), shown.end(), [&](const auto& a, const auto& b) {
+    const auto [a_validation, a_name] = place(a.first);
+    const auto [b_validation, b_name] = place(b.first);
+    return a_validation != b_validation ? b_validation : a_name > b_name;
+  });
   return shown;
 }
 
@@ -227,11 +235,10 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
 }
 
 Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch,
-                             std::chrono::steady_clock::time_point fit_start, StopReason& stop) {
+                             std::chrono::steady_clock::time_point fit_start, StopReason& stop,
+                             ProgressBar& progress) {
   const std::int64_t steps = data.batch_count();
   check(steps >= 1, where(), ": the dataset has ", steps, " batches; fit needs at least one");
-  std::ostream& out = options.out ? *options.out : std::cout;
-  ProgressBar progress(steps, options.verbose, out, is_terminal(out));
   RunningMean loss, accuracy;
   Logs logs;
   for (std::int64_t step = 0; step < steps; ++step) {
@@ -264,8 +271,8 @@ Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch
       stop = StopReason::callback;
     }
     const bool last = step + 1 == steps || stop != StopReason::none;
-    // Keras's ProgbarLogger finalizes the bar of a stopped epoch at its target, as if it had run whole.
-    progress.update(last ? steps : step + 1, shown_values(logs), last);
+    // fit finalizes the bar after validation; a stopped epoch's at its target, as if it had run whole.
+    progress.update(last ? steps : step + 1, shown_values(logs));
     if (last) break;
   }
   return logs;
@@ -335,18 +342,15 @@ History Sequential::fit(Dataset& data, FitOptions options) {
     for (const auto& callback : options.callbacks) callback->on_epoch_begin(epoch);
     if (options.verbose) out << "Epoch " << epoch + 1 << "/" << options.epochs << "\n" << std::flush;
     data.start_epoch(rng_, options.shuffle);
-    Logs logs = train_epoch(data, options, epoch, fit_start, history.stop_reason);
+    ProgressBar progress(data.batch_count(), options.verbose, out, is_terminal(out));
+    Logs logs = train_epoch(data, options, epoch, fit_start, history.stop_reason, progress);
     // As Keras, a stopped epoch is still validated and ends with on_epoch_end.
     if (validation) {
       const Logs validation_logs = evaluate(*validation, {.batch_size = options.batch_size, .verbose = 0});
       for (const auto& [name, value] : validation_logs) logs["val_" + name] = value;
-      if (options.verbose == 1) {
-        std::string line;
-        for (const auto& [name, value] : validation_logs)
-          line += " - val_" + name + ": " + format_log_value(value);
-        out << line.substr(1) << "\n";
-      }
     }
+    // Keras's ProgbarLogger finalizes the epoch's line in on_epoch_end, so it shows the val_ values too.
+    progress.update(data.batch_count(), shown_values(logs), true);
     history.epoch.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
     for (const auto& callback : options.callbacks) callback->on_epoch_end(epoch, logs);
