@@ -253,6 +253,44 @@ TEST_P(MaskedModel, PaddedBatchGivesTheLossAndGradientsOfItsSequencesAlone) {
   EXPECT_DOUBLE_EQ(logs.at("accuracy"), static_cast<double>(matches) / 7.0);
 }
 
+// The SGD(1) step on a padded batch against central differences of evaluate's loss on that batch, over every
+// weight tensor (the padding token's embedding row included: it only feeds masked steps, so both are 0).
+// float32 model, step 1e-2: the tolerance of gradcheck_test.cpp.
+TEST(MaskedFit, StepIsMinusTheDerivativeOfTheMaskedLoss) {
+  Sequential model = tagger(false);
+  const std::vector<Tensor> start = model.get_weights();
+  const auto [x, y] = padded_batch(true);
+  double loss = 0.0;
+  const std::vector<Tensor> change = step_change(model, start, x, y, &loss);
+  std::vector<Tensor> weights = start;
+  const auto loss_at = [&] {
+    model.set_weights(weights);
+    return model.evaluate(x, y, {.verbose = 0}).at("loss");
+  };
+  constexpr float kStep = 1e-2f;
+  int padding_row_checked = 0;
+  for (std::size_t k = 0; k < weights.size(); ++k) {
+    const std::int64_t stride = std::max<std::int64_t>(1, weights[k].size() / 12);
+    for (std::int64_t i = 0; i < weights[k].size(); i += stride) {
+      const float original = weights[k][i];
+      weights[k][i] = original + kStep;
+      const double plus = loss_at();
+      weights[k][i] = original - kStep;
+      const double minus = loss_at();
+      weights[k][i] = original;
+      const double numeric = (plus - minus) / (2.0 * kStep);
+      EXPECT_NEAR(-change[k][i], numeric, 2e-3 + 1e-2 * std::abs(numeric))
+          << "weight " << k << " element " << i;
+      if (k == 0 && i < 4) {  // embeddings (V,4): row 0 is the padding token
+        EXPECT_EQ(change[k][i], 0.0f);
+        EXPECT_EQ(numeric, 0.0);
+        ++padding_row_checked;
+      }
+    }
+  }
+  EXPECT_GT(padding_row_checked, 0);
+}
+
 std::string head_and_padding(const ::testing::TestParamInfo<std::tuple<bool, bool>>& param_info) {
   return std::string(std::get<0>(param_info.param) ? "TimeDistributed" : "Dense") +
          (std::get<1>(param_info.param) ? "PrePadded" : "PostPadded");
