@@ -1,8 +1,8 @@
 // Stateful training, as Keras's fit with stateful=True and shuffle=False: each batch starts from the state
 // the previous batch ended in (computed with the weights of that step, before its update), no gradient
 // flows into the previous batch, fit does not reset the state between epochs, and reset_states() does.
-// The reference is a hand-written training loop over the layers themselves, the carried state fed explicitly
-// as initial_state (and detached: its gradient is dropped), with plain SGD written out.
+// The references: a hand-written training loop over the layers themselves, the carried state fed explicitly
+// as initial_state (and detached: its gradient is dropped), with plain SGD written out; and PyTorch.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -134,6 +134,44 @@ TEST(StatefulTraining, ResetStatesStartsAgainFromZeros) {
   EXPECT_FALSE(all_close(carried, from_zeros, 1e-4, 0.0));
   model.reset_states();
   EXPECT_TRUE(all_close(model(first), from_zeros, 1e-6, 1e-5));
+}
+
+// The second reference: PyTorch's LSTM trained with the state carried and detached between batches
+// (tests/train_fixtures/make_stateful_fixtures.py), three batches an epoch for two epochs.
+TEST(StatefulTraining, FitMatchesPyTorchWithTheStateCarriedAndDetached) {
+  const nlohmann::json fixture = testing::read_json(testing::test_data("train_fixtures/stateful_fit.json"));
+  const auto tensors = [&](const char* key) {
+    std::vector<Tensor> all;
+    for (const auto& item : fixture.at(key)) all.push_back(testing::tensor_from_json(item));
+    return all;
+  };
+  clear_session();
+  Sequential model;
+  model.add(LSTM(kUnits, {.stateful = true, .batch_input_shape = Shape{kBatch, kSteps, kFeatures}}));
+  model.add(Dense(1));
+  model.compile(
+      {.loss = "mse", .optimizer = SGD({.learning_rate = fixture.at("learning_rate").get<double>()})});
+  model.set_weights(tensors("initial_weights"));
+  const Tensor x = testing::tensor_from_json(fixture.at("x")), y = testing::tensor_from_json(fixture.at("y"));
+
+  const History history = model.fit(x, y,
+                                    {.epochs = fixture.at("epochs").get<int>(),
+                                     .batch_size = fixture.at("batch_size").get<std::int64_t>(),
+                                     .verbose = 0,
+                                     .shuffle = false});
+
+  EXPECT_TRUE(same_weights(model.get_weights(), tensors("final_weights"), 1e-5));
+  const auto expected_losses = fixture.at("epoch_losses").get<std::vector<double>>();
+  ASSERT_EQ(history.history.at("loss").size(), expected_losses.size());
+  for (std::size_t epoch = 0; epoch < expected_losses.size(); ++epoch)
+    EXPECT_NEAR(history.history.at("loss")[epoch], expected_losses[epoch], 1e-6);
+  // Prediction goes on from the state training ended in, until reset_states().
+  const Tensor first = rows(x, 0, kBatch);
+  EXPECT_TRUE(
+      all_close(model(first), testing::tensor_from_json(fixture.at("next_prediction_carried")), 1e-6));
+  model.reset_states();
+  EXPECT_TRUE(
+      all_close(model(first), testing::tensor_from_json(fixture.at("next_prediction_from_zeros")), 1e-6));
 }
 
 // As in Keras, the fixed batch size is part of the input shape: a short last batch is refused by shape.
