@@ -20,6 +20,12 @@
 // gradient on its closed interval, bounds included), softmax - y for categorical logits (TF's op gradient,
 // also when a row of y does not sum to 1), softmax - onehot(y) for sparse logits, sigmoid(z) - y for binary
 // logits (z = 0 included), each times weight / rows (and / C for the binary and mse means).
+// Masks (the _keras_mask a model's output carries, e.g. after Embedding(mask_zero=True) and an RNN with
+// return_sequences): compile_utils.LossesContainer multiplies the sample weight by the mask (apply_mask) and
+// Loss.__call__ rescales it by total / valid (losses_utils.apply_valid_mask), so the value is
+// sum(weight * loss over unmasked rows) / (number of unmasked rows), and masked rows get no gradient. Keras
+// divides by zero when every row is masked (NaN); rnnkit gives 0 there, as for an empty batch. The metrics
+// get the mask as their sample_weight (MetricsContainer.update_state): accuracy counts unmasked rows only.
 #pragma once
 
 #include <cstdint>
@@ -68,7 +74,9 @@ class Loss {
   // per-row losses ((B,T) for (B,T,C), Keras's temporal weights). Sparse labels must be exact integers in
   // [0, C): anything else is an Error naming the value and its position. Shape mismatches are Errors naming
   // both shapes.
-  LossResult compute(const Tensor& y_pred, const Tensor& y_true, const Tensor* sample_weight = nullptr) const;
+  // mask: y_pred's shape minus its last axis ((B,T) for (B,T,C)); 0 masks a row (see the reduction above).
+  LossResult compute(const Tensor& y_pred, const Tensor& y_true, const Tensor* sample_weight = nullptr,
+                     const Tensor* mask = nullptr) const;
 
   // Keras's "accuracy" for this loss: categorical, sparse categorical or binary accuracy; the mean
   // over samples (and timesteps).
@@ -79,7 +87,8 @@ class Loss {
   // in Keras). binary: y_pred > 0.5 (strictly) compared for equality with y_true; categorical:
   // argmax(y_true) == argmax(y_pred), first maximum on ties; sparse: argmax(y_pred) == the class id.
   // y_pred is the model's output (probabilities), as Keras's metric sees it, even for a with_logits() loss.
-  double accuracy(const Tensor& y_pred, const Tensor& y_true) const;
+  // With a mask (as for compute()), the mean over the unmasked rows only; 0 when every row is masked.
+  double accuracy(const Tensor& y_pred, const Tensor& y_true, const Tensor* mask = nullptr) const;
 
  private:
   std::string name_;

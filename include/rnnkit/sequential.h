@@ -18,6 +18,7 @@
 namespace rnnkit {
 
 class Dense;
+class ProgressBar;
 
 struct SequentialOptions {
   std::string name{};      // "sequential", "sequential_1", ... when empty
@@ -87,6 +88,10 @@ class Sequential {
   Tensor predict(const Tensor& x, std::int64_t batch_size = 32);
   // One forward pass over x as a single batch, as model(x).
   Tensor operator()(const Tensor& x, bool training = false);
+  // model(x) with the mask Keras attaches to it (_keras_mask): (B,T) for a (B,T,C) output when a layer made
+  // one (Embedding(mask_zero=true)) and every later layer passed it on; nullopt otherwise. fit, evaluate and
+  // train_on_batch leave masked rows out of the loss and the accuracy, as Keras does.
+  std::pair<Tensor, std::optional<Tensor>> call_with_mask(const Tensor& x, bool training = false);
 
   // Training, as Keras's compile / fit / evaluate / train_on_batch.
   void compile(CompileOptions options);
@@ -131,14 +136,19 @@ class Sequential {
 
  private:
   std::string where() const;
-  // operator()'s pass; `head_input`, when given, receives the last layer's input.
-  Tensor run(const Tensor& x, bool training, Tensor* head_input);
+  // operator()'s pass; `head_input`, when given, receives the last layer's input, and `output_mask` the
+  // output's mask.
+  Tensor run(const Tensor& x, bool training, Tensor* head_input,
+             std::optional<Tensor>* output_mask = nullptr);
+  // train_on_batch; `accuracy_weight` receives the number of rows the accuracy counted (see train_epoch).
+  Logs train_step(const Tensor& x, const Tensor& y, const Tensor* sample_weight, double& accuracy_weight);
   // The final Dense(softmax|sigmoid) whose logits Keras's cross-entropy reads, or null.
   Dense* logits_head();
   std::vector<Param*> trainable_params();
-  // One epoch of fit over `data`; sets `stop` when training must end after it.
+  // One epoch of fit over `data`; sets `stop` when training must end after it. Leaves `progress` to fit
+  // to finalize.
   Logs train_epoch(Dataset& data, const FitOptions& options, int epoch,
-                   std::chrono::steady_clock::time_point fit_start, StopReason& stop);
+                   std::chrono::steady_clock::time_point fit_start, StopReason& stop, ProgressBar& progress);
 
   std::string name_;
   Rng rng_;

@@ -113,7 +113,14 @@ Tensor Sequential::operator()(const Tensor& x, bool training) {
   return run(x, training, nullptr);
 }
 
-Tensor Sequential::run(const Tensor& x, bool training, Tensor* head_input) {
+std::pair<Tensor, std::optional<Tensor>> Sequential::call_with_mask(const Tensor& x, bool training) {
+  std::optional<Tensor> mask;
+  Tensor output = run(x, training, nullptr, &mask);
+  return {std::move(output), std::move(mask)};
+}
+
+Tensor Sequential::run(const Tensor& x, bool training, Tensor* head_input,
+                       std::optional<Tensor>* output_mask) {
   if (!input_shape_) {
     Shape shape = x.shape();
     check(!shape.empty(), where(), ": the input must have a batch dimension, received shape ()");
@@ -130,6 +137,7 @@ Tensor Sequential::run(const Tensor& x, bool training, Tensor* head_input) {
     mask = layer->compute_mask(value, mask ? &*mask : nullptr);
     value = std::move(outputs[0]);
   }
+  if (output_mask != nullptr) *output_mask = std::move(mask);
   return value;
 }
 

@@ -122,14 +122,31 @@ struct RunningMean {
   double value() const { return weight > 0 ? total / weight : 0.0; }
 };
 
+// How much a batch's accuracy weighs in the epoch's mean. Keras's Mean metric counts each row it was given:
+// with a mask (its sample_weight) the unmasked rows; without one every sample has the same number of rows,
+// so counting samples gives the same mean.
+double accuracy_count(const Tensor& x, const Tensor* mask) {
+  if (mask == nullptr) return static_cast<double>(x.dim(0));
+  return static_cast<double>(
+      std::count_if(mask->values().begin(), mask->values().end(), [](float keep) { return keep != 0.0f; }));
+}
+
 bool is_terminal(const std::ostream& out) {
   return (&out == &std::cout && isatty(STDOUT_FILENO)) || (&out == &std::cerr && isatty(STDERR_FILENO));
 }
 
-// The logs as Keras's progress bar shows them: "loss" before "accuracy".
+// The logs as Keras's progress bar shows them: "loss" before "accuracy", then the same for validation.
 std::vector<std::pair<std::string, double>> shown_values(const Logs& logs) {
   std::vector<std::pair<std::string, double>> shown(logs.begin(), logs.end());
-  std::sort(shown.begin(), shown.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  const auto place = [](const std::string& name) {
+    const bool validation = name.starts_with("val_");
+    return std::pair{validation, validation ? name.substr(4) : name};
+  };
+  std::sort(shown.begin(), shown.end(), [&](const auto& a, const auto& b) {
+    const auto [a_validation, a_name] = place(a.first);
+    const auto [b_validation, b_name] = place(b.first);
+    return a_validation != b_validation ? b_validation : a_name > b_name;
+  });
   return shown;
 }
 
@@ -183,18 +200,27 @@ std::vector<Param*> Sequential::trainable_params() {
 }
 
 Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* sample_weight) {
+  double accuracy_weight = 0.0;
+  return train_step(x, y, sample_weight, accuracy_weight);
+}
+
+Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* sample_weight,
+                            double& accuracy_weight) {
   check(loss_.has_value(), where(), " is not compiled: call compile() before training");
   check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0), where(), ": x has ", x.rank() ? x.dim(0) : 0,
         " samples but y has ", y.rank() ? y.dim(0) : 0);
-  const Tensor y_pred = (*this)(x, true);
+  std::optional<Tensor> output_mask;
+  const Tensor y_pred = run(x, true, nullptr, &output_mask);
+  const Tensor* mask = output_mask ? &*output_mask : nullptr;
   // Keras computes cross-entropy from the logits of a final Dense(softmax|sigmoid): exact where the
   // probabilities would be clipped, and the gradient reaches the logits directly.
   Dense* head = logits_head();
   const bool fused = head != nullptr;
-  LossResult result = fused ? loss_->with_logits().compute(head->trained_logits(), y, sample_weight)
-                            : loss_->compute(y_pred, y, sample_weight);
+  LossResult result = fused ? loss_->with_logits().compute(head->trained_logits(), y, sample_weight, mask)
+                            : loss_->compute(y_pred, y, sample_weight, mask);
   Logs logs{{"loss", result.value}};
-  if (accuracy_metric_) logs["accuracy"] = loss_->accuracy(y_pred, y);
+  if (accuracy_metric_) logs["accuracy"] = loss_->accuracy(y_pred, y, mask);
+  accuracy_weight = accuracy_count(x, mask);
   if (!std::isfinite(result.value)) return logs;  // the caller stops; the weights stay the last good ones
   zero_grads();
   if (fused) {
@@ -209,11 +235,10 @@ Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* 
 }
 
 Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch,
-                             std::chrono::steady_clock::time_point fit_start, StopReason& stop) {
+                             std::chrono::steady_clock::time_point fit_start, StopReason& stop,
+                             ProgressBar& progress) {
   const std::int64_t steps = data.batch_count();
   check(steps >= 1, where(), ": the dataset has ", steps, " batches; fit needs at least one");
-  std::ostream& out = options.out ? *options.out : std::cout;
-  ProgressBar progress(steps, options.verbose, out, is_terminal(out));
   RunningMean loss, accuracy;
   Logs logs;
   for (std::int64_t step = 0; step < steps; ++step) {
@@ -224,10 +249,12 @@ Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch
     std::optional<Tensor> batch_weights;
     if (!options.class_weight.empty())
       batch_weights = class_sample_weights(batch_y, options.class_weight, where());
-    const Logs batch_logs = train_on_batch(batch_x, batch_y, batch_weights ? &*batch_weights : nullptr);
+    double accuracy_weight = 0.0;
+    const Logs batch_logs =
+        train_step(batch_x, batch_y, batch_weights ? &*batch_weights : nullptr, accuracy_weight);
     const auto count = static_cast<double>(batch_x.dim(0));
     loss.add(batch_logs.at("loss"), count);
-    if (accuracy_metric_) accuracy.add(batch_logs.at("accuracy"), count);
+    if (accuracy_metric_) accuracy.add(batch_logs.at("accuracy"), accuracy_weight);
     logs = {{"loss", loss.value()}};
     if (accuracy_metric_) logs["accuracy"] = accuracy.value();
     check(std::isfinite(batch_logs.at("loss")), "Batch ", step, ": Invalid loss (", batch_logs.at("loss"),
@@ -244,8 +271,8 @@ Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch
       stop = StopReason::callback;
     }
     const bool last = step + 1 == steps || stop != StopReason::none;
-    // Keras's ProgbarLogger finalizes the bar of a stopped epoch at its target, as if it had run whole.
-    progress.update(last ? steps : step + 1, shown_values(logs), last);
+    // fit finalizes the bar after validation; a stopped epoch's at its target, as if it had run whole.
+    progress.update(last ? steps : step + 1, shown_values(logs));
     if (last) break;
   }
   return logs;
@@ -315,18 +342,15 @@ History Sequential::fit(Dataset& data, FitOptions options) {
     for (const auto& callback : options.callbacks) callback->on_epoch_begin(epoch);
     if (options.verbose) out << "Epoch " << epoch + 1 << "/" << options.epochs << "\n" << std::flush;
     data.start_epoch(rng_, options.shuffle);
-    Logs logs = train_epoch(data, options, epoch, fit_start, history.stop_reason);
+    ProgressBar progress(data.batch_count(), options.verbose, out, is_terminal(out));
+    Logs logs = train_epoch(data, options, epoch, fit_start, history.stop_reason, progress);
     // As Keras, a stopped epoch is still validated and ends with on_epoch_end.
     if (validation) {
       const Logs validation_logs = evaluate(*validation, {.batch_size = options.batch_size, .verbose = 0});
       for (const auto& [name, value] : validation_logs) logs["val_" + name] = value;
-      if (options.verbose == 1) {
-        std::string line;
-        for (const auto& [name, value] : validation_logs)
-          line += " - val_" + name + ": " + format_log_value(value);
-        out << line.substr(1) << "\n";
-      }
     }
+    // Keras's ProgbarLogger finalizes the epoch's line in on_epoch_end, so it shows the val_ values too.
+    progress.update(data.batch_count(), shown_values(logs), true);
     history.epoch.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
     for (const auto& callback : options.callbacks) callback->on_epoch_end(epoch, logs);
@@ -361,12 +385,15 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
     // exactly as Dense::forward does from the head's input.
     Dense* head = logits_head();
     Tensor head_input;  // (N..., F)
-    const Tensor y_pred = run(batch_x, false, head ? &head_input : nullptr);
-    const double batch_loss = head ? loss_->with_logits().compute(head->logits(head_input), batch_y).value
-                                   : loss_->compute(y_pred, batch_y).value;
+    std::optional<Tensor> output_mask;
+    const Tensor y_pred = run(batch_x, false, head ? &head_input : nullptr, &output_mask);
+    const Tensor* mask = output_mask ? &*output_mask : nullptr;
+    const double batch_loss =
+        head ? loss_->with_logits().compute(head->logits(head_input), batch_y, nullptr, mask).value
+             : loss_->compute(y_pred, batch_y, nullptr, mask).value;
     const auto count = static_cast<double>(batch_x.dim(0));
     loss.add(batch_loss, count);
-    if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y), count);
+    if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y, mask), accuracy_count(batch_x, mask));
     logs = {{"loss", loss.value()}};
     if (accuracy_metric_) logs["accuracy"] = accuracy.value();
     progress.update(step + 1, shown_values(logs), step + 1 == steps);

@@ -96,6 +96,17 @@ std::int64_t argmax(const float* row, std::int64_t length) {
   return best;
 }
 
+// A mask holds one entry per row of y_pred (its shape minus the class axis); nonzero keeps the row.
+void check_mask(const std::string& loss, const Tensor& mask, const Shape& pred_shape) {
+  check(mask.shape() == without_last(pred_shape), loss, ": mask ", shape_string(mask.shape()),
+        " does not fit y_pred ", shape_string(pred_shape), " (expected ",
+        shape_string(without_last(pred_shape)), ", one entry per row)");
+}
+
+bool masked_out(const Tensor* mask, std::int64_t row) {
+  return mask != nullptr && (*mask)[row] == 0.0f;
+}
+
 double clip(double value) {
   return std::min(std::max(value, kClipLow), kClipHigh);
 }
@@ -252,7 +263,8 @@ Loss Loss::with_logits() const {
   return loss;
 }
 
-LossResult Loss::compute(const Tensor& y_pred, const Tensor& y_true, const Tensor* sample_weight) const {
+LossResult Loss::compute(const Tensor& y_pred, const Tensor& y_true, const Tensor* sample_weight,
+                         const Tensor* mask) const {
   const Shape& pred_shape = y_pred.shape();
   check(y_pred.rank() >= 2, name_, ": y_pred must be (batch, classes) or (batch, timesteps, classes), got ",
         shape_string(pred_shape));
@@ -290,8 +302,17 @@ LossResult Loss::compute(const Tensor& y_pred, const Tensor& y_true, const Tenso
           weight_shape == row_shape ? (*sample_weight)[row] : (*sample_weight)[row / per_sample];
   }
 
+  // SUM_OVER_BATCH_SIZE divides by the number of rows; apply_valid_mask turns that into the unmasked ones.
+  std::int64_t counted_rows = rows;
+  if (mask) {
+    check_mask(name_, *mask, pred_shape);
+    counted_rows = 0;
+    for (std::int64_t row = 0; row < rows; ++row) counted_rows += !masked_out(mask, row);
+  }
+
   LossResult result{0.0, Tensor(pred_shape)};
-  if (rows == 0) return result;  // losses_utils._safe_mean: divide_no_nan gives 0 for an empty batch
+  // losses_utils._safe_mean: divide_no_nan gives 0 for an empty batch (and here for a wholly masked one).
+  if (counted_rows == 0) return result;
 
   // Validate every label before computing anything, so an Error leaves nothing half done.
   std::vector<std::int64_t> labels;
@@ -304,9 +325,10 @@ LossResult Loss::compute(const Tensor& y_pred, const Tensor& y_true, const Tenso
   std::vector<double> scratch;
   double total = 0.0;
   for (std::int64_t row = 0; row < rows; ++row) {
+    if (masked_out(mask, row)) continue;  // weight 0: no loss, a zero gradient
     const double weight = row_weights.empty() ? 1.0 : row_weights[static_cast<std::size_t>(row)];
-    // SUM_OVER_BATCH_SIZE: sum(weight * loss) / number of rows.
-    const double scale = weight / static_cast<double>(rows);
+    // SUM_OVER_BATCH_SIZE: sum(weight * loss) / number of (unmasked) rows.
+    const double scale = weight / static_cast<double>(counted_rows);
     const float* pred = y_pred.data() + row * classes;
     const float* truth = sparse ? nullptr : y_true.data() + row * classes;
     float* grad = result.gradient.data() + row * classes;
@@ -332,11 +354,11 @@ LossResult Loss::compute(const Tensor& y_pred, const Tensor& y_true, const Tenso
     }
     total += weight * loss;
   }
-  result.value = total / static_cast<double>(rows);
+  result.value = total / static_cast<double>(counted_rows);
   return result;
 }
 
-double Loss::accuracy(const Tensor& y_pred, const Tensor& y_true) const {
+double Loss::accuracy(const Tensor& y_pred, const Tensor& y_true, const Tensor* mask) const {
   const Shape& pred_shape = y_pred.shape();
   check(y_pred.rank() >= 2, name_,
         ": accuracy needs y_pred shaped (batch, classes) or (batch, timesteps, classes), got ",
@@ -345,6 +367,7 @@ double Loss::accuracy(const Tensor& y_pred, const Tensor& y_true) const {
   check(classes > 0, name_, ": y_pred ", shape_string(pred_shape), " has no classes on its last axis");
   const Shape row_shape = without_last(pred_shape);
   const std::int64_t rows = element_count(row_shape);
+  if (mask) check_mask(name_, *mask, pred_shape);
 
   // compile_utils.match_dtype_and_rank: a rank-1 y_true with a rank-2 y_pred becomes (B, 1).
   Shape true_shape = y_true.shape();
@@ -361,28 +384,34 @@ double Loss::accuracy(const Tensor& y_pred, const Tensor& y_true) const {
     check(true_shape == pred_shape || true_shape == row_shape, name_, ": y_true ",
           shape_string(y_true.shape()), " does not match y_pred ", shape_string(pred_shape),
           " for binary accuracy");
-    count = y_pred.size();
-    for (std::int64_t i = 0; i < count; ++i) matches += (y_pred[i] > 0.5f ? 1.0f : 0.0f) == y_true[i];
+    for (std::int64_t i = 0; i < y_pred.size(); ++i) {  // one class: element i is row i
+      if (masked_out(mask, i)) continue;
+      matches += (y_pred[i] > 0.5f ? 1.0f : 0.0f) == y_true[i];
+      ++count;
+    }
   } else if (sparse) {
     // metrics.sparse_categorical_accuracy: argmax(y_pred) == the class id.
     check(true_shape == row_shape || true_shape == with_last(row_shape, 1), name_, ": y_true ",
           shape_string(y_true.shape()), " does not hold one class id per row of y_pred ",
           shape_string(pred_shape), " for sparse categorical accuracy");
-    count = rows;
     for (std::int64_t row = 0; row < rows; ++row) {
       const std::int64_t label = class_id(name_, y_true[row], row, y_true.shape(), classes);
+      if (masked_out(mask, row)) continue;
       matches += argmax(y_pred.data() + row * classes, classes) == label;
+      ++count;
     }
   } else {
     // metrics.categorical_accuracy: argmax(y_true) == argmax(y_pred).
     check(true_shape == pred_shape, name_, ": y_true ", shape_string(y_true.shape()),
           " does not match y_pred ", shape_string(pred_shape), " for categorical accuracy");
-    count = rows;
-    for (std::int64_t row = 0; row < rows; ++row)
+    for (std::int64_t row = 0; row < rows; ++row) {
+      if (masked_out(mask, row)) continue;
       matches +=
           argmax(y_true.data() + row * classes, classes) == argmax(y_pred.data() + row * classes, classes);
+      ++count;
+    }
   }
-  // The Mean metric of an empty batch is 0 (divide_no_nan).
+  // The Mean metric of an empty (or wholly masked) batch is 0 (divide_no_nan).
   return count > 0 ? static_cast<double>(matches) / static_cast<double>(count) : 0.0;
 }
 

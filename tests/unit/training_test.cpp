@@ -188,6 +188,53 @@ class RowsDataset : public Dataset {
   std::int64_t batch_size_;
 };
 
+// Keras's ProgbarLogger writes an epoch's line in on_epoch_end, after validation, so the line carries the
+// val_ values after the training ones. With learning rate 0 the weights stay, so each value is what evaluate
+// gives on its data.
+TEST(Training, EpochLinesOfBothVerbositiesShowTheValidationValues) {
+  const TutorialData data = tutorial_data();
+  const auto value = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, std::abs(v) > 1e-3 ? "%.4f" : "%.4e", v);  // Keras's Progbar rule
+    return std::string(text);
+  };
+  for (const int verbose : {1, 2}) {
+    SCOPED_TRACE("verbose " + std::to_string(verbose));
+    Sequential model = tutorial_model<SimpleRNN>(4);
+    model.compile({.loss = "categorical_crossentropy",
+                   .optimizer = SGD({.learning_rate = 0.0}),
+                   .metrics = {"accuracy"}});
+    RowsDataset train(data.x, data.y, 6), validation(data.x, data.y, 4);
+    const Logs on_train = model.evaluate(train, {.verbose = 0});
+    const Tensor held_x = RowsDataset(data.x, data.y, 5).batch(0).first;
+    const Tensor held_y = RowsDataset(data.x, data.y, 5).batch(0).second;
+    RowsDataset held_out(held_x, held_y, 2);
+    const Logs on_held_out = model.evaluate(held_out, {.verbose = 0});
+    ASSERT_NE(value(on_train.at("loss")), value(on_held_out.at("loss")));  // the line must tell them apart
+    std::ostringstream out;
+    model.fit(train, {.epochs = 1, .verbose = verbose, .validation_dataset = &held_out, .out = &out});
+    std::istringstream lines(out.str());
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_EQ(line, "Epoch 1/1");
+    std::getline(lines, line);
+    const std::string values = " - loss: " + value(on_train.at("loss")) +
+                               " - accuracy: " + value(on_train.at("accuracy")) +
+                               " - val_loss: " + value(on_held_out.at("loss")) +
+                               " - val_accuracy: " + value(on_held_out.at("accuracy"));
+    if (verbose == 2) {
+      // "2/2 - 0s - loss: ... - val_accuracy: ... - 9ms/epoch - 4ms/step"
+      EXPECT_TRUE(line.starts_with("2/2 - 0s" + values + " - ")) << line;
+      EXPECT_TRUE(line.ends_with("/step")) << line;
+    } else {
+      // "2/2 [==============================] - 0s 4ms/step - loss: ... - val_accuracy: ..."
+      EXPECT_TRUE(line.starts_with("2/2 [==============================] - 0s ")) << line;
+      EXPECT_TRUE(line.ends_with("/step" + values)) << line;
+    }
+    EXPECT_FALSE(std::getline(lines, line)) << "one line per epoch, got also: " << line;
+  }
+}
+
 bool same_weights(const Sequential& a, const Sequential& b) {
   const std::vector<Tensor> wa = a.get_weights(), wb = b.get_weights();
   if (wa.size() != wb.size()) return false;
