@@ -15,6 +15,7 @@
 #include "rnnkit/layers/time_distributed.h"
 #include "rnnkit/model_file.h"
 #include "rnnkit/npy.h"
+#include "rnnkit/regularizers.h"
 #include "rnnkit/sequential.h"
 #include "rnnkit/summary.h"
 #include "rnnkit/tensor.h"

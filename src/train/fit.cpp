@@ -182,6 +182,12 @@ std::vector<Param*> Sequential::trainable_params() {
   return params;
 }
 
+double Sequential::regularization_loss() const {
+  double total = 0.0;
+  for (const auto& layer : layers_) total += layer->regularization_loss();
+  return total;
+}
+
 Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* sample_weight) {
   check(loss_.has_value(), where(), " is not compiled: call compile() before training");
   check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0), where(), ": x has ", x.rank() ? x.dim(0) : 0,
@@ -193,9 +199,10 @@ Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* 
   const bool fused = head != nullptr;
   LossResult result = fused ? loss_->with_logits().compute(head->trained_logits(), y, sample_weight)
                             : loss_->compute(y_pred, y, sample_weight);
-  Logs logs{{"loss", result.value}};
+  // As Keras's compiled loss, which adds model.losses to the data loss.
+  Logs logs{{"loss", result.value + regularization_loss()}};
   if (accuracy_metric_) logs["accuracy"] = loss_->accuracy(y_pred, y);
-  if (!std::isfinite(result.value)) return logs;  // the caller stops; the weights stay the last good ones
+  if (!std::isfinite(logs.at("loss"))) return logs;  // the caller stops; the weights stay the last good ones
   zero_grads();
   if (fused) {
     Tensor grad = head->backward_from_logits(result.gradient);
@@ -204,6 +211,7 @@ Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* 
   } else {
     backward(result.gradient);
   }
+  for (const auto& layer : layers_) layer->add_regularization_grads();
   optimizer_->apply(trainable_params());
   return logs;
 }
@@ -362,8 +370,9 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
     Dense* head = logits_head();
     Tensor head_input;  // (N..., F)
     const Tensor y_pred = run(batch_x, false, head ? &head_input : nullptr);
-    const double batch_loss = head ? loss_->with_logits().compute(head->logits(head_input), batch_y).value
-                                   : loss_->compute(y_pred, batch_y).value;
+    const double batch_loss = (head ? loss_->with_logits().compute(head->logits(head_input), batch_y).value
+                                    : loss_->compute(y_pred, batch_y).value) +
+                              regularization_loss();
     const auto count = static_cast<double>(batch_x.dim(0));
     loss.add(batch_loss, count);
     if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y), count);

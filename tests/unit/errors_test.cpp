@@ -104,28 +104,59 @@ TEST(ErrorsConfig, UnsupportedDtypeAndTimeMajor) {
   expect_error([&] { return layer_from_config(time_major, "here"); }, {"time_major", "'l'"});
 }
 
-// Regularizers and constraints would make training differ from Keras's: refused, naming the layer and key
-// (null, as Keras writes when there is none, is fine).
-TEST(ErrorsConfig, RegularizersAndConstraintsAreRefused) {
-  const json l2 = {{"class_name", "L2"}, {"config", {{"l2", 0.01}}}};
-  const json lstm = {
-      {"class_name", "LSTM"},
-      {"config",
-       {{"name", "enc"}, {"units", 2}, {"recurrent_regularizer", l2}, {"kernel_regularizer", nullptr}}}};
-  expect_error([&] { return layer_from_config(lstm, "here"); },
-               {"'enc'", "recurrent_regularizer", "L2", "not supported"});
+// Constraints would make training differ from Keras's: refused, naming the layer and key (null, as Keras
+// writes when there is none, is fine).
+TEST(ErrorsConfig, ConstraintsAreRefused) {
   const json dense = {
       {"class_name", "Dense"},
       {"config", {{"name", "out"}, {"units", 2}, {"kernel_constraint", {{"class_name", "MaxNorm"}}}}}};
   expect_error([&] { return layer_from_config(dense, "here"); }, {"'out'", "kernel_constraint", "MaxNorm"});
-  const json embedding = {
-      {"class_name", "Embedding"},
-      {"config", {{"name", "emb"}, {"input_dim", 5}, {"output_dim", 2}, {"embeddings_regularizer", "l1"}}}};
-  expect_error([&] { return layer_from_config(embedding, "here"); },
-               {"'emb'", "embeddings_regularizer", "l1"});
   const json plain = {{"class_name", "Dense"},
-                      {"config", {{"name", "ok"}, {"units", 2}, {"kernel_regularizer", nullptr}}}};
+                      {"config", {{"name", "ok"}, {"units", 2}, {"kernel_constraint", nullptr}}}};
   EXPECT_NO_THROW(layer_from_config(plain, "here"));
+}
+
+// A regularizer that is not Keras's L1, L2 or L1L2 with finite factors >= 0: an error naming the layer and
+// the field, never a crash or a silent default.
+TEST(ErrorsConfig, BadRegularizers) {
+  const auto lstm_with = [](const json& regularizer) {
+    return json{{"class_name", "LSTM"},
+                {"config", {{"name", "enc"}, {"units", 2}, {"recurrent_regularizer", regularizer}}}};
+  };
+  const std::vector<std::pair<json, std::vector<std::string_view>>> bad = {
+      {{{"class_name", "L2"}, {"config", {{"l2", -0.01}}}}, {"'l2'", ">= 0", "-0.01"}},
+      {{{"class_name", "L2"}, {"config", {{"l2", "0.01"}}}}, {"'l2'", "number"}},
+      {{{"class_name", "L1L2"}, {"config", {{"l1", nullptr}}}}, {"'l1'", "number"}},
+      {{{"class_name", "L2"}, {"config", {{"l1", 0.01}}}}, {"unknown regularizer field 'l1'"}},
+      {{{"class_name", "L3"}, {"config", json::object()}}, {"unknown regularizer class 'L3'", "L1L2"}},
+      {{{"class_name", "OrthogonalRegularizer"}, {"config", {{"factor", 0.01}}}}, {"OrthogonalRegularizer"}},
+      {"l3", {"unknown regularizer 'l3'"}},
+      {42, {"null, a name or an object", "42"}},
+      {{{"config", {{"l2", 0.01}}}}, {"'class_name'"}},
+      {{{"class_name", "L2"}, {"config", 0.01}}, {"'config' must be an object"}},
+  };
+  for (const auto& [regularizer, parts] : bad) {
+    SCOPED_TRACE(regularizer.dump());
+    std::vector<std::string_view> expected = {"'enc'", "recurrent_regularizer"};
+    expected.insert(expected.end(), parts.begin(), parts.end());
+    try {
+      layer_from_config(lstm_with(regularizer), "here");
+      ADD_FAILURE() << "did not throw";
+    } catch (const Error& error) {
+      for (std::string_view part : expected)
+        EXPECT_NE(std::string(error.what()).find(part), std::string::npos) << part << " in " << error.what();
+    }
+  }
+  // Given in C++: checked the same way, naming the layer.
+  expect_error([] { return Dense(2, {.kernel_regularizer = L2(-1.0), .name = "out"}); },
+               {"'out'", "kernel_regularizer", "'l2'", ">= 0"});
+  expect_error([] { return Embedding(5, 2, {.activity_regularizer = L1(std::nan("")), .name = "emb"}); },
+               {"'emb'", "activity_regularizer", "'l1'"});
+  // A layer kind without an activity penalty in rnnkit says so rather than dropping it.
+  const json dropout = {{"class_name", "Dropout"},
+                        {"config", {{"name", "drop"}, {"rate", 0.5}, {"activity_regularizer", "l2"}}}};
+  expect_error([&] { return layer_from_config(dropout, "here"); },
+               {"'drop'", "activity_regularizer", "Dropout"});
 }
 
 TEST(ErrorsConfig, UnknownInitializer) {
