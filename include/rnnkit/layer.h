@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rnnkit/constraints.h"
 #include "rnnkit/regularizers.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/tensor.h"
@@ -22,6 +23,7 @@ struct Param {
   Tensor value;
   Tensor grad;  // same shape as value
   std::optional<Regularizer> regularizer{};  // Keras's kernel_regularizer etc. for this weight
+  std::optional<Constraint> constraint{};    // Keras's kernel_constraint etc.: applied after each update
 };
 
 // What a call gets besides its main input, as Keras's call(inputs, mask=, training=, initial_state=).
@@ -121,7 +123,8 @@ class Layer {
   const std::vector<Shape>& trained_output_shapes() const { return trained_output_shapes_; }
 
   Tensor& add_param(std::string param_name, Shape shape,
-                    std::optional<Regularizer> regularizer = std::nullopt);
+                    std::optional<Regularizer> regularizer = std::nullopt,
+                    std::optional<Constraint> constraint = std::nullopt);
   // Keras's activity_regularizer: penalises this layer's outputs (see activity_loss()).
   void set_activity_regularizer(std::optional<Regularizer> regularizer) {
     activity_regularizer_ = regularizer;

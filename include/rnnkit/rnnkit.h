@@ -2,6 +2,7 @@
 #pragma once
 
 #include "rnnkit/activation.h"
+#include "rnnkit/constraints.h"
 #include "rnnkit/error.h"
 #include "rnnkit/keras_config.h"
 #include "rnnkit/layer.h"

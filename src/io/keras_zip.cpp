@@ -150,9 +150,12 @@ json layer3(const json& entry, const std::optional<Shape>& build_shape, bool zer
                                      ? config["dtype"].get<std::string>()
                                      : std::string("float32"));
   for (auto& [key, item] : config.items()) {
-    const bool initializer = key.ends_with("_initializer"), regularizer = key.ends_with("_regularizer");
-    if ((initializer || regularizer) && item.is_object() && item.contains("class_name")) {
-      item = json{{"module", initializer ? "keras.initializers" : "keras.regularizers"},
+    const char* module = key.ends_with("_initializer")   ? "keras.initializers"
+                         : key.ends_with("_regularizer") ? "keras.regularizers"
+                         : key.ends_with("_constraint")  ? "keras.constraints"
+                                                         : nullptr;
+    if (module && item.is_object() && item.contains("class_name")) {
+      item = json{{"module", module},
                   {"class_name", item.at("class_name")},
                   {"config", item.contains("config") ? item.at("config") : json::object()},
                   {"registered_name", nullptr}};

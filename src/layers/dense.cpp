@@ -20,6 +20,8 @@ Dense::Dense(std::int64_t units, const DenseOptions& options)
   check_regularizer(options.bias_regularizer, where() + " bias_regularizer");
   check_regularizer(options.activity_regularizer, where() + " activity_regularizer");
   set_activity_regularizer(options.activity_regularizer);
+  check_constraint(options.kernel_constraint, where() + " kernel_constraint");
+  check_constraint(options.bias_constraint, where() + " bias_constraint");
 }
 
 std::vector<Shape> Dense::compute_output_shapes(const Shape& input_shape) const {
@@ -35,9 +37,11 @@ void Dense::build_weights(const Shape& input_shape, Rng& rng) {
   check(features != kNone, where(), ": the last dimension of the input must be known, received shape ",
         shape_string(input_shape));
   initialize(options_.kernel_initializer,
-             add_param("kernel", {features, units_}, options_.kernel_regularizer), rng, where());
+             add_param("kernel", {features, units_}, options_.kernel_regularizer, options_.kernel_constraint),
+             rng, where());
   if (options_.use_bias)
-    initialize(options_.bias_initializer, add_param("bias", {units_}, options_.bias_regularizer), rng,
+    initialize(options_.bias_initializer,
+               add_param("bias", {units_}, options_.bias_regularizer, options_.bias_constraint), rng,
                where());
 }
 
@@ -124,7 +128,8 @@ nlohmann::json Dense::config() const {
   config["kernel_regularizer"] = regularizer_config(options_.kernel_regularizer);
   config["bias_regularizer"] = regularizer_config(options_.bias_regularizer);
   config["activity_regularizer"] = regularizer_config(options_.activity_regularizer);
-  for (const char* key : {"kernel_constraint", "bias_constraint"}) config[key] = nullptr;
+  config["kernel_constraint"] = constraint_config(options_.kernel_constraint);
+  config["bias_constraint"] = constraint_config(options_.bias_constraint);
   return config;
 }
 

@@ -88,6 +88,11 @@ class ConfigReader {
     return regularizer_from_config(config_.at(key), where_ + " field '" + key + "'");
   }
 
+  std::optional<Constraint> constraint(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    return constraint_from_config(config_.at(key), where_ + " field '" + key + "'");
+  }
+
   void require_value(const char* key, const json& supported, const char* why) const {
     if (has(key))
       check(config_.at(key) == supported, where_, ": field '", key, "' = ", config_.at(key).dump(), " ", why);
@@ -109,16 +114,6 @@ void check_dtype(const ConfigReader& reader) {
                                              : dtype.get<std::string>();
   check(name == "float32", reader.where(), ": dtype '", name,
         "' is not supported (rnnkit computes in float32)");
-}
-
-// Constraints change what training computes (a projection after each step), and rnnkit has none: a layer
-// that sets one is refused rather than trained differently from Keras (and saved back without it).
-void check_no_constraints(const ConfigReader& reader) {
-  for (const char* key :
-       {"kernel_constraint", "recurrent_constraint", "bias_constraint", "embeddings_constraint"})
-    if (reader.has(key))
-      fail(reader.where(), ": field '", key, "' = ", reader.raw(key).dump(),
-           " is not supported: rnnkit applies no constraints (set it to null)");
 }
 
 RecurrentOptions recurrent_options(const ConfigReader& reader) {
@@ -144,6 +139,9 @@ RecurrentOptions recurrent_options(const ConfigReader& reader) {
   options.recurrent_regularizer = reader.regularizer("recurrent_regularizer");
   options.bias_regularizer = reader.regularizer("bias_regularizer");
   options.activity_regularizer = reader.regularizer("activity_regularizer");
+  options.kernel_constraint = reader.constraint("kernel_constraint");
+  options.recurrent_constraint = reader.constraint("recurrent_constraint");
+  options.bias_constraint = reader.constraint("bias_constraint");
   options.batch_input_shape = reader.batch_input_shape();
   if (!options.batch_input_shape && (reader.has("input_dim") || reader.has("input_length"))) {
     options.input_dim = reader.get<std::int64_t>("input_dim", kNone);
@@ -182,6 +180,8 @@ const std::map<std::string, Factory, std::less<>>& factories() {
                           .kernel_regularizer = r.regularizer("kernel_regularizer"),
                           .bias_regularizer = r.regularizer("bias_regularizer"),
                           .activity_regularizer = r.regularizer("activity_regularizer"),
+                          .kernel_constraint = r.constraint("kernel_constraint"),
+                          .bias_constraint = r.constraint("bias_constraint"),
                           .input_shape = std::nullopt,
                           .batch_input_shape = r.batch_input_shape(),
                           .name = r.get<std::string>("name", "")});
@@ -202,6 +202,7 @@ const std::map<std::string, Factory, std::less<>>& factories() {
                               .embeddings_initializer = r.get<json>("embeddings_initializer", "uniform"),
                               .embeddings_regularizer = r.regularizer("embeddings_regularizer"),
                               .activity_regularizer = r.regularizer("activity_regularizer"),
+                              .embeddings_constraint = r.constraint("embeddings_constraint"),
                               .input_shape = std::nullopt,
                               .batch_input_shape = r.batch_input_shape(),
                               .name = r.get<std::string>("name", "")});
@@ -279,7 +280,6 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
   try {
     check(name_field.is_string(), reader.where(), ": field 'name' must be a string");
     check_dtype(reader);
-    check_no_constraints(reader);
     std::unique_ptr<Layer> result = factory->second(reader);
     check(!reader.has("activity_regularizer") || result->activity_regularizer(), reader.where(),
           ": field 'activity_regularizer' is not supported on a ", class_name, " layer");

@@ -201,13 +201,20 @@ std::optional<Tensor> Layer::compute_mask(const Tensor& /*x*/, const Tensor* mas
   return *mask;
 }
 
-Tensor& Layer::add_param(std::string param_name, Shape shape, std::optional<Regularizer> regularizer) {
+Tensor& Layer::add_param(std::string param_name, Shape shape, std::optional<Regularizer> regularizer,
+                         std::optional<Constraint> constraint) {
   // 2^31 floats is 8 GiB: anything larger is a typo in a config, not a model this machine can hold.
   constexpr std::int64_t kMaxWeightElements = std::int64_t{1} << 31;
   check(element_count(shape) <= kMaxWeightElements, where(), ": weight '", param_name, "' of shape ",
         shape_string(shape), " is too large (more than 2^31 values); check the layer's sizes");
+  if (constraint)
+    for (int axis : constraint->axes)
+      check(axis >= -static_cast<int>(shape.size()) && axis < static_cast<int>(shape.size()), where(),
+            ": the constraint of weight '", param_name, "' has axis ", axis, ", out of range for its shape ",
+            shape_string(shape));
   Tensor grad(shape);
-  params_.push_back({std::move(param_name), Tensor(std::move(shape)), std::move(grad), regularizer});
+  params_.push_back(
+      {std::move(param_name), Tensor(std::move(shape)), std::move(grad), regularizer, constraint});
   return params_.back().value;
 }
 

@@ -212,7 +212,11 @@ Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* 
     backward(result.gradient);
   }
   for (const auto& layer : layers_) layer->add_regularization_grads();
-  optimizer_->apply(trainable_params());
+  const std::vector<Param*> params = trainable_params();
+  optimizer_->apply(params);
+  // Keras's optimizer projects each constrained variable right after updating it.
+  for (Param* param : params)
+    if (param->constraint) param->constraint->apply(param->value);
   return logs;
 }
 

@@ -104,16 +104,45 @@ TEST(ErrorsConfig, UnsupportedDtypeAndTimeMajor) {
   expect_error([&] { return layer_from_config(time_major, "here"); }, {"time_major", "'l'"});
 }
 
-// Constraints would make training differ from Keras's: refused, naming the layer and key (null, as Keras
-// writes when there is none, is fine).
-TEST(ErrorsConfig, ConstraintsAreRefused) {
-  const json dense = {
-      {"class_name", "Dense"},
-      {"config", {{"name", "out"}, {"units", 2}, {"kernel_constraint", {{"class_name", "MaxNorm"}}}}}};
-  expect_error([&] { return layer_from_config(dense, "here"); }, {"'out'", "kernel_constraint", "MaxNorm"});
-  const json plain = {{"class_name", "Dense"},
-                      {"config", {{"name", "ok"}, {"units", 2}, {"kernel_constraint", nullptr}}}};
-  EXPECT_NO_THROW(layer_from_config(plain, "here"));
+// A constraint rnnkit does not know, or with fields Keras would refuse: an error naming the layer and field.
+TEST(ErrorsConfig, BadConstraints) {
+  const auto dense_with = [](const json& constraint) {
+    return json{{"class_name", "Dense"},
+                {"config", {{"name", "out"}, {"units", 2}, {"kernel_constraint", constraint}}}};
+  };
+  const std::vector<std::pair<json, std::vector<std::string_view>>> bad = {
+      {{{"class_name", "RadialConstraint"}, {"config", json::object()}},
+       {"unknown constraint class", "MaxNorm"}},
+      {{{"class_name", "MaxNorm"}, {"config", {{"max_value", "2"}}}}, {"'max_value'", "number"}},
+      {{{"class_name", "MaxNorm"}, {"config", {{"max_value", -1.0}}}}, {"min_value <= max_value"}},
+      {{{"class_name", "MinMaxNorm"}, {"config", {{"min_value", 2.0}, {"max_value", 1.0}}}},
+       {"min_value <= max_value"}},
+      {{{"class_name", "MinMaxNorm"}, {"config", {{"rate", 1.5}}}}, {"rate", "[0, 1]"}},
+      {{{"class_name", "UnitNorm"}, {"config", {{"axis", "rows"}}}}, {"'axis'", "integer"}},
+      {{{"class_name", "NonNeg"}, {"config", {{"axis", 0}}}}, {"unknown constraint field 'axis'"}},
+      {"max_norms", {"unknown constraint 'max_norms'"}},
+      {7, {"a constraint must be"}},
+  };
+  for (const auto& [constraint, parts] : bad) {
+    SCOPED_TRACE(constraint.dump());
+    std::vector<std::string_view> expected = {"'out'", "kernel_constraint"};
+    expected.insert(expected.end(), parts.begin(), parts.end());
+    try {
+      layer_from_config(dense_with(constraint), "here");
+      ADD_FAILURE() << "did not throw";
+    } catch (const Error& error) {
+      for (std::string_view part : expected)
+        EXPECT_NE(std::string(error.what()).find(part), std::string::npos) << part << " in " << error.what();
+    }
+  }
+  // An axis the weight does not have: found when the layer builds its weights.
+  expect_error(
+      [] {
+        Sequential model;
+        model.add(Dense(2, {.kernel_constraint = MaxNorm(2.0, 2), .input_shape = Shape{3}, .name = "out"}));
+        return model.count_params();
+      },
+      {"'out'", "kernel", "axis 2", "(3, 2)"});
 }
 
 // A regularizer that is not Keras's L1, L2 or L1L2 with finite factors >= 0: an error naming the layer and

@@ -14,6 +14,8 @@ struct DenseOptions {
   std::optional<Regularizer> kernel_regularizer{};  // rnnkit::L2(0.01), ...
   std::optional<Regularizer> bias_regularizer{};
   std::optional<Regularizer> activity_regularizer{};
+  std::optional<Constraint> kernel_constraint{};  // rnnkit::MaxNorm(3), ...
+  std::optional<Constraint> bias_constraint{};
   std::optional<Shape> input_shape{};
   std::optional<Shape> batch_input_shape{};
   std::string name{};
