@@ -33,7 +33,11 @@ struct FitArgs {
 };
 
 Sequential load_with_weights(const DataArgs& args, std::uint64_t seed, const Tensor& x) {
-  Sequential model = load_model(args.model, {.name = "", .seed = seed});
+  LoadedModel loaded = load_model_file(args.model, {.name = "", .seed = seed});
+  for (const std::string& metric : loaded.dropped_metrics)
+    std::cerr << "rnnkit: warning: " << args.model << ": metric " << metric
+              << " is not computed by rnnkit; the model is compiled without it\n";
+  Sequential model = std::move(loaded.model);
   if (!model.built()) {
     Shape shape = x.shape();
     check(!shape.empty(), "input '", args.x, "' is a scalar; it needs a batch dimension");

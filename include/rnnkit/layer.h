@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rnnkit/constraints.h"
+#include "rnnkit/regularizers.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/tensor.h"
 
@@ -20,6 +22,8 @@ struct Param {
   std::string name;
   Tensor value;
   Tensor grad;  // same shape as value
+  std::optional<Regularizer> regularizer{};  // Keras's kernel_regularizer etc. for this weight
+  std::optional<Constraint> constraint{};    // Keras's kernel_constraint etc.: applied after each update
 };
 
 // What a call gets besides its main input, as Keras's call(inputs, mask=, training=, initial_state=).
@@ -85,6 +89,16 @@ class Layer {
   InputGrads backward(const std::vector<Tensor>& output_grads);
   void zero_grads();
 
+  // Keras's sum(layer.losses): the penalties of the regularized weights in params() and the activity
+  // penalty of the last call.
+  double regularization_loss() const;
+  // The activity penalty of the last call (training or not): Σ over outputs of penalty(output) / batch.
+  // A wrapper adds that of the layers it wraps.
+  virtual double activity_loss() const { return activity_loss_; }
+  // Adds d(weight penalties)/d(weight) into the grads of params().
+  void add_regularization_grads();
+  const std::optional<Regularizer>& activity_regularizer() const { return activity_regularizer_; }
+
   // The mask the next layer receives, given this layer's input and input mask (nullopt: no mask).
   virtual std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const;
 
@@ -108,7 +122,15 @@ class Layer {
   // The output shapes of the last training call, for backward's checks.
   const std::vector<Shape>& trained_output_shapes() const { return trained_output_shapes_; }
 
-  Tensor& add_param(std::string param_name, Shape shape);
+  Tensor& add_param(std::string param_name, Shape shape,
+                    std::optional<Regularizer> regularizer = std::nullopt,
+                    std::optional<Constraint> constraint = std::nullopt);
+  // Keras's activity_regularizer: penalises this layer's outputs (see activity_loss()).
+  void set_activity_regularizer(std::optional<Regularizer> regularizer) {
+    activity_regularizer_ = regularizer;
+  }
+  // Adds d(activity penalty)/d(output) of the last training call into `output_grads`, one per output.
+  void add_activity_grads(std::vector<Tensor>& output_grads) const;
   // This layer's own weights, in the order they were added, and their gradients.
   const Tensor& own_weight(std::size_t index) const { return params_[index].value; }
   Tensor& own_grad(std::size_t index) { return params_[index].grad; }
@@ -124,6 +146,9 @@ class Layer {
   std::optional<Shape> built_input_shape_;
   std::vector<Param> params_;
   std::vector<Shape> trained_output_shapes_;  // empty until a training call
+  std::optional<Regularizer> activity_regularizer_;
+  double activity_loss_ = 0.0;
+  std::vector<Tensor> trained_outputs_;  // of the last training call, with an activity regularizer only
 };
 
 // Keras's per-process layer and model names: "lstm", "lstm_1", ... Keras keeps these counters for the

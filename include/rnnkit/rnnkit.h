@@ -2,6 +2,7 @@
 #pragma once
 
 #include "rnnkit/activation.h"
+#include "rnnkit/constraints.h"
 #include "rnnkit/error.h"
 #include "rnnkit/keras_config.h"
 #include "rnnkit/layer.h"
@@ -15,6 +16,7 @@
 #include "rnnkit/layers/time_distributed.h"
 #include "rnnkit/model_file.h"
 #include "rnnkit/npy.h"
+#include "rnnkit/regularizers.h"
 #include "rnnkit/sequential.h"
 #include "rnnkit/summary.h"
 #include "rnnkit/tensor.h"

@@ -115,6 +115,10 @@ class Sequential {
   // Set by a callback to end fit after the current batch (Keras's model.stop_training).
   bool stop_training = false;
 
+  // Keras's sum(model.losses): the layers' weight penalties and the activity penalties of the last call.
+  // fit, train_on_batch and evaluate add it to the loss they report and train on.
+  double regularization_loss() const;
+
   // Backward pass of the last call with training=true: dL/d(output) in, dL/d(input) out (empty when the
   // first layer takes token ids); every layer's param grads are added into.
   Tensor backward(const Tensor& output_grad);

@@ -56,14 +56,19 @@ bool is_accuracy(const json& metric) {
   return name == "accuracy" || name == "acc" || fn.ends_with("accuracy");
 }
 
-// The metrics of a saved config, flattened (tf.keras nests them per output: [[...]]).
-void collect_metrics(const json& value, std::vector<std::string>& metrics, const std::string& where) {
+// The metrics of a saved config, flattened (tf.keras nests them per output: [[...]]): accuracy into
+// `metrics`, any other into `dropped`.
+void collect_metrics(const json& value, std::vector<std::string>& metrics,
+                     std::vector<std::string>& dropped) {
   if (value.is_null()) return;
   if (value.is_array()) {
-    for (const json& item : value) collect_metrics(item, metrics, where);
+    for (const json& item : value) collect_metrics(item, metrics, dropped);
     return;
   }
-  check(is_accuracy(value), where, ": metric ", value.dump(), " is not supported (rnnkit knows accuracy)");
+  if (!is_accuracy(value)) {
+    dropped.push_back(value.dump());
+    return;
+  }
   if (metrics.empty()) metrics.push_back("accuracy");
 }
 
@@ -109,8 +114,8 @@ json optimizer_json(const Optimizer& optimizer, Dialect dialect) {
       {"module", "keras.optimizers"}, {"class_name", name}, {"config", config}, {"registered_name", nullptr}};
 }
 
-void compile_model(Sequential& model, const json& loss, const json& metrics, const json& optimizer,
-                   const std::string& where) {
+std::vector<std::string> compile_model(Sequential& model, const json& loss, const json& metrics,
+                                       const json& optimizer, const std::string& where) {
   check(optimizer.is_string() || (optimizer.is_object() && optimizer.contains("class_name") &&
                                   optimizer["class_name"].is_string()),
         where, ": the optimizer must be a name or {\"class_name\": ..., \"config\": ...}, found ",
@@ -125,7 +130,8 @@ void compile_model(Sequential& model, const json& loss, const json& metrics, con
     if (message.starts_with(where)) throw;
     fail(where, ": ", message);
   }
-  collect_metrics(metrics, options.metrics, where);
+  std::vector<std::string> dropped_metrics;
+  collect_metrics(metrics, options.metrics, dropped_metrics);
   if (optimizer.is_string()) {  // Keras 3 keeps compile(optimizer="adam") as the string
     try {
       options.optimizer = make_optimizer(optimizer.get<std::string>());
@@ -137,6 +143,7 @@ void compile_model(Sequential& model, const json& loss, const json& metrics, con
                                               optimizer.value("config", json::object()), where);
   }
   model.compile(std::move(options));
+  return dropped_metrics;
 }
 
 std::vector<std::string> trainable_weight_names(const Sequential& model) {

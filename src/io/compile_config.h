@@ -20,10 +20,12 @@ nlohmann::json loss_json(const Loss& loss, Dialect dialect);
 // "registered_name"} with Keras 3's config keys.
 nlohmann::json optimizer_json(const Optimizer& optimizer, Dialect dialect);
 
-// Compiles `model` as a saved loss / metrics / optimizer ({"class_name", "config"}) say. Anything rnnkit
-// cannot honour (an unknown loss or metric, label smoothing, weight decay, ...) is an Error naming `where`.
-void compile_model(Sequential& model, const nlohmann::json& loss, const nlohmann::json& metrics,
-                   const nlohmann::json& optimizer, const std::string& where);
+// Compiles `model` as a saved loss / metrics / optimizer ({"class_name", "config"}) say. A metric rnnkit does
+// not compute is left out, as it changes no training: the return value lists those (as saved, JSON). Anything
+// else rnnkit cannot honour (an unknown loss, label smoothing, weight decay, ...) is an Error naming `where`.
+std::vector<std::string> compile_model(Sequential& model, const nlohmann::json& loss,
+                                       const nlohmann::json& metrics, const nlohmann::json& optimizer,
+                                       const std::string& where);
 
 // The trainable weights the optimizer steps, in its order: their Keras names ("lstm/lstm_cell/kernel:0") and
 // shapes.

@@ -1279,8 +1279,8 @@ void write_training_state(h5::Writer& file, const Sequential& model) {
     file.dataset(join(kOptimizerWeights, names[i + 1]), *variables[i].second);
 }
 
-void compile_from_file(const h5::Reader& file, Sequential& model) {
-  if (!file.has_attribute("/", "training_config")) return;
+std::vector<std::string> compile_from_file(const h5::Reader& file, Sequential& model) {
+  if (!file.has_attribute("/", "training_config")) return {};
   const std::string where = file.where("/") + ", attribute 'training_config'";
   json config;
   try {
@@ -1290,13 +1290,14 @@ void compile_from_file(const h5::Reader& file, Sequential& model) {
   }
   check(config.is_object() && config.contains("optimizer_config"), where,
         ": expected a JSON object with an optimizer_config");
-  compile_config::compile_model(model, config.value("loss", json()), config.value("metrics", json()),
-                                config["optimizer_config"], where);
-  if (file.kind(kOptimizerWeights) == h5::ObjectKind::kMissing) return;
+  std::vector<std::string> dropped_metrics =
+      compile_config::compile_model(model, config.value("loss", json()), config.value("metrics", json()),
+                                    config["optimizer_config"], where);
+  if (file.kind(kOptimizerWeights) == h5::ObjectKind::kMissing) return dropped_metrics;
   const std::string group_where = file.where(kOptimizerWeights);
   check(file.kind(kOptimizerWeights) == h5::ObjectKind::kGroup, group_where, ": expected a group");
   const std::vector<std::string> names = read_list_attribute(file, kOptimizerWeights, "weight_names");
-  if (names.empty()) return;
+  if (names.empty()) return dropped_metrics;
   for (const std::string& name : names)
     check_relative_name(name, group_where + ", attribute 'weight_names'", "weight name");
   Optimizer& optimizer = model.optimizer();
@@ -1335,6 +1336,7 @@ void compile_from_file(const h5::Reader& file, Sequential& model) {
     }
   }
   optimizer.set_iterations(iterations);
+  return dropped_metrics;
 }
 
 }  // namespace rnnkit::keras2

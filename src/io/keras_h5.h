@@ -180,6 +180,7 @@ void write_training_state(h5::Writer& file, const Sequential& model);
 // optimizer_weights: tf.keras >= 2.11's layout or optimizer_v2's ("Adam/iter:0", each slot for every weight
 // in turn). Nothing when the file has no training_config. Optimizer weights of the wrong count or shape are
 // an Error naming the file and the path.
-void compile_from_file(const h5::Reader& file, Sequential& model);
+// Returns the saved metrics left out (see compile_config::compile_model).
+std::vector<std::string> compile_from_file(const h5::Reader& file, Sequential& model);
 
 }  // namespace rnnkit::keras2

@@ -150,8 +150,12 @@ json layer3(const json& entry, const std::optional<Shape>& build_shape, bool zer
                                      ? config["dtype"].get<std::string>()
                                      : std::string("float32"));
   for (auto& [key, item] : config.items()) {
-    if (key.ends_with("_initializer") && item.is_object() && item.contains("class_name")) {
-      item = json{{"module", "keras.initializers"},
+    const char* module = key.ends_with("_initializer")   ? "keras.initializers"
+                         : key.ends_with("_regularizer") ? "keras.regularizers"
+                         : key.ends_with("_constraint")  ? "keras.constraints"
+                                                         : nullptr;
+    if (module && item.is_object() && item.contains("class_name")) {
+      item = json{{"module", module},
                   {"class_name", item.at("class_name")},
                   {"config", item.contains("config") ? item.at("config") : json::object()},
                   {"registered_name", nullptr}};
@@ -452,16 +456,19 @@ LoadedModel load_from_archive(zip_t* archive, const std::string& what, const Seq
   const h5::Reader reader = h5::Reader::open_memory(*weights, what + " member " + kWeightsMember);
   load_weights(reader, model);
   // Keras 3's load_model(compile=True): compile_from_config, then the optimizer's variables.
+  std::vector<std::string> dropped_metrics;
   if (config.contains("compile_config") && !config["compile_config"].is_null()) {
     const std::string compile_where = config_where + ", compile_config";
     const json& compile = config["compile_config"];
     check(compile.is_object() && compile.contains("optimizer"), compile_where,
           ": expected an object with the optimizer, loss and metrics");
-    compile_config::compile_model(model, compile.value("loss", json()), compile.value("metrics", json()),
-                                  compile["optimizer"], compile_where);
+    dropped_metrics =
+        compile_config::compile_model(model, compile.value("loss", json()), compile.value("metrics", json()),
+                                      compile["optimizer"], compile_where);
     read_optimizer_variables(reader, model);
   }
-  return {std::move(model), ModelFileFormat::kZip, keras_version, read_assets(archive, what)};
+  return {std::move(model), ModelFileFormat::kZip, keras_version, read_assets(archive, what),
+          std::move(dropped_metrics)};
 }
 
 }  // namespace

@@ -16,6 +16,12 @@ Dense::Dense(std::int64_t units, const DenseOptions& options)
   options_.kernel_initializer =
       initializer_config(options.kernel_initializer, where() + " kernel_initializer");
   options_.bias_initializer = initializer_config(options.bias_initializer, where() + " bias_initializer");
+  check_regularizer(options.kernel_regularizer, where() + " kernel_regularizer");
+  check_regularizer(options.bias_regularizer, where() + " bias_regularizer");
+  check_regularizer(options.activity_regularizer, where() + " activity_regularizer");
+  set_activity_regularizer(options.activity_regularizer);
+  check_constraint(options.kernel_constraint, where() + " kernel_constraint");
+  check_constraint(options.bias_constraint, where() + " bias_constraint");
 }
 
 std::vector<Shape> Dense::compute_output_shapes(const Shape& input_shape) const {
@@ -30,8 +36,13 @@ void Dense::build_weights(const Shape& input_shape, Rng& rng) {
   const std::int64_t features = input_shape.back();
   check(features != kNone, where(), ": the last dimension of the input must be known, received shape ",
         shape_string(input_shape));
-  initialize(options_.kernel_initializer, add_param("kernel", {features, units_}), rng, where());
-  if (options_.use_bias) initialize(options_.bias_initializer, add_param("bias", {units_}), rng, where());
+  initialize(options_.kernel_initializer,
+             add_param("kernel", {features, units_}, options_.kernel_regularizer, options_.kernel_constraint),
+             rng, where());
+  if (options_.use_bias)
+    initialize(options_.bias_initializer,
+               add_param("bias", {units_}, options_.bias_regularizer, options_.bias_constraint), rng,
+               where());
 }
 
 Tensor Dense::logits(const Tensor& x) const {
@@ -80,7 +91,16 @@ const Tensor& Dense::trained_logits() const {
 Tensor Dense::backward_from_logits(const Tensor& logits_grad) {
   check(logits_grad.shape() == trained_logits().shape(), where(), ": the logits gradient must have shape ",
         shape_string(trained_logits_.shape()), ", received ", shape_string(logits_grad.shape()));
-  return backward_affine(logits_grad);
+  if (!activity_regularizer()) return backward_affine(logits_grad);
+  // The activity penalty reads the output after the activation, so its gradient goes back through it.
+  std::vector<Tensor> output_grad{Tensor(trained_logits_.shape())};
+  add_activity_grads(output_grad);
+  Tensor outputs = trained_logits_;
+  apply_activation(activation_, outputs.values(), units_);
+  activation_backward(activation_, outputs.values(), output_grad[0].values(), units_);
+  Tensor grad = logits_grad;
+  for (std::int64_t i = 0; i < grad.size(); ++i) grad[i] += output_grad[0][i];
+  return backward_affine(grad);
 }
 
 Tensor Dense::backward_affine(const Tensor& grad) {
@@ -105,9 +125,11 @@ nlohmann::json Dense::config() const {
   config["use_bias"] = options_.use_bias;
   config["kernel_initializer"] = options_.kernel_initializer;
   config["bias_initializer"] = options_.bias_initializer;
-  for (const char* key : {"kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                          "kernel_constraint", "bias_constraint"})
-    config[key] = nullptr;
+  config["kernel_regularizer"] = regularizer_config(options_.kernel_regularizer);
+  config["bias_regularizer"] = regularizer_config(options_.bias_regularizer);
+  config["activity_regularizer"] = regularizer_config(options_.activity_regularizer);
+  config["kernel_constraint"] = constraint_config(options_.kernel_constraint);
+  config["bias_constraint"] = constraint_config(options_.bias_constraint);
   return config;
 }
 

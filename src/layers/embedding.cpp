@@ -27,6 +27,10 @@ Embedding::Embedding(std::int64_t input_dim, std::int64_t output_dim, const Embe
   check(output_dim > 0, where(), ": output_dim must be positive, received ", output_dim);
   options_.embeddings_initializer =
       initializer_config(options.embeddings_initializer, where() + " embeddings_initializer");
+  check_regularizer(options.embeddings_regularizer, where() + " embeddings_regularizer");
+  check_regularizer(options.activity_regularizer, where() + " activity_regularizer");
+  set_activity_regularizer(options.activity_regularizer);
+  check_constraint(options.embeddings_constraint, where() + " embeddings_constraint");
 }
 
 std::vector<Shape> Embedding::compute_output_shapes(const Shape& input_shape) const {
@@ -38,7 +42,10 @@ std::vector<Shape> Embedding::compute_output_shapes(const Shape& input_shape) co
 void Embedding::build_weights(const Shape& input_shape, Rng& rng) {
   check(input_shape.size() >= 2, where(), ": expected token ids of shape (batch, timesteps), received shape ",
         shape_string(input_shape));
-  initialize(options_.embeddings_initializer, add_param("embeddings", {input_dim_, output_dim_}), rng, where());
+  initialize(options_.embeddings_initializer,
+             add_param("embeddings", {input_dim_, output_dim_}, options_.embeddings_regularizer,
+                       options_.embeddings_constraint),
+             rng, where());
 }
 
 std::vector<Tensor> Embedding::forward(const Tensor& x, const CallArgs& args) {
@@ -82,8 +89,9 @@ nlohmann::json Embedding::config() const {
   config["input_dim"] = input_dim_;
   config["output_dim"] = output_dim_;
   config["embeddings_initializer"] = options_.embeddings_initializer;
-  for (const char* key : {"embeddings_regularizer", "activity_regularizer", "embeddings_constraint"})
-    config[key] = nullptr;
+  config["embeddings_regularizer"] = regularizer_config(options_.embeddings_regularizer);
+  config["activity_regularizer"] = regularizer_config(options_.activity_regularizer);
+  config["embeddings_constraint"] = constraint_config(options_.embeddings_constraint);
   config["mask_zero"] = options_.mask_zero;
   config["input_length"] = options_.input_length ? nlohmann::json(*options_.input_length) : nlohmann::json(nullptr);
   return config;

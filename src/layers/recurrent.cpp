@@ -39,6 +39,14 @@ Recurrent::Recurrent(std::string_view class_name, std::string_view snake_name, s
   options_.recurrent_initializer =
       initializer_config(options.recurrent_initializer, where() + " recurrent_initializer");
   options_.bias_initializer = initializer_config(options.bias_initializer, where() + " bias_initializer");
+  check_regularizer(options.kernel_regularizer, where() + " kernel_regularizer");
+  check_regularizer(options.recurrent_regularizer, where() + " recurrent_regularizer");
+  check_regularizer(options.bias_regularizer, where() + " bias_regularizer");
+  check_regularizer(options.activity_regularizer, where() + " activity_regularizer");
+  set_activity_regularizer(options.activity_regularizer);
+  check_constraint(options.kernel_constraint, where() + " kernel_constraint");
+  check_constraint(options.recurrent_constraint, where() + " recurrent_constraint");
+  check_constraint(options.bias_constraint, where() + " bias_constraint");
 }
 
 std::unique_ptr<Recurrent> Recurrent::copy_as(std::string name, bool go_backwards) const {
@@ -77,9 +85,17 @@ void Recurrent::build_weights(const Shape& input_shape, Rng& rng) {
   check(!options_.stateful || input_shape[0] != kNone, where(),
         ": a stateful RNN needs to know its batch size: give batch_input_shape (or batch_size)");
   const std::int64_t gate_units = gate_count() * units_;
-  initialize(options_.kernel_initializer, add_param("kernel", {features, gate_units}), rng, where());
-  initialize(options_.recurrent_initializer, add_param("recurrent_kernel", {units_, gate_units}), rng, where());
-  if (options_.use_bias) initialize_bias(add_param("bias", bias_shape()), rng);
+  initialize(
+      options_.kernel_initializer,
+      add_param("kernel", {features, gate_units}, options_.kernel_regularizer, options_.kernel_constraint),
+      rng, where());
+  initialize(options_.recurrent_initializer,
+             add_param("recurrent_kernel", {units_, gate_units}, options_.recurrent_regularizer,
+                       options_.recurrent_constraint),
+             rng, where());
+  if (options_.use_bias)
+    initialize_bias(add_param("bias", bias_shape(), options_.bias_regularizer, options_.bias_constraint),
+                    rng);
 }
 
 void Recurrent::initialize_bias(Tensor& bias, Rng& rng) const {
@@ -460,9 +476,13 @@ nlohmann::json Recurrent::config() const {
   config["kernel_initializer"] = options_.kernel_initializer;
   config["recurrent_initializer"] = options_.recurrent_initializer;
   config["bias_initializer"] = options_.bias_initializer;
-  for (const char* key : {"kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer",
-                          "kernel_constraint", "recurrent_constraint", "bias_constraint"})
-    config[key] = nullptr;
+  config["kernel_regularizer"] = regularizer_config(options_.kernel_regularizer);
+  config["recurrent_regularizer"] = regularizer_config(options_.recurrent_regularizer);
+  config["bias_regularizer"] = regularizer_config(options_.bias_regularizer);
+  config["activity_regularizer"] = regularizer_config(options_.activity_regularizer);
+  config["kernel_constraint"] = constraint_config(options_.kernel_constraint);
+  config["recurrent_constraint"] = constraint_config(options_.recurrent_constraint);
+  config["bias_constraint"] = constraint_config(options_.bias_constraint);
   config["dropout"] = options_.dropout;
   config["recurrent_dropout"] = options_.recurrent_dropout;
   return config;

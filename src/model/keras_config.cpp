@@ -83,6 +83,16 @@ class ConfigReader {
     return has("batch_input_shape") ? shape("batch_input_shape") : shape("batch_shape");
   }
 
+  std::optional<Regularizer> regularizer(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    return regularizer_from_config(config_.at(key), where_ + " field '" + key + "'");
+  }
+
+  std::optional<Constraint> constraint(const char* key) const {
+    if (!has(key)) return std::nullopt;
+    return constraint_from_config(config_.at(key), where_ + " field '" + key + "'");
+  }
+
   void require_value(const char* key, const json& supported, const char* why) const {
     if (has(key))
       check(config_.at(key) == supported, where_, ": field '", key, "' = ", config_.at(key).dump(), " ", why);
@@ -106,18 +116,6 @@ void check_dtype(const ConfigReader& reader) {
         "' is not supported (rnnkit computes in float32)");
 }
 
-// Regularizers and constraints change what training computes (an added loss, a projection after each step),
-// and rnnkit has neither: a layer that sets one is refused rather than trained differently from Keras (and
-// saved back without it).
-void check_no_regularizers(const ConfigReader& reader) {
-  for (const char* key : {"kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-                          "activity_regularizer", "embeddings_regularizer", "kernel_constraint",
-                          "recurrent_constraint", "bias_constraint", "embeddings_constraint"})
-    if (reader.has(key))
-      fail(reader.where(), ": field '", key, "' = ", reader.raw(key).dump(),
-           " is not supported: rnnkit applies no regularizers or constraints (set it to null)");
-}
-
 RecurrentOptions recurrent_options(const ConfigReader& reader) {
   reader.require_value("time_major", false, "is not supported: inputs are batch-major (B,T,F)");
   RecurrentOptions options;
@@ -137,6 +135,13 @@ RecurrentOptions recurrent_options(const ConfigReader& reader) {
   options.kernel_initializer = reader.get<json>("kernel_initializer", "glorot_uniform");
   options.recurrent_initializer = reader.get<json>("recurrent_initializer", "orthogonal");
   options.bias_initializer = reader.get<json>("bias_initializer", "zeros");
+  options.kernel_regularizer = reader.regularizer("kernel_regularizer");
+  options.recurrent_regularizer = reader.regularizer("recurrent_regularizer");
+  options.bias_regularizer = reader.regularizer("bias_regularizer");
+  options.activity_regularizer = reader.regularizer("activity_regularizer");
+  options.kernel_constraint = reader.constraint("kernel_constraint");
+  options.recurrent_constraint = reader.constraint("recurrent_constraint");
+  options.bias_constraint = reader.constraint("bias_constraint");
   options.batch_input_shape = reader.batch_input_shape();
   if (!options.batch_input_shape && (reader.has("input_dim") || reader.has("input_length"))) {
     options.input_dim = reader.get<std::int64_t>("input_dim", kNone);
@@ -172,6 +177,11 @@ const std::map<std::string, Factory, std::less<>>& factories() {
                           .use_bias = r.get("use_bias", true),
                           .kernel_initializer = r.get<json>("kernel_initializer", "glorot_uniform"),
                           .bias_initializer = r.get<json>("bias_initializer", "zeros"),
+                          .kernel_regularizer = r.regularizer("kernel_regularizer"),
+                          .bias_regularizer = r.regularizer("bias_regularizer"),
+                          .activity_regularizer = r.regularizer("activity_regularizer"),
+                          .kernel_constraint = r.constraint("kernel_constraint"),
+                          .bias_constraint = r.constraint("bias_constraint"),
                           .input_shape = std::nullopt,
                           .batch_input_shape = r.batch_input_shape(),
                           .name = r.get<std::string>("name", "")});
@@ -190,6 +200,9 @@ const std::map<std::string, Factory, std::less<>>& factories() {
              EmbeddingOptions{.input_length = input_length,
                               .mask_zero = r.get("mask_zero", false),
                               .embeddings_initializer = r.get<json>("embeddings_initializer", "uniform"),
+                              .embeddings_regularizer = r.regularizer("embeddings_regularizer"),
+                              .activity_regularizer = r.regularizer("activity_regularizer"),
+                              .embeddings_constraint = r.constraint("embeddings_constraint"),
                               .input_shape = std::nullopt,
                               .batch_input_shape = r.batch_input_shape(),
                               .name = r.get<std::string>("name", "")});
@@ -267,8 +280,9 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
   try {
     check(name_field.is_string(), reader.where(), ": field 'name' must be a string");
     check_dtype(reader);
-    check_no_regularizers(reader);
     std::unique_ptr<Layer> result = factory->second(reader);
+    check(!reader.has("activity_regularizer") || result->activity_regularizer(), reader.where(),
+          ": field 'activity_regularizer' is not supported on a ", class_name, " layer");
     result->set_trainable(reader.get("trainable", true));
     return result;
   } catch (const json::exception& error) {

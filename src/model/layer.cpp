@@ -140,11 +140,37 @@ std::vector<Tensor> Layer::call(const Tensor& x, const CallArgs& args) {
           where(), ": a mask must have shape (batch, timesteps) = (", x.rank() >= 2 ? x.dim(0) : 0, ", ",
           x.rank() >= 2 ? x.dim(1) : 0, "), received ", shape_string(args.mask->shape()));
   }
-  if (!args.training) return forward(x, args);
-  trained_output_shapes_.clear();
   std::vector<Tensor> outputs = forward(x, args);
+  activity_loss_ = 0.0;
+  if (activity_regularizer_)
+    for (const Tensor& output : outputs)
+      activity_loss_ += activity_regularizer_->penalty(output.values()) / static_cast<double>(output.dim(0));
+  if (!args.training) return outputs;
+  trained_output_shapes_.clear();
   for (const Tensor& output : outputs) trained_output_shapes_.push_back(output.shape());
+  if (activity_regularizer_) trained_outputs_ = outputs;
   return outputs;
+}
+
+void Layer::add_activity_grads(std::vector<Tensor>& output_grads) const {
+  if (!activity_regularizer_) return;
+  for (std::size_t i = 0; i < output_grads.size() && i < trained_outputs_.size(); ++i) {
+    const Tensor& output = trained_outputs_[i];
+    activity_regularizer_->add_gradient(output.values(), output_grads[i].values(),
+                                        1.0 / static_cast<double>(output.dim(0)));
+  }
+}
+
+double Layer::regularization_loss() const {
+  double total = activity_loss();
+  for (const Param* param : params())
+    if (param->regularizer) total += param->regularizer->penalty(param->value.values());
+  return total;
+}
+
+void Layer::add_regularization_grads() {
+  for (Param* param : params())
+    if (param->regularizer) param->regularizer->add_gradient(param->value.values(), param->grad.values());
 }
 
 InputGrads Layer::backward(const std::vector<Tensor>& output_grads) {
@@ -162,6 +188,7 @@ InputGrads Layer::backward(const std::vector<Tensor>& output_grads) {
           shape_string(output_grads[i].shape()));
     grads.push_back(output_grads[i]);
   }
+  add_activity_grads(grads);
   return backward_pass(grads);
 }
 
@@ -174,13 +201,20 @@ std::optional<Tensor> Layer::compute_mask(const Tensor& /*x*/, const Tensor* mas
   return *mask;
 }
 
-Tensor& Layer::add_param(std::string param_name, Shape shape) {
+Tensor& Layer::add_param(std::string param_name, Shape shape, std::optional<Regularizer> regularizer,
+                         std::optional<Constraint> constraint) {
   // 2^31 floats is 8 GiB: anything larger is a typo in a config, not a model this machine can hold.
   constexpr std::int64_t kMaxWeightElements = std::int64_t{1} << 31;
   check(element_count(shape) <= kMaxWeightElements, where(), ": weight '", param_name, "' of shape ",
         shape_string(shape), " is too large (more than 2^31 values); check the layer's sizes");
+  if (constraint)
+    for (int axis : constraint->axes)
+      check(axis >= -static_cast<int>(shape.size()) && axis < static_cast<int>(shape.size()), where(),
+            ": the constraint of weight '", param_name, "' has axis ", axis, ", out of range for its shape ",
+            shape_string(shape));
   Tensor grad(shape);
-  params_.push_back({std::move(param_name), Tensor(std::move(shape)), std::move(grad)});
+  params_.push_back(
+      {std::move(param_name), Tensor(std::move(shape)), std::move(grad), regularizer, constraint});
   return params_.back().value;
 }
 

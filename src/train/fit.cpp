@@ -199,6 +199,12 @@ std::vector<Param*> Sequential::trainable_params() {
   return params;
 }
 
+double Sequential::regularization_loss() const {
+  double total = 0.0;
+  for (const auto& layer : layers_) total += layer->regularization_loss();
+  return total;
+}
+
 Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* sample_weight) {
   double accuracy_weight = 0.0;
   return train_step(x, y, sample_weight, accuracy_weight);
@@ -218,10 +224,11 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
   const bool fused = head != nullptr;
   LossResult result = fused ? loss_->with_logits().compute(head->trained_logits(), y, sample_weight, mask)
                             : loss_->compute(y_pred, y, sample_weight, mask);
-  Logs logs{{"loss", result.value}};
+  // As Keras's compiled loss, which adds model.losses to the data loss.
+  Logs logs{{"loss", result.value + regularization_loss()}};
   if (accuracy_metric_) logs["accuracy"] = loss_->accuracy(y_pred, y, mask);
   accuracy_weight = accuracy_count(x, mask);
-  if (!std::isfinite(result.value)) return logs;  // the caller stops; the weights stay the last good ones
+  if (!std::isfinite(logs.at("loss"))) return logs;  // the caller stops; the weights stay the last good ones
   zero_grads();
   if (fused) {
     Tensor grad = head->backward_from_logits(result.gradient);
@@ -230,7 +237,12 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
   } else {
     backward(result.gradient);
   }
-  optimizer_->apply(trainable_params());
+  for (const auto& layer : layers_) layer->add_regularization_grads();
+  const std::vector<Param*> params = trainable_params();
+  optimizer_->apply(params);
+  // Keras's optimizer projects each constrained variable right after updating it.
+  for (Param* param : params)
+    if (param->constraint) param->constraint->apply(param->value);
   return logs;
 }
 
@@ -389,8 +401,9 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
     const Tensor y_pred = run(batch_x, false, head ? &head_input : nullptr, &output_mask);
     const Tensor* mask = output_mask ? &*output_mask : nullptr;
     const double batch_loss =
-        head ? loss_->with_logits().compute(head->logits(head_input), batch_y, nullptr, mask).value
-             : loss_->compute(y_pred, batch_y, nullptr, mask).value;
+        (head ? loss_->with_logits().compute(head->logits(head_input), batch_y, nullptr, mask).value
+              : loss_->compute(y_pred, batch_y, nullptr, mask).value) +
+        regularization_loss();
     const auto count = static_cast<double>(batch_x.dim(0));
     loss.add(batch_loss, count);
     if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y, mask), accuracy_count(batch_x, mask));

@@ -44,6 +44,24 @@
 // sparse_categorical_crossentropy on (B) labels; Embedding + LSTM(4, return_sequences) +
 // TimeDistributed(Dense(6, softmax)), sparse_categorical_crossentropy on (B,T) labels.
 //
+// Regularized cases (name prefix "reg_", REG_FAMILIES below): the same loop with Keras's L1, L2 and L1L2 on
+// kernels, recurrent kernels, biases and embeddings of an Embedding + LSTM + Dense, an Embedding +
+// Bidirectional(GRU) + TimeDistributed(Dense) and a SimpleRNN + Dense. Keras adds sum(model.losses), the
+// penalty l1*sum|w| + l2*sum w^2 of every regularized weight before the step, to the loss it reports and
+// differentiates. Where TF.js differs:
+//  * TF.js 4.22 loses the penalties of recurrent layers: an RNN's weights belong to its cell, and RNN.losses
+//    is the layer's own (empty) list, not the cell's; a Bidirectional's losses are those of the layer it was
+//    given (never built), not of its two copies. Keras's layer.losses gathers every sublayer's. The generator
+//    therefore appends each cell's loss closures to the list TF.js reads (withCellLosses), and checks at every
+//    batch that TF.js's batch loss is its evaluate loss (no penalty) plus the penalty recomputed here in
+//    float64 from the weights and the model JSON's regularizer configs, to 1e-5 relative.
+//  * TF.js's gradient of |w| at w = 0 is -1 (step(x, -1)), TensorFlow's sign(0) = 0: the initial weights of a
+//    regularized case are at least 0.1 in size (a smaller draw becomes +-0.1, 0 becomes 0.1), and the generator checks that no weight under an L1 term
+//    comes within L1_MARGIN of 0 at any step (there the sign of a float32 rounding error would decide the step).
+//  * "initial_penalty" and "final_penalty" are that float64 penalty at the initial and final weights.
+// Keras has activity regularizers too; TF.js refuses to call a layer that has one, so those are checked by
+// hand and by finite differences in the unit tests, not here.
+//
 // Also:
 //  * Every layer option is passed explicitly (TF.js's defaults differ: recurrentActivation hardSigmoid,
 //    unitForgetBias off, glorotNormal kernels), and the GRU is reset_after=False, the only GRU TF.js has.
@@ -63,6 +81,7 @@ const SAMPLES = 11, BATCH_SIZE = 4, EPOCHS = 3;
 const ADAM_EPSILON = 1e-7;  // Keras's default (and TF.js's epsilon())
 const DECISION_MARGIN = 1e-3;  // no prediction this close to an accuracy decision
 const CLIP = 1e-7;  // Keras's and TF.js's epsilon(): cross-entropy clips probabilities to [CLIP, 1 - CLIP]
+const L1_MARGIN = 1e-4;  // no weight under an L1 penalty this close to 0 at any step
 
 // ---------------------------------------------------------------------------------------------------------
 // Deterministic numbers: mulberry32 seeded with FNV-1a of a name (as tests/parity/gen_tfjs.mjs), so a case's
@@ -182,6 +201,7 @@ function recurrentArgs(type, o) {
     goBackwards: false, stateful: false, unroll: false,
   };
   if (o.batchInputShape) a.batchInputShape = o.batchInputShape;
+  for (const key of ['kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer']) if (o[key]) a[key] = o[key];
   if (type !== 'SimpleRNN') {
     a.recurrentActivation = 'sigmoid';
     a.implementation = 2;
@@ -265,6 +285,45 @@ const FAMILIES = {
     data: (name) => ({ x: randomIds(`${name}/x`, [SAMPLES, 5], 0, 8), y: randomIds(`${name}/y`, [SAMPLES, 5], 0, 6) }),
   },
 };
+// Regularized families: every regularizer class on every kind of weight (TF.js writes them all as L1L2).
+const l1 = (v) => tf.regularizers.l1({ l1: v });
+const l2 = (v) => tf.regularizers.l2({ l2: v });
+const l1l2 = (a, b) => tf.regularizers.l1l2({ l1: a, l2: b });
+const REG_FAMILIES = {
+  reg_embedding_20_4_lstm_6_dense_1_sigmoid_binary: {
+    layers: () => [
+      tf.layers.embedding({
+        name: 'embedding', inputDim: 20, outputDim: 4, inputLength: 6, maskZero: false,
+        embeddingsInitializer: 'randomUniform', embeddingsRegularizer: l2(0.01),
+      }),
+      L.lstm({ units: 6, kernelRegularizer: l1(0.01), recurrentRegularizer: l2(0.02), biasRegularizer: l1l2(0.005, 0.01) }),
+      L.dense(1, 'sigmoid', { kernelRegularizer: l2(0.05), biasRegularizer: l1(0.01) }),
+    ],
+    loss: 'binary_crossentropy', metrics: ['accuracy'], weightScale: 0.5,
+    data: (name) => ({ x: randomIds(`${name}/x`, [SAMPLES, 6], 1, 20), y: randomIds(`${name}/y`, [SAMPLES, 1], 0, 2) }),
+  },
+  reg_embedding_15_4_bidirectional_gru_3_seq_time_distributed_dense_6_softmax_sparse: {
+    layers: () => [
+      L.embedding(15, 4, 5),
+      L.bidirectional(L.gru({ units: 3, return_sequences: true, kernelRegularizer: l2(0.03), recurrentRegularizer: l1(0.01) }), 'concat'),
+      L.timeDistributed(L.dense(6, 'softmax', { kernelRegularizer: l1l2(0.01, 0.02) })),
+    ],
+    // No accuracy: a prediction comes within 1e-3 of a decision here, and the other families cover it.
+    loss: 'sparse_categorical_crossentropy', metrics: [], weightScale: 0.5,
+    data: (name) => ({ x: randomIds(`${name}/x`, [SAMPLES, 5], 0, 15), y: randomIds(`${name}/y`, [SAMPLES, 5], 0, 6) }),
+  },
+  reg_simple_rnn_5_dense_2_mse: {
+    layers: () => [
+      L.simpleRNN({ units: 5, batchInputShape: [null, 4, 3], kernelRegularizer: l1(0.02), biasRegularizer: l2(0.1) }),
+      L.dense(2, 'linear', { biasRegularizer: l1l2(0.01, 0.05) }),
+    ],
+    loss: 'mean_squared_error', metrics: [], weightScale: 0.5,
+    data: (name) => ({ x: randomFloats(`${name}/x`, [SAMPLES, 4, 3], -1, 1), y: randomFloats(`${name}/y`, [SAMPLES, 2], -1, 1) }),
+  },
+};
+for (const family of Object.values(REG_FAMILIES)) family.regularized = true;
+Object.assign(FAMILIES, REG_FAMILIES);
+
 const CASES = [
   ['rnn_lm_embedding_12_10_simple_rnn_8_dense_12_softmax', 'sgd'],
   ['rnn_lm_embedding_12_10_simple_rnn_8_dense_12_softmax', 'adam'],
@@ -277,7 +336,57 @@ const CASES = [
   ['embedding_15_4_bidirectional_lstm_3_dense_5_softmax_sparse', 'sgd_momentum'],
   ['embedding_8_3_lstm_4_seq_time_distributed_dense_6_softmax_sparse', 'sgd'],
   ['embedding_8_3_lstm_4_seq_time_distributed_dense_6_softmax_sparse', 'adam'],
+  ['reg_embedding_20_4_lstm_6_dense_1_sigmoid_binary', 'sgd'],
+  ['reg_embedding_20_4_lstm_6_dense_1_sigmoid_binary', 'sgd_momentum'],
+  ['reg_embedding_20_4_lstm_6_dense_1_sigmoid_binary', 'adam'],
+  ['reg_embedding_15_4_bidirectional_gru_3_seq_time_distributed_dense_6_softmax_sparse', 'adam'],
+  ['reg_embedding_15_4_bidirectional_gru_3_seq_time_distributed_dense_6_softmax_sparse', 'sgd_momentum'],
+  ['reg_simple_rnn_5_dense_2_mse', 'sgd_momentum'],
 ];
+
+// TF.js's recurrent layers keep their weights' penalties in the cell, where model.fit never looks (see the
+// header): hand each cell's loss closures to the list TF.js reads for the layer.
+function withCellLosses(model) {
+  for (const layer of model.layers) {
+    const cells = layer.cell ? [layer.cell] : layer.forwardLayer ? [layer.forwardLayer.cell, layer.backwardLayer.cell] : [];
+    for (const cell of cells) layer.losses.push(...cell.losses);
+  }
+}
+
+// The regularizers of a layer's weights, in getWeights order, from its Keras config (null where none).
+function weightRegularizers(layer) {
+  const c = layer.config;
+  switch (layer.class_name) {
+    case 'Embedding': return [c.embeddings_regularizer];
+    case 'Dense': return c.use_bias ? [c.kernel_regularizer, c.bias_regularizer] : [c.kernel_regularizer];
+    case 'SimpleRNN': case 'LSTM': case 'GRU':
+      return c.use_bias ? [c.kernel_regularizer, c.recurrent_regularizer, c.bias_regularizer]
+        : [c.kernel_regularizer, c.recurrent_regularizer];
+    case 'Bidirectional': { const inner = weightRegularizers(c.layer); return [...inner, ...inner]; }
+    case 'TimeDistributed': return weightRegularizers(c.layer);
+    default: return [];
+  }
+}
+
+// Keras's sum(model.losses) for these weights, in float64: l1*sum|w| + l2*sum w^2 per regularized weight.
+// Also checks that no weight with an L1 term is exactly 0, where TF.js's gradient of |w| is not TensorFlow's.
+function penalty(modelJSON, weightsByLayer) {
+  let total = 0;
+  for (const layer of modelJSON.config.layers) {
+    const regularizers = weightRegularizers(layer);
+    (weightsByLayer[layer.config.name] ?? []).forEach((w, k) => {
+      const r = regularizers[k];
+      if (!r) return;
+      if (r.class_name !== 'L1L2') throw new Error(`unexpected regularizer ${JSON.stringify(r)}`);
+      for (const v of w.data) {
+        // |w| is not differentiable at 0, and near it the sign decides each step: keep clear of it.
+        if (r.config.l1 && Math.abs(v) < L1_MARGIN) throw new Error(`${layer.config.name}: weight ${k} is ${v}, near the kink of |w|`);
+        total += r.config.l1 * Math.abs(v) + r.config.l2 * v * v;
+      }
+    });
+  }
+  return total;
+}
 
 // A case's sparse labels go to TF.js with a trailing axis of 1 (its fit insists); Keras takes them as they are.
 function tfjsTarget(loss, y) {
@@ -329,6 +438,10 @@ async function train(family, lossName, optimizer, x, y, initialWeights) {
     if (ws) layer.setWeights(ws.map((w) => tf.tensor(w.data, w.shape, 'float32')));
   }
   const modelJSON = model.toJSON(null, false);
+  if (family.regularized) withCellLosses(model);
+  const currentWeights = () => Object.fromEntries(model.layers.filter((l) => l.getWeights().length)
+    .map((l) => [l.name, l.getWeights().map(tensorJSON)]));
+  const batchPenalties = [];
   const metrics = family.metrics.length ? ['acc'] : [];
   model.compile({ loss: TFJS_LOSS[lossName], optimizer, metrics });
   const xT = tf.tensor(x.data, x.shape, 'float32');
@@ -356,9 +469,21 @@ async function train(family, lossName, optimizer, x, y, initialWeights) {
         margins.decision = Math.min(margins.decision, m.decision);
         margins.smallest = Math.min(margins.smallest, m.smallest);
         margins.largest = Math.max(margins.largest, m.largest);
+        if (family.regularized) {
+          const dataLoss = model.evaluate(xT.slice(begin, size), yT.slice(begin, size), { batchSize: size });
+          batchPenalties.push({ dataLoss: dataLoss.at?.(0) ?? dataLoss, penalty: penalty(modelJSON, currentWeights()) });
+        }
       },
       onBatchEnd: async (batch, logs) => {
         if (batchLosses.length === 1) batchSizes.push(logs.size);
+        if (family.regularized) {
+          // TF.js's batch loss must be its data loss plus the float64 penalty of the weights it started from.
+          const { dataLoss, penalty: p } = batchPenalties.at(-1);
+          const expected = (Array.isArray(dataLoss) ? dataLoss[0] : dataLoss).dataSync()[0] + p;
+          if (!(Math.abs(logs.loss - expected) <= 1e-5 * Math.abs(expected))) {
+            throw new Error(`batch ${batch}: TF.js loss ${logs.loss}, data loss + penalty ${expected}`);
+          }
+        }
         epochLosses.push(logs.loss);
         if (metrics.length) epochAccuracies.push(logs.acc);
       },
@@ -369,7 +494,8 @@ async function train(family, lossName, optimizer, x, y, initialWeights) {
     const ws = layer.getWeights();
     if (ws.length) finalWeights[layer.name] = ws.map(tensorJSON);
   }
-  return { modelJSON, history: history.history, batchLosses, batchAccuracies, batchSizes, margins, finalWeights };
+  const finalPenalty = family.regularized ? penalty(modelJSON, finalWeights) : undefined;
+  return { modelJSON, history: history.history, batchLosses, batchAccuracies, batchSizes, margins, finalWeights, finalPenalty };
 }
 
 const sizeWeightedMean = (values, sizes) => values.reduce((s, v, i) => s + v * sizes[i], 0) / sizes.reduce((a, b) => a + b, 0);
@@ -399,7 +525,14 @@ async function makeCase(familyName, optimizerName) {
   const initialWeights = {};
   for (const layer of probe.layers) {
     const ws = layer.getWeights();
-    if (ws.length) initialWeights[layer.name] = ws.map((w) => arrayJSON(w.shape, r.array(prod(w.shape), -family.weightScale, family.weightScale)));
+    if (ws.length) {
+      initialWeights[layer.name] = ws.map((w) => {
+        const values = r.array(prod(w.shape), -family.weightScale, family.weightScale);
+        // Away from 0, where |w| has its kink (see the header): |w| >= 0.1, the sign kept (0 becomes 0.1).
+        const awayFromZero = (v) => (Math.abs(v) >= 0.1 ? v : v < 0 ? -0.1 : 0.1);
+        return arrayJSON(w.shape, family.regularized ? values.map(awayFromZero) : values);
+      });
+    }
   }
 
   const run = await train(family, family.loss, opt.make(), x, y, initialWeights);
@@ -439,7 +572,11 @@ async function makeCase(familyName, optimizerName) {
       `${JSON.stringify(tfjsTarget(family.loss, y).shape)} (its fit wants a trailing 1).`);
   }
   if (family.metrics.length) notes.push('TF.js\'s history key "acc" is recorded as "accuracy" (Keras\'s name).');
-  if (familyName.startsWith('gru')) notes.push('GRU reset_after=False (TF.js has only that GRU).');
+  if (familyName.includes('gru')) notes.push('GRU reset_after=False (TF.js has only that GRU).');
+  if (family.regularized) {
+    notes.push('Regularized: TF.js\'s recurrent penalties handed to fit by the generator; every batch loss checked ' +
+      'against TF.js\'s evaluate loss plus the float64 penalty (see the generator header).');
+  }
 
   return {
     name, note: notes.join(' '), model: run.modelJSON, weights: initialWeights,
@@ -451,6 +588,7 @@ async function makeCase(familyName, optimizerName) {
     keras_batch_end_loss: run.batchLosses.map((losses) => runningMeans(losses, run.batchSizes)),
     history,
     final_weights: run.finalWeights,
+    ...(family.regularized ? { initial_penalty: penalty(run.modelJSON, initialWeights), final_penalty: run.finalPenalty } : {}),
   };
 }
 

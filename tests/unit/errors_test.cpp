@@ -104,28 +104,88 @@ TEST(ErrorsConfig, UnsupportedDtypeAndTimeMajor) {
   expect_error([&] { return layer_from_config(time_major, "here"); }, {"time_major", "'l'"});
 }
 
-// Regularizers and constraints would make training differ from Keras's: refused, naming the layer and key
-// (null, as Keras writes when there is none, is fine).
-TEST(ErrorsConfig, RegularizersAndConstraintsAreRefused) {
-  const json l2 = {{"class_name", "L2"}, {"config", {{"l2", 0.01}}}};
-  const json lstm = {
-      {"class_name", "LSTM"},
-      {"config",
-       {{"name", "enc"}, {"units", 2}, {"recurrent_regularizer", l2}, {"kernel_regularizer", nullptr}}}};
-  expect_error([&] { return layer_from_config(lstm, "here"); },
-               {"'enc'", "recurrent_regularizer", "L2", "not supported"});
-  const json dense = {
-      {"class_name", "Dense"},
-      {"config", {{"name", "out"}, {"units", 2}, {"kernel_constraint", {{"class_name", "MaxNorm"}}}}}};
-  expect_error([&] { return layer_from_config(dense, "here"); }, {"'out'", "kernel_constraint", "MaxNorm"});
-  const json embedding = {
-      {"class_name", "Embedding"},
-      {"config", {{"name", "emb"}, {"input_dim", 5}, {"output_dim", 2}, {"embeddings_regularizer", "l1"}}}};
-  expect_error([&] { return layer_from_config(embedding, "here"); },
-               {"'emb'", "embeddings_regularizer", "l1"});
-  const json plain = {{"class_name", "Dense"},
-                      {"config", {{"name", "ok"}, {"units", 2}, {"kernel_regularizer", nullptr}}}};
-  EXPECT_NO_THROW(layer_from_config(plain, "here"));
+// A constraint rnnkit does not know, or with fields Keras would refuse: an error naming the layer and field.
+TEST(ErrorsConfig, BadConstraints) {
+  const auto dense_with = [](const json& constraint) {
+    return json{{"class_name", "Dense"},
+                {"config", {{"name", "out"}, {"units", 2}, {"kernel_constraint", constraint}}}};
+  };
+  const std::vector<std::pair<json, std::vector<std::string_view>>> bad = {
+      {{{"class_name", "RadialConstraint"}, {"config", json::object()}},
+       {"unknown constraint class", "MaxNorm"}},
+      {{{"class_name", "MaxNorm"}, {"config", {{"max_value", "2"}}}}, {"'max_value'", "number"}},
+      {{{"class_name", "MaxNorm"}, {"config", {{"max_value", -1.0}}}}, {"min_value <= max_value"}},
+      {{{"class_name", "MinMaxNorm"}, {"config", {{"min_value", 2.0}, {"max_value", 1.0}}}},
+       {"min_value <= max_value"}},
+      {{{"class_name", "MinMaxNorm"}, {"config", {{"rate", 1.5}}}}, {"rate", "[0, 1]"}},
+      {{{"class_name", "UnitNorm"}, {"config", {{"axis", "rows"}}}}, {"'axis'", "integer"}},
+      {{{"class_name", "NonNeg"}, {"config", {{"axis", 0}}}}, {"unknown constraint field 'axis'"}},
+      {"max_norms", {"unknown constraint 'max_norms'"}},
+      {7, {"a constraint must be"}},
+  };
+  for (const auto& [constraint, parts] : bad) {
+    SCOPED_TRACE(constraint.dump());
+    std::vector<std::string_view> expected = {"'out'", "kernel_constraint"};
+    expected.insert(expected.end(), parts.begin(), parts.end());
+    try {
+      layer_from_config(dense_with(constraint), "here");
+      ADD_FAILURE() << "did not throw";
+    } catch (const Error& error) {
+      for (std::string_view part : expected)
+        EXPECT_NE(std::string(error.what()).find(part), std::string::npos) << part << " in " << error.what();
+    }
+  }
+  // An axis the weight does not have: found when the layer builds its weights.
+  expect_error(
+      [] {
+        Sequential model;
+        model.add(Dense(2, {.kernel_constraint = MaxNorm(2.0, 2), .input_shape = Shape{3}, .name = "out"}));
+        return model.count_params();
+      },
+      {"'out'", "kernel", "axis 2", "(3, 2)"});
+}
+
+// A regularizer that is not Keras's L1, L2 or L1L2 with finite factors >= 0: an error naming the layer and
+// the field, never a crash or a silent default.
+TEST(ErrorsConfig, BadRegularizers) {
+  const auto lstm_with = [](const json& regularizer) {
+    return json{{"class_name", "LSTM"},
+                {"config", {{"name", "enc"}, {"units", 2}, {"recurrent_regularizer", regularizer}}}};
+  };
+  const std::vector<std::pair<json, std::vector<std::string_view>>> bad = {
+      {{{"class_name", "L2"}, {"config", {{"l2", -0.01}}}}, {"'l2'", ">= 0", "-0.01"}},
+      {{{"class_name", "L2"}, {"config", {{"l2", "0.01"}}}}, {"'l2'", "number"}},
+      {{{"class_name", "L1L2"}, {"config", {{"l1", nullptr}}}}, {"'l1'", "number"}},
+      {{{"class_name", "L2"}, {"config", {{"l1", 0.01}}}}, {"unknown regularizer field 'l1'"}},
+      {{{"class_name", "L3"}, {"config", json::object()}}, {"unknown regularizer class 'L3'", "L1L2"}},
+      {{{"class_name", "OrthogonalRegularizer"}, {"config", {{"factor", 0.01}}}}, {"OrthogonalRegularizer"}},
+      {"l3", {"unknown regularizer 'l3'"}},
+      {42, {"null, a name or an object", "42"}},
+      {{{"config", {{"l2", 0.01}}}}, {"'class_name'"}},
+      {{{"class_name", "L2"}, {"config", 0.01}}, {"'config' must be an object"}},
+  };
+  for (const auto& [regularizer, parts] : bad) {
+    SCOPED_TRACE(regularizer.dump());
+    std::vector<std::string_view> expected = {"'enc'", "recurrent_regularizer"};
+    expected.insert(expected.end(), parts.begin(), parts.end());
+    try {
+      layer_from_config(lstm_with(regularizer), "here");
+      ADD_FAILURE() << "did not throw";
+    } catch (const Error& error) {
+      for (std::string_view part : expected)
+        EXPECT_NE(std::string(error.what()).find(part), std::string::npos) << part << " in " << error.what();
+    }
+  }
+  // Given in C++: checked the same way, naming the layer.
+  expect_error([] { return Dense(2, {.kernel_regularizer = L2(-1.0), .name = "out"}); },
+               {"'out'", "kernel_regularizer", "'l2'", ">= 0"});
+  expect_error([] { return Embedding(5, 2, {.activity_regularizer = L1(std::nan("")), .name = "emb"}); },
+               {"'emb'", "activity_regularizer", "'l1'"});
+  // A layer kind without an activity penalty in rnnkit says so rather than dropping it.
+  const json dropout = {{"class_name", "Dropout"},
+                        {"config", {{"name", "drop"}, {"rate", 0.5}, {"activity_regularizer", "l2"}}}};
+  expect_error([&] { return layer_from_config(dropout, "here"); },
+               {"'drop'", "activity_regularizer", "Dropout"});
 }
 
 TEST(ErrorsConfig, UnknownInitializer) {

@@ -5,7 +5,7 @@
 // Keras differ and what the fixture holds). Every case: 11 samples in batches of 4, 4 and 3, so 9 optimizer
 // steps, and the smaller last batch weighs 3/11 in each epoch's loss. SameLossesAndWeights is the issue's
 // check (fit's history and final weights); SameLossEveryStep replays the 9 steps with train_on_batch to show
-// where a disagreement starts.
+// where a disagreement starts. The reg_* cases add Keras's L1/L2/L1L2 regularizers to every kind of weight.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -238,6 +238,19 @@ TEST_P(TfjsFit, EvaluateGivesTheOraclesFirstBatchLoss) {
                                    {.batch_size = batch_size, .verbose = 0, .out = &silent});
   expect_values({logs.at("loss")}, json::array({spec.at("batch_losses")[0][0]}), kLossAbsolute,
                 "evaluate loss");
+}
+
+// Keras's sum(model.losses) at the initial and the final weights: the fixture's float64 penalty from the
+// regularizer configs in the model JSON (0 for the cases without regularizers).
+TEST_P(TfjsFit, RegularizationLossIsTheOraclesPenalty) {
+  const json& spec = GetParam().spec;
+  Sequential model = compiled_model(spec);
+  expect_values({model.regularization_loss()}, json::array({spec.value("initial_penalty", 0.0)}),
+                kLossAbsolute, "initial penalty");
+  std::ostringstream silent;
+  model.fit(tensor_from_json(spec.at("x")), tensor_from_json(spec.at("y")), fit_options(spec, silent));
+  expect_values({model.regularization_loss()}, json::array({spec.value("final_penalty", 0.0)}), kLossAbsolute,
+                "final penalty");
 }
 
 std::string case_name(const ::testing::TestParamInfo<FitCase>& info) {

@@ -21,6 +21,7 @@ class Bidirectional : public Layer {
   const Recurrent& backward_layer() const { return *backward_; }
   std::vector<Param*> params() override;
   std::vector<std::string> weight_names() const override;
+  double activity_loss() const override { return forward_->activity_loss() + backward_->activity_loss(); }
   std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const override;
   void reset_states() override;
   nlohmann::json config() const override;

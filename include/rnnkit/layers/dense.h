@@ -11,6 +11,11 @@ struct DenseOptions {
   bool use_bias = true;
   nlohmann::json kernel_initializer = "glorot_uniform";
   nlohmann::json bias_initializer = "zeros";
+  std::optional<Regularizer> kernel_regularizer{};  // rnnkit::L2(0.01), ...
+  std::optional<Regularizer> bias_regularizer{};
+  std::optional<Regularizer> activity_regularizer{};
+  std::optional<Constraint> kernel_constraint{};  // rnnkit::MaxNorm(3), ...
+  std::optional<Constraint> bias_constraint{};
   std::optional<Shape> input_shape{};
   std::optional<Shape> batch_input_shape{};
   std::string name{};

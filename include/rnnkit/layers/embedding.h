@@ -9,6 +9,9 @@ struct EmbeddingOptions {
   std::optional<std::int64_t> input_length{};  // T, when fixed
   bool mask_zero = false;
   nlohmann::json embeddings_initializer = "uniform";
+  std::optional<Regularizer> embeddings_regularizer{};  // rnnkit::L2(0.01), ...
+  std::optional<Regularizer> activity_regularizer{};
+  std::optional<Constraint> embeddings_constraint{};  // rnnkit::MaxNorm(3), ...
   std::optional<Shape> input_shape{};
   std::optional<Shape> batch_input_shape{};
   std::string name{};

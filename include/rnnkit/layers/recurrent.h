@@ -26,6 +26,13 @@ struct RecurrentOptions {
   nlohmann::json kernel_initializer = "glorot_uniform";
   nlohmann::json recurrent_initializer = "orthogonal";
   nlohmann::json bias_initializer = "zeros";
+  std::optional<Regularizer> kernel_regularizer{};  // rnnkit::L2(0.01), ...
+  std::optional<Regularizer> recurrent_regularizer{};
+  std::optional<Regularizer> bias_regularizer{};
+  std::optional<Regularizer> activity_regularizer{};  // on the output (and states, with return_state)
+  std::optional<Constraint> kernel_constraint{};      // rnnkit::MaxNorm(3), ...
+  std::optional<Constraint> recurrent_constraint{};
+  std::optional<Constraint> bias_constraint{};
   std::optional<Shape> input_shape{};
   std::optional<Shape> batch_input_shape{};
   std::optional<std::int64_t> input_dim{};     // F, Keras's input_dim

@@ -17,6 +17,8 @@ class TimeDistributed : public Layer {
   TimeDistributed(const TimeDistributed& other);
   const Layer& layer() const { return *layer_; }
   std::vector<Param*> params() override { return layer_->params(); }
+  // The wrapped layer sees (B·T, ...) inputs, so its activity penalty is divided by B·T, as in Keras.
+  double activity_loss() const override { return layer_->activity_loss(); }
   nlohmann::json config() const override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<TimeDistributed>(*this); }
 
