@@ -84,6 +84,22 @@ struct OnednnScan::Primitives {
       diff_destination_cell;
 
   bool lstm() const { return shape.cell == ScanCell::lstm; }
+  // The forward's arrays, which backward reads too, with the weights in the given layout.
+  std::unordered_map<int, memory> forward_arguments(const memory& layer, const memory& iter) const {
+    std::unordered_map<int, memory> arguments{{DNNL_ARG_SRC_LAYER, source},
+                                              {DNNL_ARG_SRC_ITER, source_state},
+                                              {DNNL_ARG_WEIGHTS_LAYER, layer},
+                                              {DNNL_ARG_WEIGHTS_ITER, iter},
+                                              {DNNL_ARG_BIAS, bias},
+                                              {DNNL_ARG_DST_LAYER, destination},
+                                              {DNNL_ARG_DST_ITER, destination_state},
+                                              {DNNL_ARG_WORKSPACE, workspace}};
+    if (lstm()) {
+      arguments[DNNL_ARG_SRC_ITER_C] = source_cell;
+      arguments[DNNL_ARG_DST_ITER_C] = destination_cell;
+    }
+    return arguments;
+  }
   bool small() const {
     return shape.batch * shape.units * shape.units * gate_count(shape.cell) < kParallelStepWork;
   }
@@ -121,78 +137,84 @@ OnednnScan::OnednnScan(const ScanShape& shape) : primitives_(std::make_unique<Pr
     backward_iter = backward_pd.weights_iter_desc();
     workspace = forward_pd.workspace_desc();
   };
-  switch (shape.cell) {
-    case ScanCell::simple_tanh:
-    case ScanCell::simple_relu: {
-      const auto activation =
-          shape.cell == ScanCell::simple_tanh ? dnnl::algorithm::eltwise_tanh : dnnl::algorithm::eltwise_relu;
-      dnnl::vanilla_rnn_forward::primitive_desc forward_pd(
-          {training, activation, direction, source_desc, state_desc, any_layer, any_iter, bias_desc,
-           destination_desc, state_desc},
-          p.engine);
-      dnnl::vanilla_rnn_backward::primitive_desc backward_pd(
-          {dnnl::prop_kind::backward, activation, direction, source_desc, state_desc, any_layer, any_iter,
-           bias_desc, destination_desc, state_desc, source_desc, state_desc, weights, iter, bias_desc,
-           destination_desc, state_desc},
-          p.engine, forward_pd);
-      adopt(dnnl::vanilla_rnn_forward(forward_pd), dnnl::vanilla_rnn_backward(backward_pd), forward_pd,
-            backward_pd);
-      break;
+  try {
+    switch (shape.cell) {
+      case ScanCell::simple_tanh:
+      case ScanCell::simple_relu: {
+        const auto activation = shape.cell == ScanCell::simple_tanh ? dnnl::algorithm::eltwise_tanh
+                                                                    : dnnl::algorithm::eltwise_relu;
+        dnnl::vanilla_rnn_forward::primitive_desc forward_pd(
+            {training, activation, direction, source_desc, state_desc, any_layer, any_iter, bias_desc,
+             destination_desc, state_desc},
+            p.engine);
+        dnnl::vanilla_rnn_backward::primitive_desc backward_pd(
+            {dnnl::prop_kind::backward, activation, direction, source_desc, state_desc, any_layer, any_iter,
+             bias_desc, destination_desc, state_desc, source_desc, state_desc, weights, iter, bias_desc,
+             destination_desc, state_desc},
+            p.engine, forward_pd);
+        adopt(dnnl::vanilla_rnn_forward(forward_pd), dnnl::vanilla_rnn_backward(backward_pd), forward_pd,
+              backward_pd);
+        break;
+      }
+      case ScanCell::lstm: {
+        dnnl::lstm_forward::primitive_desc forward_pd(
+            {training, direction, source_desc, state_desc, cell_desc, any_layer, any_iter, bias_desc,
+             destination_desc, state_desc, cell_desc},
+            p.engine);
+        dnnl::lstm_backward::primitive_desc backward_pd({dnnl::prop_kind::backward,
+                                                         direction,
+                                                         source_desc,
+                                                         state_desc,
+                                                         cell_desc,
+                                                         any_layer,
+                                                         any_iter,
+                                                         bias_desc,
+                                                         destination_desc,
+                                                         state_desc,
+                                                         cell_desc,
+                                                         source_desc,
+                                                         state_desc,
+                                                         cell_desc,
+                                                         weights,
+                                                         iter,
+                                                         bias_desc,
+                                                         destination_desc,
+                                                         state_desc,
+                                                         cell_desc},
+                                                        p.engine, forward_pd);
+        adopt(dnnl::lstm_forward(forward_pd), dnnl::lstm_backward(backward_pd), forward_pd, backward_pd);
+        break;
+      }
+      case ScanCell::gru: {
+        dnnl::gru_forward::primitive_desc forward_pd({training, direction, source_desc, state_desc, any_layer,
+                                                      any_iter, bias_desc, destination_desc, state_desc},
+                                                     p.engine);
+        dnnl::gru_backward::primitive_desc backward_pd(
+            {dnnl::prop_kind::backward, direction, source_desc, state_desc, any_layer, any_iter, bias_desc,
+             destination_desc, state_desc, source_desc, state_desc, weights, iter, bias_desc,
+             destination_desc, state_desc},
+            p.engine, forward_pd);
+        adopt(dnnl::gru_forward(forward_pd), dnnl::gru_backward(backward_pd), forward_pd, backward_pd);
+        break;
+      }
+      case ScanCell::gru_reset_after: {
+        dnnl::lbr_gru_forward::primitive_desc forward_pd(
+            {training, direction, source_desc, state_desc, any_layer, any_iter, bias_desc, destination_desc,
+             state_desc},
+            p.engine);
+        dnnl::lbr_gru_backward::primitive_desc backward_pd(
+            {dnnl::prop_kind::backward, direction, source_desc, state_desc, any_layer, any_iter, bias_desc,
+             destination_desc, state_desc, source_desc, state_desc, weights, iter, bias_desc,
+             destination_desc, state_desc},
+            p.engine, forward_pd);
+        adopt(dnnl::lbr_gru_forward(forward_pd), dnnl::lbr_gru_backward(backward_pd), forward_pd,
+              backward_pd);
+        break;
+      }
     }
-    case ScanCell::lstm: {
-      dnnl::lstm_forward::primitive_desc forward_pd(
-          {training, direction, source_desc, state_desc, cell_desc, any_layer, any_iter, bias_desc,
-           destination_desc, state_desc, cell_desc},
-          p.engine);
-      dnnl::lstm_backward::primitive_desc backward_pd({dnnl::prop_kind::backward,
-                                                       direction,
-                                                       source_desc,
-                                                       state_desc,
-                                                       cell_desc,
-                                                       any_layer,
-                                                       any_iter,
-                                                       bias_desc,
-                                                       destination_desc,
-                                                       state_desc,
-                                                       cell_desc,
-                                                       source_desc,
-                                                       state_desc,
-                                                       cell_desc,
-                                                       weights,
-                                                       iter,
-                                                       bias_desc,
-                                                       destination_desc,
-                                                       state_desc,
-                                                       cell_desc},
-                                                      p.engine, forward_pd);
-      adopt(dnnl::lstm_forward(forward_pd), dnnl::lstm_backward(backward_pd), forward_pd, backward_pd);
-      break;
-    }
-    case ScanCell::gru: {
-      dnnl::gru_forward::primitive_desc forward_pd({training, direction, source_desc, state_desc, any_layer,
-                                                    any_iter, bias_desc, destination_desc, state_desc},
-                                                   p.engine);
-      dnnl::gru_backward::primitive_desc backward_pd(
-          {dnnl::prop_kind::backward, direction, source_desc, state_desc, any_layer, any_iter, bias_desc,
-           destination_desc, state_desc, source_desc, state_desc, weights, iter, bias_desc, destination_desc,
-           state_desc},
-          p.engine, forward_pd);
-      adopt(dnnl::gru_forward(forward_pd), dnnl::gru_backward(backward_pd), forward_pd, backward_pd);
-      break;
-    }
-    case ScanCell::gru_reset_after: {
-      dnnl::lbr_gru_forward::primitive_desc forward_pd(
-          {training, direction, source_desc, state_desc, any_layer, any_iter, bias_desc, destination_desc,
-           state_desc},
-          p.engine);
-      dnnl::lbr_gru_backward::primitive_desc backward_pd(
-          {dnnl::prop_kind::backward, direction, source_desc, state_desc, any_layer, any_iter, bias_desc,
-           destination_desc, state_desc, source_desc, state_desc, weights, iter, bias_desc, destination_desc,
-           state_desc},
-          p.engine, forward_pd);
-      adopt(dnnl::lbr_gru_forward(forward_pd), dnnl::lbr_gru_backward(backward_pd), forward_pd, backward_pd);
-      break;
-    }
+  } catch (const dnnl::error& error) {
+    fail("oneDNN could not make the recurrent scan for batch ", B, ", timesteps ", T, ", features ", F,
+         ", units ", U, ": ", error.what(), " (use_onednn(false) on the layer runs rnnkit's own scan)");
   }
   auto make = [&](const memory::desc& desc) { return memory(desc, p.engine); };
   p.source = make(source_desc);
@@ -252,18 +274,7 @@ void OnednnScan::forward(const float* x, const float* kernel, const float* recur
   } else {
     std::copy_n(bias, count(p.bias), bias_rows);
   }
-  std::unordered_map<int, memory> arguments{{DNNL_ARG_SRC_LAYER, p.source},
-                                            {DNNL_ARG_SRC_ITER, p.source_state},
-                                            {DNNL_ARG_WEIGHTS_LAYER, p.layer_weights},
-                                            {DNNL_ARG_WEIGHTS_ITER, p.iter_weights},
-                                            {DNNL_ARG_BIAS, p.bias},
-                                            {DNNL_ARG_DST_LAYER, p.destination},
-                                            {DNNL_ARG_DST_ITER, p.destination_state},
-                                            {DNNL_ARG_WORKSPACE, p.workspace}};
-  if (p.lstm()) {
-    arguments[DNNL_ARG_SRC_ITER_C] = p.source_cell;
-    arguments[DNNL_ARG_DST_ITER_C] = p.destination_cell;
-  }
+  const std::unordered_map<int, memory> arguments = p.forward_arguments(p.layer_weights, p.iter_weights);
   p.forward.execute(p.stream, arguments);
   p.stream.wait();
   std::copy_n(values(p.destination), count(p.destination), sequence);
@@ -283,24 +294,16 @@ void OnednnScan::backward(const float* sequence_grad, const std::vector<const fl
   // Whether the primitive adds to its weight gradients or overwrites them, they start from zero here.
   for (const memory* array : {&p.diff_layer_weights, &p.diff_iter_weights, &p.diff_bias})
     std::fill_n(values(*array), count(*array), 0.0f);
-  std::unordered_map<int, memory> arguments{{DNNL_ARG_SRC_LAYER, p.source},
-                                            {DNNL_ARG_SRC_ITER, p.source_state},
-                                            {DNNL_ARG_WEIGHTS_LAYER, p.backward_layer_weights},
-                                            {DNNL_ARG_WEIGHTS_ITER, p.backward_iter_weights},
-                                            {DNNL_ARG_BIAS, p.bias},
-                                            {DNNL_ARG_DST_LAYER, p.destination},
-                                            {DNNL_ARG_DST_ITER, p.destination_state},
-                                            {DNNL_ARG_WORKSPACE, p.workspace},
-                                            {DNNL_ARG_DIFF_SRC_LAYER, p.diff_source},
-                                            {DNNL_ARG_DIFF_SRC_ITER, p.diff_source_state},
-                                            {DNNL_ARG_DIFF_WEIGHTS_LAYER, p.diff_layer_weights},
-                                            {DNNL_ARG_DIFF_WEIGHTS_ITER, p.diff_iter_weights},
-                                            {DNNL_ARG_DIFF_BIAS, p.diff_bias},
-                                            {DNNL_ARG_DIFF_DST_LAYER, p.diff_destination},
-                                            {DNNL_ARG_DIFF_DST_ITER, p.diff_destination_state}};
+  std::unordered_map<int, memory> arguments =
+      p.forward_arguments(p.backward_layer_weights, p.backward_iter_weights);
+  arguments.insert({{DNNL_ARG_DIFF_SRC_LAYER, p.diff_source},
+                    {DNNL_ARG_DIFF_SRC_ITER, p.diff_source_state},
+                    {DNNL_ARG_DIFF_WEIGHTS_LAYER, p.diff_layer_weights},
+                    {DNNL_ARG_DIFF_WEIGHTS_ITER, p.diff_iter_weights},
+                    {DNNL_ARG_DIFF_BIAS, p.diff_bias},
+                    {DNNL_ARG_DIFF_DST_LAYER, p.diff_destination},
+                    {DNNL_ARG_DIFF_DST_ITER, p.diff_destination_state}});
   if (p.lstm()) {
-    arguments[DNNL_ARG_SRC_ITER_C] = p.source_cell;
-    arguments[DNNL_ARG_DST_ITER_C] = p.destination_cell;
     arguments[DNNL_ARG_DIFF_SRC_ITER_C] = p.diff_source_cell;
     arguments[DNNL_ARG_DIFF_DST_ITER_C] = p.diff_destination_cell;
   }
