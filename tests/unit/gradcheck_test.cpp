@@ -8,7 +8,9 @@
 // inputs kept away from the kinks by the seed; the oracle fixtures check them exactly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
+#include <iostream>
 
 #include "rnnkit/rnnkit.h"
 #include "test_support.h"
@@ -34,6 +36,12 @@ Tensor random_tensor(const Shape& shape, Rng& rng, double scale = 1.0) {
 
 class GradCheck : public ::testing::TestWithParam<GradCase> {
  protected:
+  // The table of the training issue's note: one line per case.
+  void TearDown() override {
+    std::cout << "gradcheck " << GetParam().name << ": max relative error " << worst_relative_error_ << "\n";
+  }
+  double worst_relative_error_ = 0.0;
+
   // L = Σ_k Σ output_k ⊙ weights_k, evaluated as a training call with a fixed dropout seed.
   double loss(Layer& layer, const Tensor& x, CallArgs args, const std::vector<Tensor>& loss_weights) {
     Rng dropout_rng(99);
@@ -60,6 +68,9 @@ class GradCheck : public ::testing::TestWithParam<GradCase> {
       value[i] = original;
       const double numeric = (plus - minus) / (2.0 * kStep);
       EXPECT_NEAR(analytic[i], numeric, 2e-3 + 1e-2 * std::abs(numeric)) << what << " element " << i;
+      // Relative to the larger of the two, with gradients under 1e-2 counted against 1e-2.
+      const double scale = std::max({std::abs(numeric), double(std::abs(analytic[i])), 1e-2});
+      worst_relative_error_ = std::max(worst_relative_error_, std::abs(analytic[i] - numeric) / scale);
     }
   }
 };

@@ -57,7 +57,9 @@ TEST(Training, TutorialSimpleRnnLanguageModelLearnsItsSentences) {
   ASSERT_EQ(history.history.at("accuracy").size(), 200u);
   EXPECT_GE(history.history.at("accuracy").back(), 0.9);
   EXPECT_LT(history.history.at("loss").back(), history.history.at("loss").front());
-  EXPECT_GE(model.evaluate(data.x, data.y, {.verbose = 0}).at("accuracy"), 0.9);
+  const double accuracy = model.evaluate(data.x, data.y, {.verbose = 0}).at("accuracy");
+  EXPECT_GE(accuracy, 0.9);
+  std::cout << "tutorial SimpleRNN(32), 200 epochs: accuracy " << accuracy << "\n";
 }
 
 TEST(Training, TutorialLstmLanguageModelLearnsItsSentences) {
@@ -65,6 +67,7 @@ TEST(Training, TutorialLstmLanguageModelLearnsItsSentences) {
   Sequential model = tutorial_model<LSTM>(128);
   const History history = model.fit(data.x, data.y, {.epochs = 200, .verbose = 0});
   EXPECT_GE(history.history.at("accuracy").back(), 0.9);
+  std::cout << "tutorial LSTM(128), 200 epochs: accuracy " << history.history.at("accuracy").back() << "\n";
 }
 
 TEST(Training, SameSeedGivesTheSameWeightsBitForBit) {
