@@ -6,7 +6,8 @@
 namespace rnnkit {
 
 // Sets the number of threads of every later matrix product (OpenBLAS's openblas_set_num_threads, and
-// OpenMP's for oneDNN's recurrent scans in the calling thread); at least 1. Results do not depend on it for a fixed value, so a seed and a thread count reproduce a run.
+// OpenMP's for oneDNN's recurrent scans in the calling thread); at least 1. Results do not depend on it
+// for a fixed value, so a seed and a thread count reproduce a run.
 void set_num_threads(int threads);
 // The number of threads matrix products use now.
 int num_threads();

@@ -116,8 +116,8 @@ class Recurrent : public Layer {
                     float* step_values) const = 0;
   virtual void step_backward(const StepGrads& grads, StepWorkspace& workspace) const = 0;
   // After the time loop: dL/d(recurrent_kernel) and the recurrent part of dL/d(bias), from every
-  // step's recurrent inputs (T·B, U), kept values and recurrent-product gradients (T·B, G·U). The default is
-  // recurrent_inputsᵀ @ recurrent_grads, the form of SimpleRNN and LSTM.
+  // step's recurrent inputs (T·B, U), kept values and recurrent-product gradients (T·B, G·U). The
+  // default is recurrent_inputsᵀ @ recurrent_grads, the form of SimpleRNN and LSTM.
   virtual void accumulate_recurrent_grads(const Tensor& recurrent_inputs, const Tensor& step_values,
                                           const Tensor& recurrent_grads);
 
