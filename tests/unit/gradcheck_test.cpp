@@ -60,13 +60,7 @@ class GradCheck : public ::testing::TestWithParam<GradCase> {
     constexpr float kStep = 1e-2f;
     const std::int64_t stride = std::max<std::int64_t>(1, value.size() / 40);
     for (std::int64_t i = 0; i < value.size(); i += stride) {
-      const float original = value[i];
-      value[i] = original + kStep;
-      const double plus = evaluate();
-      value[i] = original - kStep;
-      const double minus = evaluate();
-      value[i] = original;
-      const double numeric = (plus - minus) / (2.0 * kStep);
+      const double numeric = rnnkit::testing::central_difference(value[i], kStep, evaluate);
       EXPECT_NEAR(analytic[i], numeric, 2e-3 + 1e-2 * std::abs(numeric)) << what << " element " << i;
       // Relative to the larger of the two, with gradients under 1e-2 counted against 1e-2.
       const double scale = std::max({std::abs(numeric), double(std::abs(analytic[i])), 1e-2});

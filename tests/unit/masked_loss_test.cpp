@@ -272,13 +272,7 @@ TEST(MaskedFit, StepIsMinusTheDerivativeOfTheMaskedLoss) {
   for (std::size_t k = 0; k < weights.size(); ++k) {
     const std::int64_t stride = std::max<std::int64_t>(1, weights[k].size() / 12);
     for (std::int64_t i = 0; i < weights[k].size(); i += stride) {
-      const float original = weights[k][i];
-      weights[k][i] = original + kStep;
-      const double plus = loss_at();
-      weights[k][i] = original - kStep;
-      const double minus = loss_at();
-      weights[k][i] = original;
-      const double numeric = (plus - minus) / (2.0 * kStep);
+      const double numeric = rnnkit::testing::central_difference(weights[k][i], kStep, loss_at);
       EXPECT_NEAR(-change[k][i], numeric, 2e-3 + 1e-2 * std::abs(numeric))
           << "weight " << k << " element " << i;
       if (k == 0 && i < 4) {  // embeddings (V,4): row 0 is the padding token

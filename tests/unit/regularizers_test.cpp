@@ -118,13 +118,7 @@ void expect_gradient_matches_differences(const ModelCase& c) {
     Tensor& value = params[k]->value;
     const std::int64_t stride = std::max<std::int64_t>(1, value.size() / 40);
     for (std::int64_t i = 0; i < value.size(); i += stride) {
-      const float original = value[i];
-      value[i] = original + kStep;
-      const double plus = loss();
-      value[i] = original - kStep;
-      const double minus = loss();
-      value[i] = original;
-      const double numeric = (plus - minus) / (2.0 * kStep);
+      const double numeric = rnnkit::testing::central_difference(value[i], kStep, loss);
       const double analytic = double(before[k][i]) - after[k][i];
       EXPECT_NEAR(analytic, numeric, 2e-3 + 1e-2 * std::abs(numeric)) << "weight " << k << " element " << i;
     }

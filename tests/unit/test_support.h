@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -51,6 +52,18 @@ inline std::string read_text(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw std::runtime_error("cannot open test fixture " + path.string());
   return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+// (f(v + step) - f(v - step)) / (2 step): the central difference of `evaluate` in one value, which is put
+// back afterwards.
+inline double central_difference(float& value, float step, const std::function<double()>& evaluate) {
+  const float original = value;
+  value = original + step;
+  const double plus = evaluate();
+  value = original - step;
+  const double minus = evaluate();
+  value = original;
+  return (plus - minus) / (2.0 * step);
 }
 
 // {"shape": [...], "data": [...]} as written by the oracle generators.
