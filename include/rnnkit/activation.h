@@ -24,6 +24,9 @@ std::string activation_name(Activation activation);
 
 // Applies the activation in place; softmax normalizes each consecutive run of `row_length` values.
 void apply_activation(Activation activation, std::span<float> values, std::int64_t row_length);
+// outputs = activation(inputs), as above; outputs may be inputs.
+void apply_activation(Activation activation, std::span<const float> inputs, std::span<float> outputs,
+                      std::int64_t row_length);
 
 // Backward through the activation, from its outputs y: turns grad = dL/dy into dL/dx in place.
 // Every activation here has a derivative expressible in its output, so the input need not be kept.

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/fast_math.h"
+#include "core/softmax_rows.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -21,45 +22,15 @@ constexpr std::array<std::pair<std::string_view, Activation>, 7> kNames{{
     {"softmax", Activation::softmax},
 }};
 
-// Sums and maxima in 16 interleaved lanes, combined in a fixed order: vectorisable (a single running sum is
-// a dependency chain) and the same result on every CPU.
-constexpr std::size_t kLanes = 16;
-
-RNNKIT_VECTOR_CLONES float row_max(const float* row, std::size_t length) {
-  float lanes[kLanes];
-  std::fill_n(lanes, kLanes, row[0]);
-  std::size_t i = 0;
-  for (; i + kLanes <= length; i += kLanes)
-    for (std::size_t lane = 0; lane < kLanes; ++lane) lanes[lane] = std::max(lanes[lane], row[i + lane]);
-  float result = row[0];
-  for (std::size_t lane = 0; lane < kLanes; ++lane) result = std::max(result, lanes[lane]);
-  for (; i < length; ++i) result = std::max(result, row[i]);
-  return result;
-}
-
-// Replaces each value v by exp(v - shift) and returns their sum.
-RNNKIT_VECTOR_CLONES float exp_shifted_sum(float* row, std::size_t length, float shift) {
-  float lanes[kLanes] = {};
-  std::size_t i = 0;
-  for (; i + kLanes <= length; i += kLanes)
-    for (std::size_t lane = 0; lane < kLanes; ++lane) {
-      row[i + lane] = fast::exp(row[i + lane] - shift);
-      lanes[lane] += row[i + lane];
-    }
-  float total = 0.0f;
-  for (std::size_t lane = 0; lane < kLanes; ++lane) total += lanes[lane];
-  for (; i < length; ++i) total += (row[i] = fast::exp(row[i] - shift));
-  return total;
-}
-
-RNNKIT_VECTOR_CLONES void softmax_rows(std::span<float> values, std::int64_t row_length) {
-  check(row_length > 0 && static_cast<std::int64_t>(values.size()) % row_length == 0,
-        "softmax over rows of ", row_length, " values cannot split ", values.size(), " values");
+void softmax_rows(std::span<const float> inputs, std::span<float> outputs, std::int64_t row_length) {
+  check(row_length > 0 && static_cast<std::int64_t>(inputs.size()) % row_length == 0, "softmax over rows of ",
+        row_length, " values cannot split ", inputs.size(), " values");
   const auto length = static_cast<std::size_t>(row_length);
-  for (std::size_t start = 0; start < values.size(); start += length) {
-    float* row = values.data() + start;
-    const float total = exp_shifted_sum(row, length, row_max(row, length));
-    for (std::size_t i = 0; i < length; ++i) row[i] /= total;
+  for (std::size_t start = 0; start < inputs.size(); start += length) {
+    const float* row = inputs.data() + start;
+    float* out = outputs.data() + start;
+    exp_shifted(row, out, length, row_max(row, length));
+    scale(out, length, static_cast<float>(1.0 / row_sum(out, length)));
   }
 }
 
@@ -81,29 +52,39 @@ std::string activation_name(Activation activation) {
   fail("unnamed activation");
 }
 
-RNNKIT_VECTOR_CLONES void apply_activation(Activation activation, std::span<float> values,
-                                           std::int64_t row_length) {
+void apply_activation(Activation activation, std::span<float> values, std::int64_t row_length) {
+  apply_activation(activation, values, values, row_length);
+}
+
+RNNKIT_VECTOR_CLONES void apply_activation(Activation activation, std::span<const float> inputs,
+                                           std::span<float> outputs, std::int64_t row_length) {
+  check(inputs.size() == outputs.size(), "apply_activation: ", inputs.size(), " inputs but ", outputs.size(),
+        " outputs");
+  const float* in = inputs.data();
+  float* out = outputs.data();
+  const std::size_t count = inputs.size();
   switch (activation) {
     case Activation::linear:
+      if (out != in) std::copy_n(in, count, out);
       return;
     case Activation::tanh:
-      for (float& v : values) v = fast::tanh(v);
+      for (std::size_t i = 0; i < count; ++i) out[i] = fast::tanh(in[i]);
       return;
     case Activation::sigmoid:
-      for (float& v : values) v = fast::sigmoid(v);
+      for (std::size_t i = 0; i < count; ++i) out[i] = fast::sigmoid(in[i]);
       return;
     case Activation::hard_sigmoid:
-      for (float& v : values) v = std::clamp(0.2f * v + 0.5f, 0.0f, 1.0f);
+      for (std::size_t i = 0; i < count; ++i) out[i] = std::clamp(0.2f * in[i] + 0.5f, 0.0f, 1.0f);
       return;
     case Activation::hard_sigmoid_keras3:
-      for (float& v : values) v = std::clamp(v / 6.0f + 0.5f, 0.0f, 1.0f);
+      for (std::size_t i = 0; i < count; ++i) out[i] = std::clamp(in[i] / 6.0f + 0.5f, 0.0f, 1.0f);
       return;
     case Activation::relu:
       // std::max would turn NaN into 0; Keras propagates it.
-      for (float& v : values) v = v < 0.0f ? 0.0f : v;
+      for (std::size_t i = 0; i < count; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];
       return;
     case Activation::softmax:
-      softmax_rows(values, row_length);
+      softmax_rows(inputs, outputs, row_length);
       return;
   }
 }

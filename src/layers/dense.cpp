@@ -61,12 +61,19 @@ Tensor Dense::logits(const Tensor& x) const {
 }
 
 std::vector<Tensor> Dense::forward(const Tensor& x, const CallArgs& args) {
-  Tensor y = logits(x);  // (N..., U)
-  if (args.training) {
-    trained_input_ = x;
-    trained_logits_ = y;
+  Tensor z = logits(x);  // (N..., U)
+  if (!args.training) {
+    apply_activation(activation_, z.values(), units_);
+    return {std::move(z)};
   }
-  apply_activation(activation_, y.values(), units_);
+  trained_input_ = x;
+  if (activation_ == Activation::linear) {
+    trained_logits_ = Tensor();  // the outputs are the logits: backward needs no copy of them
+    return {std::move(z)};
+  }
+  trained_logits_ = std::move(z);
+  Tensor y = Tensor::uninitialized(trained_logits_.shape());
+  apply_activation(activation_, trained_logits_.values(), y.values(), units_);
   return {std::move(y)};
 }
 

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/fast_math.h"
+#include "core/softmax_rows.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -138,24 +138,27 @@ double categorical_probabilities(const float* pred, const float* truth, std::int
   return loss;
 }
 
-double log_sum_exp(const float* logits, std::int64_t classes, double& max_logit) {
-  max_logit = logits[0];
-  for (std::int64_t j = 1; j < classes; ++j) max_logit = std::max(max_logit, static_cast<double>(logits[j]));
-  double total = 0.0;
-  for (std::int64_t j = 0; j < classes; ++j) total += std::exp(logits[j] - max_logit);
-  return max_logit + std::log(total);
+// Writes softmax(logits) to probabilities and returns log(sum(exp(logits))): the exponentials in float, as
+// the gradient is (vectorised), their sum and its logarithm in double.
+double softmax_and_log_sum_exp(const float* logits, std::int64_t classes, float* probabilities) {
+  const auto length = static_cast<std::size_t>(classes);
+  const float max_logit = row_max(logits, length);
+  exp_shifted(logits, probabilities, length, max_logit);
+  const double total = row_sum(probabilities, length);
+  scale(probabilities, length, static_cast<float>(1.0 / total));
+  return static_cast<double>(max_logit) + std::log(total);
 }
 
 double categorical_logits(const float* logits, const float* truth, std::int64_t classes, double scale,
                           float* grad) {
   // tf.nn.softmax_cross_entropy_with_logits: loss = sum(y * (lse - z)), gradient softmax - y (the op's own
   // backprop, which assumes rows of y sum to 1).
-  double max_logit = 0.0;
-  const double lse = log_sum_exp(logits, classes, max_logit);
+  const double lse = softmax_and_log_sum_exp(logits, classes, grad);
+  const auto factor = static_cast<float>(scale);
   double loss = 0.0;
   for (std::int64_t j = 0; j < classes; ++j) {
-    loss += truth[j] * (lse - logits[j]);
-    grad[j] = static_cast<float>(scale * (std::exp(logits[j] - lse) - truth[j]));
+    loss += static_cast<double>(truth[j]) * (lse - logits[j]);
+    grad[j] = factor * (grad[j] - truth[j]);
   }
   return loss;
 }
@@ -175,27 +178,14 @@ double sparse_probabilities(const float* pred, std::int64_t label, std::int64_t 
   return std::log(total) - std::log(clipped_label);
 }
 
-// The exponentials once each, in float as the gradient is (vectorised); their sum and the loss in double.
-RNNKIT_VECTOR_CLONES double sparse_logits(const float* logits, std::int64_t label, std::int64_t classes,
-                                          double scale, float* grad) {
+double sparse_logits(const float* logits, std::int64_t label, std::int64_t classes, double scale,
+                     float* grad) {
   // tf.nn.sparse_softmax_cross_entropy_with_logits: lse - z[label], gradient softmax - onehot(label).
-  float max_logit = logits[0];
-  for (std::int64_t j = 1; j < classes; ++j) max_logit = std::max(max_logit, logits[j]);
-  constexpr std::int64_t kLanes = 8;  // partial sums in a fixed order: vectorisable and reproducible
-  double lanes[kLanes] = {};
-  std::int64_t j = 0;
-  for (; j + kLanes <= classes; j += kLanes)
-    for (std::int64_t lane = 0; lane < kLanes; ++lane) {
-      grad[j + lane] = fast::exp(logits[j + lane] - max_logit);
-      lanes[lane] += grad[j + lane];
-    }
-  double total = 0.0;
-  for (double lane : lanes) total += lane;
-  for (; j < classes; ++j) total += (grad[j] = fast::exp(logits[j] - max_logit));
-  const auto factor = static_cast<float>(scale / total);
-  for (std::int64_t k = 0; k < classes; ++k) grad[k] *= factor;
-  grad[label] -= static_cast<float>(scale);
-  return static_cast<double>(max_logit) + std::log(total) - logits[label];
+  const double lse = softmax_and_log_sum_exp(logits, classes, grad);
+  const auto factor = static_cast<float>(scale);
+  for (std::int64_t j = 0; j < classes; ++j) grad[j] *= factor;
+  grad[label] -= factor;
+  return lse - logits[label];
 }
 
 double binary_probabilities(const float* pred, const float* truth, std::int64_t classes, double scale,
@@ -310,9 +300,9 @@ LossResult Loss::compute(const Tensor& y_pred, const Tensor& y_true, const Tenso
     for (std::int64_t row = 0; row < rows; ++row) counted_rows += !masked_out(mask, row);
   }
 
-  LossResult result{0.0, Tensor(pred_shape)};
   // losses_utils._safe_mean: divide_no_nan gives 0 for an empty batch (and here for a wholly masked one).
-  if (counted_rows == 0) return result;
+  if (counted_rows == 0) return LossResult{0.0, Tensor(pred_shape)};
+  LossResult result{0.0, Tensor::uninitialized(pred_shape)};  // every row is written below
 
   // Validate every label before computing anything, so an Error leaves nothing half done.
   std::vector<std::int64_t> labels;
@@ -325,13 +315,16 @@ LossResult Loss::compute(const Tensor& y_pred, const Tensor& y_true, const Tenso
   std::vector<double> scratch;
   double total = 0.0;
   for (std::int64_t row = 0; row < rows; ++row) {
-    if (masked_out(mask, row)) continue;  // weight 0: no loss, a zero gradient
+    float* grad = result.gradient.data() + row * classes;
+    if (masked_out(mask, row)) {  // weight 0: no loss, a zero gradient
+      std::fill_n(grad, classes, 0.0f);
+      continue;
+    }
     const double weight = row_weights.empty() ? 1.0 : row_weights[static_cast<std::size_t>(row)];
     // SUM_OVER_BATCH_SIZE: sum(weight * loss) / number of (unmasked) rows.
     const double scale = weight / static_cast<double>(counted_rows);
     const float* pred = y_pred.data() + row * classes;
     const float* truth = sparse ? nullptr : y_true.data() + row * classes;
-    float* grad = result.gradient.data() + row * classes;
     double loss = 0.0;
     switch (kind_) {
       case Kind::categorical_crossentropy:
