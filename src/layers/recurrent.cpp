@@ -409,7 +409,6 @@ std::vector<Tensor> Recurrent::onednn_forward(const Tensor& inputs, const std::v
                              write_pointers(final_states));
   trained.batch = batch;
   trained.timesteps = timesteps;
-  trained.inputs = Tensor({0, features});  // oneDNN keeps its own copy
   trained.onednn = true;
   trained_ = std::move(trained);
   if (options_.stateful) carried_states_ = final_states;
@@ -426,7 +425,7 @@ std::vector<Tensor> Recurrent::onednn_forward(const Tensor& inputs, const std::v
 InputGrads Recurrent::onednn_backward(const std::vector<Tensor>& output_grads) {
   const Trained& trained = trained_;
   const std::int64_t batch = trained.batch, timesteps = trained.timesteps, units = units_;
-  const std::int64_t features = trained.inputs.dim(1);
+  const std::int64_t features = onednn_scan_.scan->shape().features;  // oneDNN keeps the inputs itself
   const std::size_t state_count = static_cast<std::size_t>(this->state_count());
   // dL/d(final states): from the returned states, and the returned output where it is the last state.
   std::vector<Tensor> final_state_grads(state_count, Tensor({batch, units}));

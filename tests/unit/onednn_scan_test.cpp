@@ -67,6 +67,8 @@ TEST_P(OnednnScan, TrainingCallsMatchTheGeneralScan) {
     onednn_args.rng = &onednn_dropout;
     const std::vector<Tensor> expected = general->call(x, general_args);
     const std::vector<Tensor> actual = onednn->call(x, onednn_args);
+    ASSERT_FALSE(general->trained_on_onednn());
+    ASSERT_TRUE(onednn->trained_on_onednn()) << "the case does not reach oneDNN's scan";
     ASSERT_EQ(expected.size(), actual.size());
     std::vector<Tensor> output_grads;
     for (std::size_t k = 0; k < expected.size(); ++k) {

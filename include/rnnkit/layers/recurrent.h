@@ -65,6 +65,8 @@ class Recurrent : public Layer {
   // Training calls without a mask or recurrent dropout, of the cells oneDNN computes as Keras does, run
   // on oneDNN's RNN primitives; this turns that off, leaving the general scan (for comparing the two).
   void use_onednn(bool enabled) { use_onednn_ = enabled; }
+  // Whether the last training call ran on oneDNN's scan (which its backward then uses too).
+  bool trained_on_onednn() const { return trained_.onednn; }
   nlohmann::json config() const override;
   // The mask goes on with return_sequences and stops otherwise.
   std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const override;
