@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/fast_math.h"
+#include "core/parallel.h"
 #include "core/softmax_rows.h"
 #include "rnnkit/error.h"
 
@@ -22,15 +23,38 @@ constexpr std::array<std::pair<std::string_view, Activation>, 7> kNames{{
     {"softmax", Activation::softmax},
 }};
 
-void softmax_rows(std::span<const float> inputs, std::span<float> outputs, std::int64_t row_length) {
-  check(row_length > 0 && static_cast<std::int64_t>(inputs.size()) % row_length == 0, "softmax over rows of ",
-        row_length, " values cannot split ", inputs.size(), " values");
-  const auto length = static_cast<std::size_t>(row_length);
-  for (std::size_t start = 0; start < inputs.size(); start += length) {
-    const float* row = inputs.data() + start;
-    float* out = outputs.data() + start;
-    exp_shifted(row, out, length, row_max(row, length));
-    scale(out, length, static_cast<float>(1.0 / row_sum(out, length)));
+void softmax_rows(const float* inputs, float* outputs, std::size_t rows, std::size_t row_length) {
+  for (std::size_t start = 0; start < rows * row_length; start += row_length) {
+    float* out = outputs + start;
+    exp_shifted(inputs + start, out, row_length, row_max(inputs + start, row_length));
+    scale(out, row_length, static_cast<float>(1.0 / row_sum(out, row_length)));
+  }
+}
+
+// The element-wise activations: all but softmax.
+RNNKIT_VECTOR_CLONES void activate(Activation activation, const float* in, float* out, std::size_t count) {
+  switch (activation) {
+    case Activation::linear:
+      if (out != in) std::copy_n(in, count, out);
+      return;
+    case Activation::tanh:
+      for (std::size_t i = 0; i < count; ++i) out[i] = fast::tanh(in[i]);
+      return;
+    case Activation::sigmoid:
+      for (std::size_t i = 0; i < count; ++i) out[i] = fast::sigmoid(in[i]);
+      return;
+    case Activation::hard_sigmoid:
+      for (std::size_t i = 0; i < count; ++i) out[i] = std::clamp(0.2f * in[i] + 0.5f, 0.0f, 1.0f);
+      return;
+    case Activation::hard_sigmoid_keras3:
+      for (std::size_t i = 0; i < count; ++i) out[i] = std::clamp(in[i] / 6.0f + 0.5f, 0.0f, 1.0f);
+      return;
+    case Activation::relu:
+      // std::max would turn NaN into 0; Keras propagates it.
+      for (std::size_t i = 0; i < count; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];
+      return;
+    case Activation::softmax:
+      return;  // by rows, in softmax_rows
   }
 }
 
@@ -56,37 +80,25 @@ void apply_activation(Activation activation, std::span<float> values, std::int64
   apply_activation(activation, values, values, row_length);
 }
 
-RNNKIT_VECTOR_CLONES void apply_activation(Activation activation, std::span<const float> inputs,
-                                           std::span<float> outputs, std::int64_t row_length) {
+void apply_activation(Activation activation, std::span<const float> inputs, std::span<float> outputs,
+                      std::int64_t row_length) {
   check(inputs.size() == outputs.size(), "apply_activation: ", inputs.size(), " inputs but ", outputs.size(),
         " outputs");
+  const auto count = static_cast<std::int64_t>(inputs.size());
   const float* in = inputs.data();
   float* out = outputs.data();
-  const std::size_t count = inputs.size();
-  switch (activation) {
-    case Activation::linear:
-      if (out != in) std::copy_n(in, count, out);
-      return;
-    case Activation::tanh:
-      for (std::size_t i = 0; i < count; ++i) out[i] = fast::tanh(in[i]);
-      return;
-    case Activation::sigmoid:
-      for (std::size_t i = 0; i < count; ++i) out[i] = fast::sigmoid(in[i]);
-      return;
-    case Activation::hard_sigmoid:
-      for (std::size_t i = 0; i < count; ++i) out[i] = std::clamp(0.2f * in[i] + 0.5f, 0.0f, 1.0f);
-      return;
-    case Activation::hard_sigmoid_keras3:
-      for (std::size_t i = 0; i < count; ++i) out[i] = std::clamp(in[i] / 6.0f + 0.5f, 0.0f, 1.0f);
-      return;
-    case Activation::relu:
-      // std::max would turn NaN into 0; Keras propagates it.
-      for (std::size_t i = 0; i < count; ++i) out[i] = in[i] < 0.0f ? 0.0f : in[i];
-      return;
-    case Activation::softmax:
-      softmax_rows(inputs, outputs, row_length);
-      return;
+  if (activation == Activation::softmax) {
+    check(row_length > 0 && count % row_length == 0, "softmax over rows of ", row_length,
+          " values cannot split ", count, " values");
+    parallel_for(count / row_length, row_length, [&](std::int64_t begin, std::int64_t end) {
+      softmax_rows(in + begin * row_length, out + begin * row_length, static_cast<std::size_t>(end - begin),
+                   static_cast<std::size_t>(row_length));
+    });
+    return;
   }
+  parallel_for(count, 1, [&](std::int64_t begin, std::int64_t end) {
+    activate(activation, in + begin, out + begin, static_cast<std::size_t>(end - begin));
+  });
 }
 
 }  // namespace rnnkit

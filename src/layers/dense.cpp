@@ -1,6 +1,7 @@
 #include "rnnkit/layers/dense.h"
 
 #include "core/blas.h"
+#include "core/parallel.h"
 #include "layers/initializers.h"
 #include "rnnkit/error.h"
 
@@ -52,8 +53,9 @@ Tensor Dense::logits(const Tensor& x) const {
   Tensor y = Tensor::uninitialized(output_shape);  // (N..., U): the bias rows, or the product alone
   if (options_.use_bias) {
     const Tensor& bias = own_weight(1);
-    for (std::int64_t r = 0; r < rows; ++r)
-      std::copy(bias.data(), bias.data() + units_, y.data() + r * units_);
+    parallel_for(rows, units_, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t r = begin; r < end; ++r) std::copy_n(bias.data(), units_, y.data() + r * units_);
+    });
   }
   gemm(false, false, rows, units_, features, 1.0f, x.data(), features, own_weight(0).data(), units_,
        options_.use_bias ? 1.0f : 0.0f, y.data(), units_);
@@ -116,8 +118,11 @@ Tensor Dense::backward_affine(const Tensor& grad) {
        own_grad(0).data(), units_);
   if (options_.use_bias) {
     float* bias_grad = own_grad(1).data();
-    for (std::int64_t r = 0; r < rows; ++r)
-      for (std::int64_t u = 0; u < units_; ++u) bias_grad[u] += grad[r * units_ + u];
+    // Each thread sums its own columns over every row, in row order.
+    parallel_for(units_, rows, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t u = begin; u < end; ++u) bias_grad[u] += grad[r * units_ + u];
+    });
   }
   Tensor input_grad = Tensor::uninitialized(trained_input_.shape());
   gemm(false, true, rows, features, units_, 1.0f, grad.data(), units_, own_weight(0).data(), units_, 0.0f,

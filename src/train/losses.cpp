@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/parallel.h"
 #include "core/softmax_rows.h"
 #include "rnnkit/error.h"
 
@@ -312,41 +313,47 @@ LossResult Loss::compute(const Tensor& y_pred, const Tensor& y_true, const Tenso
       labels[static_cast<std::size_t>(row)] = class_id(name_, y_true[row], row, true_shape, classes);
   }
 
-  std::vector<double> scratch;
-  double total = 0.0;
-  for (std::int64_t row = 0; row < rows; ++row) {
-    float* grad = result.gradient.data() + row * classes;
-    if (masked_out(mask, row)) {  // weight 0: no loss, a zero gradient
-      std::fill_n(grad, classes, 0.0f);
-      continue;
-    }
-    const double weight = row_weights.empty() ? 1.0 : row_weights[static_cast<std::size_t>(row)];
-    // SUM_OVER_BATCH_SIZE: sum(weight * loss) / number of (unmasked) rows.
-    const double scale = weight / static_cast<double>(counted_rows);
-    const float* pred = y_pred.data() + row * classes;
-    const float* truth = sparse ? nullptr : y_true.data() + row * classes;
-    double loss = 0.0;
-    switch (kind_) {
-      case Kind::categorical_crossentropy:
-        loss = from_logits_ ? categorical_logits(pred, truth, classes, scale, grad)
-                            : categorical_probabilities(pred, truth, classes, scale, grad, scratch);
-        break;
-      case Kind::sparse_categorical_crossentropy: {
-        const std::int64_t label = labels[static_cast<std::size_t>(row)];
-        loss = from_logits_ ? sparse_logits(pred, label, classes, scale, grad)
-                            : sparse_probabilities(pred, label, classes, scale, grad);
-        break;
+  // Rows in parallel, each row's loss kept apart, then summed in row order: the same total on any thread
+  // count.
+  std::vector<double> row_losses(static_cast<std::size_t>(rows), 0.0);
+  parallel_for(rows, classes, [&](std::int64_t begin, std::int64_t end) {
+    std::vector<double> scratch;
+    for (std::int64_t row = begin; row < end; ++row) {
+      float* grad = result.gradient.data() + row * classes;
+      if (masked_out(mask, row)) {  // weight 0: no loss, a zero gradient
+        std::fill_n(grad, classes, 0.0f);
+        continue;
       }
-      case Kind::binary_crossentropy:
-        loss = from_logits_ ? binary_logits(pred, truth, classes, scale, grad)
-                            : binary_probabilities(pred, truth, classes, scale, grad);
-        break;
-      case Kind::mean_squared_error:
-        loss = squared_error(pred, truth, classes, scale, grad);
-        break;
+      const double weight = row_weights.empty() ? 1.0 : row_weights[static_cast<std::size_t>(row)];
+      // SUM_OVER_BATCH_SIZE: sum(weight * loss) / number of (unmasked) rows.
+      const double scale = weight / static_cast<double>(counted_rows);
+      const float* pred = y_pred.data() + row * classes;
+      const float* truth = sparse ? nullptr : y_true.data() + row * classes;
+      double loss = 0.0;
+      switch (kind_) {
+        case Kind::categorical_crossentropy:
+          loss = from_logits_ ? categorical_logits(pred, truth, classes, scale, grad)
+                              : categorical_probabilities(pred, truth, classes, scale, grad, scratch);
+          break;
+        case Kind::sparse_categorical_crossentropy: {
+          const std::int64_t label = labels[static_cast<std::size_t>(row)];
+          loss = from_logits_ ? sparse_logits(pred, label, classes, scale, grad)
+                              : sparse_probabilities(pred, label, classes, scale, grad);
+          break;
+        }
+        case Kind::binary_crossentropy:
+          loss = from_logits_ ? binary_logits(pred, truth, classes, scale, grad)
+                              : binary_probabilities(pred, truth, classes, scale, grad);
+          break;
+        case Kind::mean_squared_error:
+          loss = squared_error(pred, truth, classes, scale, grad);
+          break;
+      }
+      row_losses[static_cast<std::size_t>(row)] = weight * loss;
     }
-    total += weight * loss;
-  }
+  });
+  double total = 0.0;
+  for (double row_loss : row_losses) total += row_loss;
   result.value = total / static_cast<double>(counted_rows);
   return result;
 }

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "core/fast_math.h"  // RNNKIT_VECTOR_CLONES
+#include "core/parallel.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -199,12 +200,16 @@ class AdamOptimizer final : public Optimizer {
     float* v = slot(velocities_, index, weight, 0.0f, name(), "velocity").data();
     float* v_hat =
         options_.amsgrad ? slot(velocity_hats_, index, weight, 0.0f, name(), "velocity_hat").data() : nullptr;
-    if (v_hat == nullptr)
-      adam_loop(weight.data(), m, v, grad.data(), weight.size(), alpha, one_minus_beta_1, one_minus_beta_2,
-                epsilon);
-    else
-      amsgrad_loop(weight.data(), m, v, v_hat, grad.data(), weight.size(), alpha, one_minus_beta_1,
-                   one_minus_beta_2, epsilon);
+    float* w = weight.data();
+    const float* g = grad.data();
+    parallel_for(weight.size(), 4, [&](std::int64_t begin, std::int64_t end) {
+      if (v_hat == nullptr)
+        adam_loop(w + begin, m + begin, v + begin, g + begin, end - begin, alpha, one_minus_beta_1,
+                  one_minus_beta_2, epsilon);
+      else
+        amsgrad_loop(w + begin, m + begin, v + begin, v_hat + begin, g + begin, end - begin, alpha,
+                     one_minus_beta_1, one_minus_beta_2, epsilon);
+    });
   }
 
   std::size_t interleaved_slots() const override { return 2; }  // momentum and velocity, per param
