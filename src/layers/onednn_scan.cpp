@@ -1,6 +1,7 @@
 #include "layers/onednn_scan.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <unordered_map>
 
 #include <omp.h>
@@ -137,6 +138,19 @@ OnednnScan::OnednnScan(const ScanShape& shape) : primitives_(std::make_unique<Pr
     backward_iter = backward_pd.weights_iter_desc();
     workspace = forward_pd.workspace_desc();
   };
+  // oneDNN's GRU and linear-before-reset GRU take the same descriptors; only their types differ.
+  auto make_gru = [&]<typename Forward, typename Backward>(std::type_identity<Forward>,
+                                                           std::type_identity<Backward>) {
+    typename Forward::primitive_desc forward_pd({training, direction, source_desc, state_desc, any_layer,
+                                                 any_iter, bias_desc, destination_desc, state_desc},
+                                                p.engine);
+    typename Backward::primitive_desc backward_pd(
+        {dnnl::prop_kind::backward, direction, source_desc, state_desc, any_layer, any_iter, bias_desc,
+         destination_desc, state_desc, source_desc, state_desc, weights, iter, bias_desc, destination_desc,
+         state_desc},
+        p.engine, forward_pd);
+    adopt(Forward(forward_pd), Backward(backward_pd), forward_pd, backward_pd);
+  };
   try {
     switch (shape.cell) {
       case ScanCell::simple_tanh:
@@ -185,32 +199,12 @@ OnednnScan::OnednnScan(const ScanShape& shape) : primitives_(std::make_unique<Pr
         adopt(dnnl::lstm_forward(forward_pd), dnnl::lstm_backward(backward_pd), forward_pd, backward_pd);
         break;
       }
-      case ScanCell::gru: {
-        dnnl::gru_forward::primitive_desc forward_pd({training, direction, source_desc, state_desc, any_layer,
-                                                      any_iter, bias_desc, destination_desc, state_desc},
-                                                     p.engine);
-        dnnl::gru_backward::primitive_desc backward_pd(
-            {dnnl::prop_kind::backward, direction, source_desc, state_desc, any_layer, any_iter, bias_desc,
-             destination_desc, state_desc, source_desc, state_desc, weights, iter, bias_desc,
-             destination_desc, state_desc},
-            p.engine, forward_pd);
-        adopt(dnnl::gru_forward(forward_pd), dnnl::gru_backward(backward_pd), forward_pd, backward_pd);
+      case ScanCell::gru:
+        make_gru(std::type_identity<dnnl::gru_forward>{}, std::type_identity<dnnl::gru_backward>{});
         break;
-      }
-      case ScanCell::gru_reset_after: {
-        dnnl::lbr_gru_forward::primitive_desc forward_pd(
-            {training, direction, source_desc, state_desc, any_layer, any_iter, bias_desc, destination_desc,
-             state_desc},
-            p.engine);
-        dnnl::lbr_gru_backward::primitive_desc backward_pd(
-            {dnnl::prop_kind::backward, direction, source_desc, state_desc, any_layer, any_iter, bias_desc,
-             destination_desc, state_desc, source_desc, state_desc, weights, iter, bias_desc,
-             destination_desc, state_desc},
-            p.engine, forward_pd);
-        adopt(dnnl::lbr_gru_forward(forward_pd), dnnl::lbr_gru_backward(backward_pd), forward_pd,
-              backward_pd);
+      case ScanCell::gru_reset_after:
+        make_gru(std::type_identity<dnnl::lbr_gru_forward>{}, std::type_identity<dnnl::lbr_gru_backward>{});
         break;
-      }
     }
   } catch (const dnnl::error& error) {
     fail("oneDNN could not make the recurrent scan for batch ", B, ", timesteps ", T, ", features ", F,
