@@ -81,8 +81,8 @@ struct OnednnScan::Primitives {
       destination_cell, workspace;
   // Backward's own.
   memory backward_layer_weights, backward_iter_weights, diff_source, diff_source_state, diff_source_cell,
-      diff_layer_weights, diff_iter_weights, diff_bias, diff_destination, diff_destination_state,
-      diff_destination_cell;
+      diff_layer_weights, diff_iter_weights, diff_bias, diff_destination_state, diff_destination_cell;
+  memory::desc diff_destination;  // read in place from the caller's gradient: oneDNN only reads it
 
   bool lstm() const { return shape.cell == ScanCell::lstm; }
   // The forward's arrays, which backward reads too, with the weights in the given layout.
@@ -226,7 +226,7 @@ OnednnScan::OnednnScan(const ScanShape& shape) : primitives_(std::make_unique<Pr
   p.diff_layer_weights = make(weights);
   p.diff_iter_weights = make(iter);
   p.diff_bias = make(bias_desc);
-  p.diff_destination = make(destination_desc);
+  p.diff_destination = destination_desc;
   p.diff_destination_state = make(state_desc);
   if (p.lstm()) {
     p.source_cell = make(state_desc);
@@ -282,7 +282,6 @@ void OnednnScan::backward(const float* sequence_grad, const std::vector<const fl
   Primitives& p = *primitives_;
   const SingleThreadScope threads(p.small());
   const std::int64_t U = p.shape.units, state_values = p.shape.batch * U;
-  std::copy_n(sequence_grad, count(p.diff_destination), values(p.diff_destination));
   std::copy_n(final_state_grads[0], state_values, values(p.diff_destination_state));
   if (p.lstm()) std::copy_n(final_state_grads[1], state_values, values(p.diff_destination_cell));
   // Whether the primitive adds to its weight gradients or overwrites them, they start from zero here.
@@ -290,13 +289,14 @@ void OnednnScan::backward(const float* sequence_grad, const std::vector<const fl
     std::fill_n(values(*array), count(*array), 0.0f);
   std::unordered_map<int, memory> arguments =
       p.forward_arguments(p.backward_layer_weights, p.backward_iter_weights);
-  arguments.insert({{DNNL_ARG_DIFF_SRC_LAYER, p.diff_source},
-                    {DNNL_ARG_DIFF_SRC_ITER, p.diff_source_state},
-                    {DNNL_ARG_DIFF_WEIGHTS_LAYER, p.diff_layer_weights},
-                    {DNNL_ARG_DIFF_WEIGHTS_ITER, p.diff_iter_weights},
-                    {DNNL_ARG_DIFF_BIAS, p.diff_bias},
-                    {DNNL_ARG_DIFF_DST_LAYER, p.diff_destination},
-                    {DNNL_ARG_DIFF_DST_ITER, p.diff_destination_state}});
+  arguments.insert(
+      {{DNNL_ARG_DIFF_SRC_LAYER, p.diff_source},
+       {DNNL_ARG_DIFF_SRC_ITER, p.diff_source_state},
+       {DNNL_ARG_DIFF_WEIGHTS_LAYER, p.diff_layer_weights},
+       {DNNL_ARG_DIFF_WEIGHTS_ITER, p.diff_iter_weights},
+       {DNNL_ARG_DIFF_BIAS, p.diff_bias},
+       {DNNL_ARG_DIFF_DST_LAYER, memory(p.diff_destination, p.engine, const_cast<float*>(sequence_grad))},
+       {DNNL_ARG_DIFF_DST_ITER, p.diff_destination_state}});
   if (p.lstm()) {
     arguments[DNNL_ARG_DIFF_SRC_ITER_C] = p.diff_source_cell;
     arguments[DNNL_ARG_DIFF_DST_ITER_C] = p.diff_destination_cell;

@@ -430,18 +430,20 @@ InputGrads Recurrent::onednn_backward(const std::vector<Tensor>& output_grads) {
   // dL/d(final states): from the returned states, and the returned output where it is the last state.
   std::vector<Tensor> final_state_grads(state_count, Tensor({batch, units}));
   for (std::size_t k = 0; k + 1 < output_grads.size(); ++k) final_state_grads[k] = output_grads[k + 1];
-  Tensor sequence_grad;
-  if (options_.return_sequences) {
-    sequence_grad = options_.go_backwards ? reversed_in_time(output_grads[0]) : output_grads[0];
-  } else {
-    sequence_grad = Tensor({batch, timesteps, units});
+  Tensor sequence_grad_copy;  // where the scan's sequence gradient is not output_grads[0] itself
+  const float* sequence_grad = output_grads[0].data();
+  if (!options_.return_sequences) {
+    sequence_grad_copy = Tensor({batch, timesteps, units});
     for (std::int64_t i = 0; i < batch * units; ++i) final_state_grads[0][i] += output_grads[0][i];
+  } else if (options_.go_backwards) {
+    sequence_grad_copy = reversed_in_time(output_grads[0]);
   }
+  if (!sequence_grad_copy.empty()) sequence_grad = sequence_grad_copy.data();
   Tensor input_grad = Tensor::uninitialized({batch, timesteps, features});
   std::vector<Tensor> initial_state_grads;
   for (std::size_t k = 0; k < state_count; ++k)
     initial_state_grads.push_back(Tensor::uninitialized({batch, units}));
-  onednn_scan_.scan->backward(sequence_grad.data(), read_pointers(final_state_grads), input_grad.data(),
+  onednn_scan_.scan->backward(sequence_grad, read_pointers(final_state_grads), input_grad.data(),
                               write_pointers(initial_state_grads), own_grad(0).data(),
                               recurrent_kernel_grad().data(), bias_grad() ? bias_grad()->data() : nullptr);
   if (!trained.input_dropout.empty())
