@@ -26,19 +26,28 @@ struct Param {
   std::optional<Constraint> constraint{};    // Keras's kernel_constraint etc.: applied after each update
 };
 
+// An input x that is rows of a table, x[b,t] = table[ids[b,t]]: an Embedding's output, as Sequential
+// tells the layer after it. Such a layer may compute from the table's rows instead of x's.
+struct TableLookup {
+  const Tensor& ids;    // (B,T), each a row of the table
+  const Tensor& table;  // (V,F)
+};
+
 // What a call gets besides its main input, as Keras's call(inputs, mask=, training=, initial_state=).
 // A training call also keeps what backward() needs.
 struct CallArgs {
   const Tensor* mask = nullptr;         // (B,T): 1 keeps a timestep, 0 masks it
   std::vector<Tensor> initial_state{};  // recurrent layers only: (B,U) each, in the layer's state order
   bool training = false;
-  Rng* rng = nullptr;  // dropout masks while training
+  Rng* rng = nullptr;                   // dropout masks while training
+  const TableLookup* lookup = nullptr;  // where x is known to be rows of a table
 };
 
 // What backward() returns: the gradients of the loss with respect to the inputs of the last training call.
 struct InputGrads {
-  Tensor input;                         // like x; empty for token ids (Embedding)
+  Tensor input;                         // like x; empty for token ids (Embedding), or where `table` is given
   std::vector<Tensor> initial_state{};  // like the initial states given, if any
+  Tensor table{};  // dL/d(the table of CallArgs::lookup) (V,F), where the layer computed from it instead of x
 };
 
 // How a layer learns the shape of its input, in Keras's ways (batch dimension excluded from input_shape).

@@ -144,6 +144,8 @@ class Sequential {
   // output's mask.
   Tensor run(const Tensor& x, bool training, Tensor* head_input,
              std::optional<Tensor>* output_mask = nullptr);
+  // Backward through layers_[0, count) from dL/d(the output of layers_[count - 1]); returns dL/d(input).
+  Tensor backpropagate(Tensor grad, std::size_t count);
   // train_on_batch; `accuracy_weight` receives the number of rows the accuracy counted (see train_epoch).
   Logs train_step(const Tensor& x, const Tensor& y, const Tensor* sample_weight, double& accuracy_weight);
   // The final Dense(softmax|sigmoid) whose logits Keras's cross-entropy reads, or null.

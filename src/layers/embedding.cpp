@@ -77,6 +77,14 @@ InputGrads Embedding::backward_pass(const std::vector<Tensor>& output_grads) {
   return {};
 }
 
+void Embedding::backward_from_table_grad(const Tensor& embeddings_grad) {
+  check(embeddings_grad.shape() == own_weight(0).shape(), where(),
+        ": the gradient of the embeddings must have shape ", shape_string(own_weight(0).shape()),
+        ", received ", shape_string(embeddings_grad.shape()));
+  float* table_grad = own_grad(0).data();
+  for (std::int64_t i = 0; i < embeddings_grad.size(); ++i) table_grad[i] += embeddings_grad[i];
+}
+
 std::optional<Tensor> Embedding::compute_mask(const Tensor& x, const Tensor* /*mask*/) const {
   if (!options_.mask_zero) return std::nullopt;
   Tensor mask(x.shape());

@@ -4,8 +4,7 @@
 #include <type_traits>
 #include <unordered_map>
 
-#include <omp.h>
-
+#include "core/parallel.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "rnnkit/error.h"
 
@@ -48,25 +47,6 @@ void reorder_into(const float* keras_weights, const memory::desc& plain, memory&
   memory source(plain, engine, const_cast<float*>(keras_weights));  // read only: the reorder's source
   dnnl::reorder(source, target).execute(stream, source, target);
 }
-
-// oneDNN splits every scan among all of OpenMP's threads. For a small one, waking and waiting for the
-// others costs more than they save (2.5x the time of the unit tests on a busy 2-core machine), so a scan
-// whose step is under this many multiply-adds (batch · units · gate units) runs on the calling thread.
-constexpr std::int64_t kParallelStepWork = std::int64_t{1} << 20;
-
-// Holds OpenMP to one thread (in the calling thread's setting) for the life of this object, where asked.
-class SingleThreadScope {
- public:
-  explicit SingleThreadScope(bool single) : previous_(omp_get_max_threads()) {
-    if (single) omp_set_num_threads(1);
-  }
-  ~SingleThreadScope() { omp_set_num_threads(previous_); }
-  SingleThreadScope(const SingleThreadScope&) = delete;
-  SingleThreadScope& operator=(const SingleThreadScope&) = delete;
-
- private:
-  int previous_;
-};
 
 }  // namespace
 
@@ -208,7 +188,8 @@ OnednnScan::OnednnScan(const ScanShape& shape) : primitives_(std::make_unique<Pr
     }
   } catch (const dnnl::error& error) {
     fail("oneDNN could not make the recurrent scan for batch ", B, ", timesteps ", T, ", features ", F,
-         ", units ", U, ": ", error.what(), " (use_onednn(false) on the layer runs rnnkit's own scan)");
+         ", units ", U, ": ", error.what(),
+         " (use_fast_scans(false) on the layer runs rnnkit's general scan)");
   }
   auto make = [&](const memory::desc& desc) { return memory(desc, p.engine); };
   p.source = make(source_desc);

@@ -4,6 +4,7 @@
 
 #include "core/blas.h"
 #include "layers/initializers.h"
+#include "layers/lookup_lstm_scan.h"
 #include "layers/onednn_scan.h"
 #include "rnnkit/error.h"
 
@@ -130,7 +131,8 @@ void Recurrent::reset_states() { carried_states_.clear(); }
 Recurrent::ScanCache::ScanCache() = default;
 Recurrent::ScanCache::ScanCache(const ScanCache& /*other*/) {}
 Recurrent::ScanCache& Recurrent::ScanCache::operator=(const ScanCache& /*other*/) {
-  scan.reset();
+  onednn.reset();
+  lookup.reset();
   return *this;
 }
 Recurrent::ScanCache::~ScanCache() = default;
@@ -189,7 +191,11 @@ std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
   }
   if (training && options_.recurrent_dropout > 0.0f)
     trained.recurrent_dropout = dropout_scales(batch, units, options_.recurrent_dropout, *args.rng);
-  if (training && use_onednn_ && !args.mask && trained.recurrent_dropout.empty())
+  if (lookup_scan_applies(x, args, trained)) {
+    trained.had_initial_state = !args.initial_state.empty();
+    return lookup_forward(*args.lookup, initial_states(x, args), std::move(trained));
+  }
+  if (training && use_fast_scans_ && !args.mask && trained.recurrent_dropout.empty())
     if (const std::optional<ScanCell> cell = onednn_cell()) {
       trained.had_initial_state = !args.initial_state.empty();
       return onednn_forward(*inputs, initial_states(x, args), *cell, std::move(trained));
@@ -274,7 +280,8 @@ std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
 // Backpropagation through time, the forward loop in reverse. A masked step passed the state and the
 // previous output through unchanged, so there the gradients pass through too and no weight sees them.
 InputGrads Recurrent::backward_pass(const std::vector<Tensor>& output_grads) {
-  if (trained_.onednn) return onednn_backward(output_grads);
+  if (trained_.scan == TrainingScan::onednn) return onednn_backward(output_grads);
+  if (trained_.scan == TrainingScan::lookup) return lookup_backward(output_grads);
   const Trained& trained = trained_;
   const std::int64_t batch = trained.batch, timesteps = trained.timesteps, units = units_;
   const std::int64_t features = trained.inputs.dim(1), gate_units = gate_count() * units_;
@@ -398,18 +405,17 @@ std::vector<Tensor> Recurrent::onednn_forward(const Tensor& inputs, const std::v
   const std::int64_t batch = inputs.dim(0), timesteps = inputs.dim(1), features = inputs.dim(2),
                      units = units_;
   const ScanShape shape{cell, batch, timesteps, features, units, options_.go_backwards};
-  if (!onednn_scan_.scan || onednn_scan_.scan->shape() != shape)
-    onednn_scan_.scan = std::make_unique<OnednnScan>(shape);
+  if (!scans_.onednn || scans_.onednn->shape() != shape) scans_.onednn = std::make_unique<OnednnScan>(shape);
   Tensor sequence = Tensor::uninitialized({batch, timesteps, units});
   std::vector<Tensor> final_states;
   for (std::size_t k = 0; k < states.size(); ++k)
     final_states.push_back(Tensor::uninitialized({batch, units}));
-  onednn_scan_.scan->forward(inputs.data(), kernel().data(), recurrent_kernel().data(),
-                             bias() ? bias()->data() : nullptr, read_pointers(states), sequence.data(),
-                             write_pointers(final_states));
+  scans_.onednn->forward(inputs.data(), kernel().data(), recurrent_kernel().data(),
+                         bias() ? bias()->data() : nullptr, read_pointers(states), sequence.data(),
+                         write_pointers(final_states));
   trained.batch = batch;
   trained.timesteps = timesteps;
-  trained.onednn = true;
+  trained.scan = TrainingScan::onednn;
   trained_ = std::move(trained);
   if (options_.stateful) carried_states_ = final_states;
   std::vector<Tensor> results;
@@ -425,27 +431,23 @@ std::vector<Tensor> Recurrent::onednn_forward(const Tensor& inputs, const std::v
 InputGrads Recurrent::onednn_backward(const std::vector<Tensor>& output_grads) {
   const Trained& trained = trained_;
   const std::int64_t batch = trained.batch, timesteps = trained.timesteps, units = units_;
-  const std::int64_t features = onednn_scan_.scan->shape().features;  // oneDNN keeps the inputs itself
+  const std::int64_t features = scans_.onednn->shape().features;  // oneDNN keeps the inputs itself
   const std::size_t state_count = static_cast<std::size_t>(this->state_count());
-  // dL/d(final states): from the returned states, and the returned output where it is the last state.
-  std::vector<Tensor> final_state_grads(state_count, Tensor({batch, units}));
-  for (std::size_t k = 0; k + 1 < output_grads.size(); ++k) final_state_grads[k] = output_grads[k + 1];
-  Tensor sequence_grad_copy;  // where the scan's sequence gradient is not output_grads[0] itself
+  const std::vector<Tensor> final_state_grads = this->final_state_grads(output_grads);
+  Tensor sequence_grad_storage;  // where the scan's sequence gradient is not output_grads[0] itself
   const float* sequence_grad = output_grads[0].data();
-  if (!options_.return_sequences) {
-    sequence_grad_copy = Tensor({batch, timesteps, units});
-    for (std::int64_t i = 0; i < batch * units; ++i) final_state_grads[0][i] += output_grads[0][i];
-  } else if (options_.go_backwards) {
-    sequence_grad_copy = reversed_in_time(output_grads[0]);
-  }
-  if (!sequence_grad_copy.empty()) sequence_grad = sequence_grad_copy.data();
+  if (!options_.return_sequences)
+    sequence_grad_storage = Tensor({batch, timesteps, units});  // zeros
+  else if (options_.go_backwards)
+    sequence_grad_storage = reversed_in_time(output_grads[0]);
+  if (!sequence_grad_storage.empty()) sequence_grad = sequence_grad_storage.data();
   Tensor input_grad = Tensor::uninitialized({batch, timesteps, features});
   std::vector<Tensor> initial_state_grads;
   for (std::size_t k = 0; k < state_count; ++k)
     initial_state_grads.push_back(Tensor::uninitialized({batch, units}));
-  onednn_scan_.scan->backward(sequence_grad, read_pointers(final_state_grads), input_grad.data(),
-                              write_pointers(initial_state_grads), own_grad(0).data(),
-                              recurrent_kernel_grad().data(), bias_grad() ? bias_grad()->data() : nullptr);
+  scans_.onednn->backward(sequence_grad, read_pointers(final_state_grads), input_grad.data(),
+                          write_pointers(initial_state_grads), own_grad(0).data(),
+                          recurrent_kernel_grad().data(), bias_grad() ? bias_grad()->data() : nullptr);
   if (!trained.input_dropout.empty())
     for (std::int64_t b = 0; b < batch; ++b)
       for (std::int64_t t = 0; t < timesteps; ++t)
@@ -453,6 +455,66 @@ InputGrads Recurrent::onednn_backward(const std::vector<Tensor>& output_grads) {
           input_grad[(b * timesteps + t) * features + f] *= trained.input_dropout[b * features + f];
   InputGrads grads{std::move(input_grad), {}};
   if (trained.had_initial_state) grads.initial_state = std::move(initial_state_grads);
+  return grads;
+}
+
+std::vector<Tensor> Recurrent::final_state_grads(const std::vector<Tensor>& output_grads) const {
+  const std::int64_t batch = trained_.batch, units = units_;
+  std::vector<Tensor> grads(static_cast<std::size_t>(state_count()), Tensor({batch, units}));
+  for (std::size_t k = 0; k + 1 < output_grads.size(); ++k) grads[k] = output_grads[k + 1];
+  if (!options_.return_sequences)
+    for (std::int64_t i = 0; i < batch * units; ++i) grads[0][i] += output_grads[0][i];
+  return grads;
+}
+
+// Only where it pays: the table's rows are fewer than the steps whose inputs they replace.
+bool Recurrent::lookup_scan_applies(const Tensor& x, const CallArgs& args, const Trained& trained) const {
+  return args.training && use_fast_scans_ && args.lookup != nullptr && onednn_cell() == ScanCell::lstm &&
+         !args.mask && trained.input_dropout.empty() && trained.recurrent_dropout.empty() &&
+         !options_.go_backwards && args.lookup->table.dim(0) < x.dim(0) * x.dim(1);
+}
+
+std::vector<Tensor> Recurrent::lookup_forward(const TableLookup& lookup, const std::vector<Tensor>& states,
+                                              Trained trained) {
+  const Tensor& ids = lookup.ids;
+  const std::int64_t batch = ids.dim(0), timesteps = ids.dim(1), units = units_;
+  const LookupScanShape shape{batch, timesteps, lookup.table.dim(0), lookup.table.dim(1), units};
+  if (!scans_.lookup || scans_.lookup->shape() != shape)
+    scans_.lookup = std::make_unique<LookupLstmScan>(shape);
+  std::vector<std::int32_t> rows(static_cast<std::size_t>(ids.size()));
+  for (std::int64_t i = 0; i < ids.size(); ++i)
+    rows[i] = static_cast<std::int32_t>(ids[i]);  // checked by Embedding
+  Tensor sequence = options_.return_sequences ? Tensor::uninitialized({batch, timesteps, units}) : Tensor();
+  std::vector<Tensor> final_states{Tensor::uninitialized({batch, units}),
+                                   Tensor::uninitialized({batch, units})};
+  scans_.lookup->forward(rows.data(), lookup.table.data(), kernel().data(), recurrent_kernel().data(),
+                         bias() ? bias()->data() : nullptr, states[0].data(), states[1].data(),
+                         sequence.empty() ? nullptr : sequence.data(), final_states[0].data(),
+                         final_states[1].data());
+  trained.batch = batch;
+  trained.timesteps = timesteps;
+  trained.scan = TrainingScan::lookup;
+  trained_ = std::move(trained);
+  if (options_.stateful) carried_states_ = final_states;
+  std::vector<Tensor> results;
+  results.push_back(options_.return_sequences ? std::move(sequence) : final_states[0]);
+  if (options_.return_state)
+    for (Tensor& state : final_states) results.push_back(std::move(state));
+  return results;
+}
+
+InputGrads Recurrent::lookup_backward(const std::vector<Tensor>& output_grads) {
+  const LookupScanShape& shape = scans_.lookup->shape();
+  const std::vector<Tensor> final_state_grads = this->final_state_grads(output_grads);
+  InputGrads grads{Tensor(), {}, Tensor::uninitialized({shape.rows, shape.features})};
+  std::vector<Tensor> initial_state_grads{Tensor::uninitialized({shape.batch, units_}),
+                                          Tensor::uninitialized({shape.batch, units_})};
+  scans_.lookup->backward(options_.return_sequences ? output_grads[0].data() : nullptr,
+                          final_state_grads[0].data(), final_state_grads[1].data(), kernel().data(),
+                          recurrent_kernel().data(), grads.table.data(), initial_state_grads[0].data(),
+                          initial_state_grads[1].data(), own_grad(0).data(), recurrent_kernel_grad().data(),
+                          bias_grad() ? bias_grad()->data() : nullptr);
+  if (trained_.had_initial_state) grads.initial_state = std::move(initial_state_grads);
   return grads;
 }
 

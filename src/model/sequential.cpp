@@ -5,6 +5,8 @@
 
 #include "rnnkit/error.h"
 #include "rnnkit/layers/dropout.h"
+#include "rnnkit/layers/embedding.h"
+#include "rnnkit/layers/recurrent.h"
 
 namespace rnnkit {
 namespace {
@@ -130,11 +132,23 @@ Tensor Sequential::run(const Tensor& x, bool training, Tensor* head_input,
   check_compatible_shape(*input_shape_, x.shape(), where());
   Tensor value = x;
   std::optional<Tensor> mask;
-  for (const auto& layer : layers_) {
-    if (head_input != nullptr && layer == layers_.back()) *head_input = value;
-    std::vector<Tensor> outputs = layer->call(
-        value, {.mask = mask ? &*mask : nullptr, .initial_state = {}, .training = training, .rng = &rng_});
-    mask = layer->compute_mask(value, mask ? &*mask : nullptr);
+  Tensor ids;  // an Embedding's input, while the layer after it runs
+  for (std::size_t index = 0; index < layers_.size(); ++index) {
+    Layer& layer = *layers_[index];
+    if (head_input != nullptr && index + 1 == layers_.size()) *head_input = value;
+    // A recurrent layer after an Embedding may train on the embeddings table instead of its rows: it
+    // returns dL/d(table) for the Embedding, which therefore must not need dL/d(its output) itself.
+    std::optional<TableLookup> lookup;
+    const auto* previous = index > 0 ? dynamic_cast<const Embedding*>(layers_[index - 1].get()) : nullptr;
+    if (training && previous && !previous->activity_regularizer() && dynamic_cast<const Recurrent*>(&layer))
+      lookup.emplace(TableLookup{ids, previous->embeddings()});
+    if (dynamic_cast<const Embedding*>(&layer)) ids = value;
+    std::vector<Tensor> outputs = layer.call(value, {.mask = mask ? &*mask : nullptr,
+                                                     .initial_state = {},
+                                                     .training = training,
+                                                     .rng = &rng_,
+                                                     .lookup = lookup ? &*lookup : nullptr});
+    mask = layer.compute_mask(value, mask ? &*mask : nullptr);
     value = std::move(outputs[0]);
   }
   if (output_mask != nullptr) *output_mask = std::move(mask);
@@ -142,9 +156,21 @@ Tensor Sequential::run(const Tensor& x, bool training, Tensor* head_input,
 }
 
 Tensor Sequential::backward(const Tensor& output_grad) {
-  Tensor grad = output_grad;
-  for (auto layer = layers_.rbegin(); layer != layers_.rend(); ++layer)
-    grad = (*layer)->backward({grad}).input;
+  return backpropagate(output_grad, layers_.size());
+}
+
+Tensor Sequential::backpropagate(Tensor grad, std::size_t count) {
+  for (std::size_t index = count; index-- > 0;) {
+    InputGrads grads = layers_[index]->backward({grad});
+    if (grads.table.empty()) {
+      grad = std::move(grads.input);
+      continue;
+    }
+    // The layer took the Embedding before it as a TableLookup (see run()); token ids have no gradient, so
+    // the layers before that Embedding get none.
+    static_cast<Embedding&>(*layers_[index - 1]).backward_from_table_grad(grads.table);
+    return {};
+  }
   return grad;
 }
 

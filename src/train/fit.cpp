@@ -231,9 +231,7 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
   if (!std::isfinite(logs.at("loss"))) return logs;  // the caller stops; the weights stay the last good ones
   zero_grads();
   if (fused) {
-    Tensor grad = head->backward_from_logits(result.gradient);
-    for (auto layer = layers_.rbegin() + 1; layer != layers_.rend(); ++layer)
-      grad = (*layer)->backward({grad}).input;
+    backpropagate(head->backward_from_logits(result.gradient), layers_.size() - 1);
   } else {
     backward(result.gradient);
   }

@@ -46,7 +46,7 @@ TEST_P(OnednnScan, TrainingCallsMatchTheGeneralScan) {
   const ScanCase& c = GetParam();
   const std::int64_t batch = 3, timesteps = 5, features = 4, units = 6;
   std::unique_ptr<Recurrent> general = c.make(), onednn = c.make();
-  general->use_onednn(false);
+  general->use_fast_scans(false);
   Rng rng(11);
   general->build({batch, timesteps, features}, rng);
   onednn->build({batch, timesteps, features}, rng);
@@ -67,8 +67,8 @@ TEST_P(OnednnScan, TrainingCallsMatchTheGeneralScan) {
     onednn_args.rng = &onednn_dropout;
     const std::vector<Tensor> expected = general->call(x, general_args);
     const std::vector<Tensor> actual = onednn->call(x, onednn_args);
-    ASSERT_FALSE(general->trained_on_onednn());
-    ASSERT_TRUE(onednn->trained_on_onednn()) << "the case does not reach oneDNN's scan";
+    ASSERT_EQ(general->trained_scan(), TrainingScan::general);
+    ASSERT_EQ(onednn->trained_scan(), TrainingScan::onednn) << "the case does not reach oneDNN's scan";
     ASSERT_EQ(expected.size(), actual.size());
     std::vector<Tensor> output_grads;
     for (std::size_t k = 0; k < expected.size(); ++k) {

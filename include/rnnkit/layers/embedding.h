@@ -22,6 +22,10 @@ class Embedding : public Layer {
   Embedding(std::int64_t input_dim, std::int64_t output_dim, const EmbeddingOptions& options = {});
   std::int64_t input_dim() const { return input_dim_; }
   std::int64_t output_dim() const { return output_dim_; }
+  const EmbeddingOptions& options() const { return options_; }
+  const Tensor& embeddings() const { return own_weight(0); }  // (V,E)
+  // backward() where the next layer took this one's output as a TableLookup and returned dL/d(embeddings).
+  void backward_from_table_grad(const Tensor& embeddings_grad);
   std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const override;
   nlohmann::json config() const override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Embedding>(*this); }

@@ -7,7 +7,15 @@
 namespace rnnkit {
 
 class OnednnScan;
+class LookupLstmScan;
 enum class ScanCell : std::uint8_t;
+
+// Which scan a training call ran on. All compute the same maths, to float32 rounding.
+enum class TrainingScan : std::uint8_t {
+  general,  // rnnkit's own, for every cell and option
+  onednn,   // oneDNN's RNN primitives: no mask, no recurrent dropout
+  lookup,   // LookupLstmScan: LSTM over an Embedding's output with fewer rows than steps, no mask or dropout
+};
 
 // The options of keras.layers.SimpleRNN / LSTM / GRU; unit_forget_bias is LSTM's, reset_after GRU's.
 struct RecurrentOptions {
@@ -62,11 +70,11 @@ class Recurrent : public Layer {
   // A copy under another name, reading the sequence in the given direction (Bidirectional's copies).
   std::unique_ptr<Recurrent> copy_as(std::string name, bool go_backwards) const;
   void reset_states() override;
-  // Training calls without a mask or recurrent dropout, of the cells oneDNN computes as Keras does, run
-  // on oneDNN's RNN primitives; this turns that off, leaving the general scan (for comparing the two).
-  void use_onednn(bool enabled) { use_onednn_ = enabled; }
-  // Whether the last training call ran on oneDNN's scan (which its backward then uses too).
-  bool trained_on_onednn() const { return trained_.onednn; }
+  // Training calls run on the fastest scan that computes them (see TrainingScan); this turns the fast
+  // ones off, leaving the general scan (for comparing them).
+  void use_fast_scans(bool enabled) { use_fast_scans_ = enabled; }
+  // The scan of the last training call, which its backward then uses too.
+  TrainingScan trained_scan() const { return trained_.scan; }
   nlohmann::json config() const override;
   // The mask goes on with return_sequences and stops otherwise.
   std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const override;
@@ -146,14 +154,23 @@ class Recurrent : public Layer {
   std::vector<Tensor> onednn_forward(const Tensor& inputs, const std::vector<Tensor>& states, ScanCell cell,
                                      Trained trained);
   InputGrads onednn_backward(const std::vector<Tensor>& output_grads);
+  // Whether LookupLstmScan computes this training call.
+  bool lookup_scan_applies(const Tensor& x, const CallArgs& args, const Trained& trained) const;
+  std::vector<Tensor> lookup_forward(const TableLookup& lookup, const std::vector<Tensor>& states,
+                                     Trained trained);
+  InputGrads lookup_backward(const std::vector<Tensor>& output_grads);
+  // dL/d(each final state) from output_grads: the returned states' and, without return_sequences, the
+  // output's, which is the last h.
+  std::vector<Tensor> final_state_grads(const std::vector<Tensor>& output_grads) const;
 
-  // The oneDNN primitives made for the last training call's shape; a copy of the layer makes its own.
+  // The fast scans made for the last training call's shape; a copy of the layer makes its own.
   struct ScanCache {
     ScanCache();
     ScanCache(const ScanCache&);
     ScanCache& operator=(const ScanCache&);
     ~ScanCache();
-    std::unique_ptr<OnednnScan> scan;
+    std::unique_ptr<OnednnScan> onednn;
+    std::unique_ptr<LookupLstmScan> lookup;
   };
 
   std::int64_t units_;  // U
@@ -162,8 +179,8 @@ class Recurrent : public Layer {
   Activation recurrent_activation_;
   bool zero_output_for_mask_ = false;
   std::vector<Tensor> carried_states_;  // stateful only: (B,U) each
-  bool use_onednn_ = true;
-  ScanCache onednn_scan_;
+  bool use_fast_scans_ = true;
+  ScanCache scans_;
 
   // What the last training call keeps for backward, laid out by processing step s (row s·B + b).
   struct Trained {
@@ -176,7 +193,7 @@ class Recurrent : public Layer {
     Tensor step_values;                    // (T·B, step_values_width())
     Tensor mask;                           // (B,T), or empty
     bool had_initial_state = false;
-    bool onednn = false;  // oneDNN's scan keeps the rest itself
+    TrainingScan scan = TrainingScan::general;  // a fast scan keeps the rest itself
   };
   Trained trained_;
 };

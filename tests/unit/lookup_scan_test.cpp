@@ -1,0 +1,216 @@
+// The lookup scan (an LSTM trained on an Embedding's table instead of its rows) against rnnkit's general
+// scan, which the oracles and finite differences check elsewhere, and its table gradient against central
+// differences. The TensorFlow.js training fixtures of Embedding + LSTM models (TfjsFit) run through it too.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "rnnkit/rnnkit.h"
+
+namespace rnnkit {
+namespace {
+
+constexpr std::int64_t kBatch = 3, kTimesteps = 5, kRows = 4, kFeatures = 3, kUnits = 6;
+
+Tensor random_tensor(const Shape& shape, Rng& rng, double scale) {
+  Tensor tensor(shape);
+  for (float& value : tensor.values()) value = static_cast<float>(rng.uniform(-scale, scale));
+  return tensor;
+}
+
+Tensor random_ids(const Shape& shape, std::int64_t rows, Rng& rng) {
+  Tensor ids(shape);
+  for (float& id : ids.values())
+    id = static_cast<float>(
+        std::min<std::int64_t>(rows - 1, static_cast<std::int64_t>(rng.uniform(0.0, double(rows)))));
+  return ids;
+}
+
+// x[b,t] = table[ids[b,t]], as an Embedding computes it.
+Tensor look_up(const Tensor& ids, const Tensor& table) {
+  const std::int64_t features = table.dim(1);
+  Tensor x({ids.dim(0), ids.dim(1), features});
+  for (std::int64_t i = 0; i < ids.size(); ++i)
+    std::copy_n(table.data() + static_cast<std::int64_t>(ids[i]) * features, features,
+                x.data() + i * features);
+  return x;
+}
+
+// Agreement to float32 rounding of sums taken in another order, relative to the tensor's largest value.
+void expect_close(const std::string& what, const Tensor& expected, const Tensor& actual) {
+  ASSERT_EQ(expected.shape(), actual.shape()) << what;
+  float largest = 1e-3f;
+  for (float value : expected.values()) largest = std::max(largest, std::abs(value));
+  for (std::int64_t i = 0; i < expected.size(); ++i)
+    ASSERT_NEAR(expected[i], actual[i], 2e-5f * largest) << what << " element " << i;
+}
+
+struct LookupCase {
+  std::string name;
+  RecurrentOptions options;
+  bool initial_state = false;
+};
+
+class LookupScan : public ::testing::TestWithParam<LookupCase> {};
+
+TEST_P(LookupScan, TrainingCallsMatchTheGeneralScan) {
+  const LookupCase& c = GetParam();
+  LSTM general(kUnits, c.options), lookup(kUnits, c.options);
+  general.use_fast_scans(false);
+  Rng rng(21);
+  general.build({kBatch, kTimesteps, kFeatures}, rng);
+  lookup.build({kBatch, kTimesteps, kFeatures}, rng);
+  for (std::size_t k = 0; k < general.params().size(); ++k) {
+    general.params()[k]->value = random_tensor(general.params()[k]->value.shape(), rng, 0.7);
+    lookup.params()[k]->value = general.params()[k]->value;
+  }
+  const Tensor table = random_tensor({kRows, kFeatures}, rng, 1.0);
+  // Two calls: a stateful layer carries the first call's states into the second.
+  for (int call = 0; call < 2; ++call) {
+    const Tensor ids = random_ids({kBatch, kTimesteps}, kRows, rng);
+    const Tensor x = look_up(ids, table);
+    const TableLookup table_lookup{ids, table};
+    CallArgs args{.training = true};
+    if (c.initial_state)
+      for (int k = 0; k < 2; ++k) args.initial_state.push_back(random_tensor({kBatch, kUnits}, rng, 0.5));
+    CallArgs lookup_args = args;
+    lookup_args.lookup = &table_lookup;
+    args.lookup = &table_lookup;  // ignored: the fast scans are off
+    const std::vector<Tensor> expected = general.call(x, args);
+    const std::vector<Tensor> actual = lookup.call(x, lookup_args);
+    ASSERT_EQ(general.trained_scan(), TrainingScan::general);
+    ASSERT_EQ(lookup.trained_scan(), TrainingScan::lookup) << "the case does not reach the lookup scan";
+    ASSERT_EQ(expected.size(), actual.size());
+    std::vector<Tensor> output_grads;
+    for (std::size_t k = 0; k < expected.size(); ++k) {
+      expect_close("output " + std::to_string(k), expected[k], actual[k]);
+      output_grads.push_back(random_tensor(expected[k].shape(), rng, 1.0));
+    }
+    general.zero_grads();
+    lookup.zero_grads();
+    const InputGrads expected_grads = general.backward(output_grads);
+    const InputGrads actual_grads = lookup.backward(output_grads);
+    EXPECT_TRUE(actual_grads.input.empty());
+    // dL/d(table row v) is the sum of dL/dx over the steps that looked v up.
+    Tensor expected_table_grad({kRows, kFeatures});
+    for (std::int64_t i = 0; i < ids.size(); ++i)
+      for (std::int64_t f = 0; f < kFeatures; ++f)
+        expected_table_grad[static_cast<std::int64_t>(ids[i]) * kFeatures + f] +=
+            expected_grads.input[i * kFeatures + f];
+    expect_close("table gradient", expected_table_grad, actual_grads.table);
+    ASSERT_EQ(expected_grads.initial_state.size(), actual_grads.initial_state.size());
+    for (std::size_t k = 0; k < expected_grads.initial_state.size(); ++k)
+      expect_close("initial state gradient " + std::to_string(k), expected_grads.initial_state[k],
+                   actual_grads.initial_state[k]);
+    for (std::size_t k = 0; k < general.params().size(); ++k)
+      expect_close(general.params()[k]->name + " gradient", general.params()[k]->grad,
+                   lookup.params()[k]->grad);
+  }
+}
+
+std::vector<LookupCase> lookup_cases() {
+  return {
+      {"last_output", {}},
+      {"sequences", {.return_sequences = true}},
+      {"everything", {.return_sequences = true, .return_state = true}, true},
+      {"last_state", {.return_state = true}, true},
+      {"no_bias", {.use_bias = false, .return_sequences = true}},
+      {"no_forget_bias", {.return_sequences = true, .unit_forget_bias = false}},
+      {"stateful",
+       {.return_sequences = true,
+        .stateful = true,
+        .batch_input_shape = Shape{kBatch, kTimesteps, kFeatures}}},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Options, LookupScan, ::testing::ValuesIn(lookup_cases()),
+                         [](const ::testing::TestParamInfo<LookupCase>& param_info) {
+                           return param_info.param.name;
+                         });
+
+// L = Σ sequence ⊙ weights; the table gradient against central differences in float32, with the step and
+// tolerance GradCheck justifies (gradcheck_test.cpp): 2e-3 + 1e-2·|g| with h = 1e-2.
+TEST(LookupScanGradient, TableGradientMatchesFiniteDifferences) {
+  LSTM lstm(kUnits, {.return_sequences = true});
+  Rng rng(8);
+  lstm.build({kBatch, kTimesteps, kFeatures}, rng);
+  Tensor table = random_tensor({kRows, kFeatures}, rng, 1.0);
+  const Tensor ids = random_ids({kBatch, kTimesteps}, kRows, rng);
+  const Tensor weights = random_tensor({kBatch, kTimesteps, kUnits}, rng, 1.0);
+  auto loss = [&] {
+    const TableLookup table_lookup{ids, table};
+    const Tensor output = lstm.call(look_up(ids, table), {.training = true, .lookup = &table_lookup})[0];
+    double total = 0.0;
+    for (std::int64_t i = 0; i < output.size(); ++i) total += double(output[i]) * weights[i];
+    return total;
+  };
+  loss();
+  ASSERT_EQ(lstm.trained_scan(), TrainingScan::lookup);
+  lstm.zero_grads();
+  const Tensor analytic = lstm.backward({weights}).table;
+  constexpr float kStep = 1e-2f;
+  for (std::int64_t i = 0; i < table.size(); ++i) {
+    const float saved = table[i];
+    table[i] = saved + kStep;
+    const double up = loss();
+    table[i] = saved - kStep;
+    const double down = loss();
+    table[i] = saved;
+    const double numeric = (up - down) / (2.0 * kStep);
+    EXPECT_NEAR(analytic[i], numeric, 2e-3 + 1e-2 * std::abs(numeric)) << "table element " << i;
+  }
+}
+
+Sequential embedding_lstm_model(std::int64_t rows, bool fast_scans,
+                                std::optional<Regularizer> embedding_activity) {
+  Sequential model({.seed = 3});
+  model.add(Embedding(rows, kFeatures, {.activity_regularizer = embedding_activity}));
+  LSTM lstm(kUnits, {.return_sequences = true});
+  lstm.use_fast_scans(fast_scans);
+  model.add(lstm);
+  model.add(Dense(rows, {.activation = "softmax"}));
+  model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = Adam({.learning_rate = 0.05})});
+  return model;
+}
+
+// Sequential hands an LSTM after an Embedding the table, and the Embedding gets dL/d(table) back: three
+// Adam steps give the weights of the general scan.
+TEST(LookupScanInSequential, TrainsAsTheGeneralScan) {
+  Sequential general = embedding_lstm_model(kRows, false, std::nullopt);
+  Sequential lookup = embedding_lstm_model(kRows, true, std::nullopt);
+  Rng rng(4);
+  for (int step = 0; step < 3; ++step) {
+    const Tensor x = random_ids({kBatch, kTimesteps}, kRows, rng),
+                 y = random_ids({kBatch, kTimesteps}, kRows, rng);
+    const double expected = general.train_on_batch(x, y).at("loss"),
+                 actual = lookup.train_on_batch(x, y).at("loss");
+    EXPECT_NEAR(expected, actual, 1e-5 * std::abs(expected)) << "step " << step;
+    EXPECT_EQ(static_cast<Recurrent&>(general.layer(1)).trained_scan(), TrainingScan::general);
+    EXPECT_EQ(static_cast<Recurrent&>(lookup.layer(1)).trained_scan(), TrainingScan::lookup);
+  }
+  for (std::size_t index = 0; index < general.size(); ++index)
+    for (std::size_t k = 0; k < general.layer(index).params().size(); ++k)
+      expect_close(general.layer(index).params()[k]->name, general.layer(index).params()[k]->value,
+                   lookup.layer(index).params()[k]->value);
+}
+
+// The lookup scan stays out where it would not pay (as many table rows as steps) and where the Embedding
+// needs dL/d(its output) itself (an activity regularizer).
+TEST(LookupScanInSequential, OnlyWhereItPaysAndTheEmbeddingAllows) {
+  Rng rng(6);
+  const std::int64_t many_rows = kBatch * kTimesteps;
+  Sequential wide = embedding_lstm_model(many_rows, true, std::nullopt);
+  wide.train_on_batch(random_ids({kBatch, kTimesteps}, many_rows, rng),
+                      random_ids({kBatch, kTimesteps}, many_rows, rng));
+  EXPECT_EQ(static_cast<Recurrent&>(wide.layer(1)).trained_scan(), TrainingScan::onednn);
+  Sequential penalised = embedding_lstm_model(kRows, true, L2(0.01));
+  penalised.train_on_batch(random_ids({kBatch, kTimesteps}, kRows, rng),
+                           random_ids({kBatch, kTimesteps}, kRows, rng));
+  EXPECT_EQ(static_cast<Recurrent&>(penalised.layer(1)).trained_scan(), TrainingScan::onednn);
+}
+
+}  // namespace
+}  // namespace rnnkit
