@@ -1,6 +1,7 @@
 #include "rnnkit/layers/recurrent.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/blas.h"
 #include "layers/initializers.h"
@@ -193,7 +194,7 @@ std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
     trained.recurrent_dropout = dropout_scales(batch, units, options_.recurrent_dropout, *args.rng);
   if (lookup_scan_applies(x, args, trained)) {
     trained.had_initial_state = !args.initial_state.empty();
-    return lookup_forward(*args.lookup, initial_states(x, args), std::move(trained));
+    return lookup_forward(x, *args.lookup, initial_states(x, args), std::move(trained));
   }
   if (training && use_fast_scans_ && !args.mask && trained.recurrent_dropout.empty())
     if (const std::optional<ScanCell> cell = onednn_cell()) {
@@ -474,16 +475,24 @@ bool Recurrent::lookup_scan_applies(const Tensor& x, const CallArgs& args, const
          !options_.go_backwards && args.lookup->table.dim(0) < x.dim(0) * x.dim(1);
 }
 
-std::vector<Tensor> Recurrent::lookup_forward(const TableLookup& lookup, const std::vector<Tensor>& states,
-                                              Trained trained) {
+std::vector<Tensor> Recurrent::lookup_forward(const Tensor& x, const TableLookup& lookup,
+                                              const std::vector<Tensor>& states, Trained trained) {
   const Tensor& ids = lookup.ids;
+  check(
+      ids.shape() == Shape{x.dim(0), x.dim(1)} && lookup.table.rank() == 2 && lookup.table.dim(1) == x.dim(2),
+      where(), ": ids ", shape_string(ids.shape()), " looked up in a table ",
+      shape_string(lookup.table.shape()), " do not give the input ", shape_string(x.shape()));
   const std::int64_t batch = ids.dim(0), timesteps = ids.dim(1), units = units_;
   const LookupScanShape shape{batch, timesteps, lookup.table.dim(0), lookup.table.dim(1), units};
   if (!scans_.lookup || scans_.lookup->shape() != shape)
     scans_.lookup = std::make_unique<LookupLstmScan>(shape);
   std::vector<std::int32_t> rows(static_cast<std::size_t>(ids.size()));
-  for (std::int64_t i = 0; i < ids.size(); ++i)
-    rows[i] = static_cast<std::int32_t>(ids[i]);  // checked by Embedding
+  for (std::int64_t i = 0; i < ids.size(); ++i) {
+    check(ids[i] >= 0.0f && ids[i] < static_cast<float>(shape.rows) && ids[i] == std::floor(ids[i]), where(),
+          ": id ", ids[i], " at flat position ", i, " of a table lookup is not a row of the table ",
+          shape_string(lookup.table.shape()));
+    rows[i] = static_cast<std::int32_t>(ids[i]);
+  }
   Tensor sequence = options_.return_sequences ? Tensor::uninitialized({batch, timesteps, units}) : Tensor();
   std::vector<Tensor> final_states{Tensor::uninitialized({batch, units}),
                                    Tensor::uninitialized({batch, units})};

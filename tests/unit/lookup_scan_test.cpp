@@ -164,6 +164,38 @@ TEST(LookupScanGradient, TableGradientMatchesFiniteDifferences) {
   }
 }
 
+// A direct call with a lookup that does not give x, or ids outside the table, is refused, never read.
+TEST(LookupScanErrors, IdsOutsideTheTableOrNotGivingTheInputAreRefused) {
+  LSTM lstm(kUnits);
+  Rng rng(9);
+  lstm.build({kBatch, kTimesteps, kFeatures}, rng);
+  const Tensor table = random_tensor({kRows, kFeatures}, rng, 1.0);
+  Tensor ids = random_ids({kBatch, kTimesteps}, kRows, rng);
+  const Tensor x = look_up(ids, table);
+  auto message = [&](const Tensor& lookup_ids, const Tensor& lookup_table) {
+    const TableLookup lookup{lookup_ids, lookup_table};
+    try {
+      lstm.call(x, {.training = true, .lookup = &lookup});
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  Tensor outside = ids;
+  outside[7] = static_cast<float>(kRows);
+  EXPECT_NE(message(outside, table)
+                .find("id 4 at flat position 7 of a table lookup is not a row of the table (4, 3)"),
+            std::string::npos)
+      << message(outside, table);
+  outside[7] = -1.0f;
+  EXPECT_NE(message(outside, table).find("id -1 at flat position 7"), std::string::npos);
+  EXPECT_NE(message(Tensor({kBatch, kTimesteps - 1}), table)
+                .find("ids (3, 4) looked up in a table (4, 3) do not give the input (3, 5, 3)"),
+            std::string::npos)
+      << message(Tensor({kBatch, kTimesteps - 1}), table);
+  EXPECT_NE(message(ids, Tensor({kRows, kFeatures + 1})).find("do not give the input"), std::string::npos);
+}
+
 Sequential embedding_lstm_model(std::int64_t rows, bool fast_scans,
                                 std::optional<Regularizer> embedding_activity) {
   Sequential model({.seed = 3});

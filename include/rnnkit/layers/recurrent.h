@@ -156,8 +156,8 @@ class Recurrent : public Layer {
   InputGrads onednn_backward(const std::vector<Tensor>& output_grads);
   // Whether LookupLstmScan computes this training call.
   bool lookup_scan_applies(const Tensor& x, const CallArgs& args, const Trained& trained) const;
-  std::vector<Tensor> lookup_forward(const TableLookup& lookup, const std::vector<Tensor>& states,
-                                     Trained trained);
+  std::vector<Tensor> lookup_forward(const Tensor& x, const TableLookup& lookup,
+                                     const std::vector<Tensor>& states, Trained trained);
   InputGrads lookup_backward(const std::vector<Tensor>& output_grads);
   // dL/d(each final state) from output_grads: the returned states' and, without return_sequences, the
   // output's, which is the last h.
