@@ -38,6 +38,7 @@ struct Config {
 const std::map<std::string, Config>& configs() {
   static const std::map<std::string, Config> known{
       {"char", {"lstm", 65, 64, 256, 64, 100}},
+      {"char-gru", {"gru", 65, 64, 256, 64, 100}},
       {"word", {"lstm", 10000, 128, 512, 32, 35}},
       {"word-gru", {"gru", 10000, 128, 512, 32, 35}},
       {"word-rnn", {"rnn", 10000, 128, 512, 32, 35}},

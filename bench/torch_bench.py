@@ -20,6 +20,7 @@ from torch import nn
 # name: (cell, vocabulary, embedding, units, batch, timesteps, bidirectional, return_sequences)
 CONFIGS = {
     "char": ("lstm", 65, 64, 256, 64, 100, False, True),
+    "char-gru": ("gru", 65, 64, 256, 64, 100, False, True),
     "word": ("lstm", 10000, 128, 512, 32, 35, False, True),
     "word-gru": ("gru", 10000, 128, 512, 32, 35, False, True),
     "word-rnn": ("rnn", 10000, 128, 512, 32, 35, False, True),

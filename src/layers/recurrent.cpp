@@ -5,7 +5,7 @@
 
 #include "core/blas.h"
 #include "layers/initializers.h"
-#include "layers/lookup_lstm_scan.h"
+#include "layers/lookup_scan.h"
 #include "layers/onednn_scan.h"
 #include "rnnkit/error.h"
 
@@ -470,9 +470,11 @@ std::vector<Tensor> Recurrent::final_state_grads(const std::vector<Tensor>& outp
 
 // Only where it pays: the table's rows are fewer than the steps whose inputs they replace.
 bool Recurrent::lookup_scan_applies(const Tensor& x, const CallArgs& args, const Trained& trained) const {
-  return args.training && use_fast_scans_ && args.lookup != nullptr && onednn_cell() == ScanCell::lstm &&
-         !args.mask && trained.input_dropout.empty() && trained.recurrent_dropout.empty() &&
-         !options_.go_backwards && args.lookup->table.dim(0) < x.dim(0) * x.dim(1);
+  const std::optional<ScanCell> cell = onednn_cell();
+  return args.training && use_fast_scans_ && args.lookup != nullptr &&
+         (cell == ScanCell::lstm || cell == ScanCell::gru_reset_after) && !args.mask &&
+         trained.input_dropout.empty() && trained.recurrent_dropout.empty() && !options_.go_backwards &&
+         args.lookup->table.dim(0) < x.dim(0) * x.dim(1);
 }
 
 std::vector<Tensor> Recurrent::lookup_forward(const Tensor& x, const TableLookup& lookup,
@@ -483,9 +485,9 @@ std::vector<Tensor> Recurrent::lookup_forward(const Tensor& x, const TableLookup
       where(), ": ids ", shape_string(ids.shape()), " looked up in a table ",
       shape_string(lookup.table.shape()), " do not give the input ", shape_string(x.shape()));
   const std::int64_t batch = ids.dim(0), timesteps = ids.dim(1), units = units_;
-  const LookupScanShape shape{batch, timesteps, lookup.table.dim(0), lookup.table.dim(1), units};
-  if (!scans_.lookup || scans_.lookup->shape() != shape)
-    scans_.lookup = std::make_unique<LookupLstmScan>(shape);
+  const LookupScanShape shape{*onednn_cell(),      batch, timesteps, lookup.table.dim(0),
+                              lookup.table.dim(1), units};
+  if (!scans_.lookup || scans_.lookup->shape() != shape) scans_.lookup = std::make_unique<LookupScan>(shape);
   std::vector<std::int32_t> rows(static_cast<std::size_t>(ids.size()));
   for (std::int64_t i = 0; i < ids.size(); ++i) {
     check(ids[i] >= 0.0f && ids[i] < static_cast<float>(shape.rows) && ids[i] == std::floor(ids[i]), where(),
@@ -494,12 +496,12 @@ std::vector<Tensor> Recurrent::lookup_forward(const Tensor& x, const TableLookup
     rows[i] = static_cast<std::int32_t>(ids[i]);
   }
   Tensor sequence = options_.return_sequences ? Tensor::uninitialized({batch, timesteps, units}) : Tensor();
-  std::vector<Tensor> final_states{Tensor::uninitialized({batch, units}),
-                                   Tensor::uninitialized({batch, units})};
+  std::vector<Tensor> final_states;
+  for (std::size_t k = 0; k < states.size(); ++k)
+    final_states.push_back(Tensor::uninitialized({batch, units}));
   scans_.lookup->forward(rows.data(), lookup.table.data(), kernel().data(), recurrent_kernel().data(),
-                         bias() ? bias()->data() : nullptr, states[0].data(), states[1].data(),
-                         sequence.empty() ? nullptr : sequence.data(), final_states[0].data(),
-                         final_states[1].data());
+                         bias() ? bias()->data() : nullptr, read_pointers(states),
+                         sequence.empty() ? nullptr : sequence.data(), write_pointers(final_states));
   trained.batch = batch;
   trained.timesteps = timesteps;
   trained.scan = TrainingScan::lookup;
@@ -516,13 +518,13 @@ InputGrads Recurrent::lookup_backward(const std::vector<Tensor>& output_grads) {
   const LookupScanShape& shape = scans_.lookup->shape();
   const std::vector<Tensor> final_state_grads = this->final_state_grads(output_grads);
   InputGrads grads{Tensor(), {}, Tensor::uninitialized({shape.rows, shape.features})};
-  std::vector<Tensor> initial_state_grads{Tensor::uninitialized({shape.batch, units_}),
-                                          Tensor::uninitialized({shape.batch, units_})};
+  std::vector<Tensor> initial_state_grads;
+  for (std::size_t k = 0; k < final_state_grads.size(); ++k)
+    initial_state_grads.push_back(Tensor::uninitialized({shape.batch, units_}));
   scans_.lookup->backward(options_.return_sequences ? output_grads[0].data() : nullptr,
-                          final_state_grads[0].data(), final_state_grads[1].data(), kernel().data(),
-                          recurrent_kernel().data(), grads.table.data(), initial_state_grads[0].data(),
-                          initial_state_grads[1].data(), own_grad(0).data(), recurrent_kernel_grad().data(),
-                          bias_grad() ? bias_grad()->data() : nullptr);
+                          read_pointers(final_state_grads), kernel().data(), recurrent_kernel().data(),
+                          grads.table.data(), write_pointers(initial_state_grads), own_grad(0).data(),
+                          recurrent_kernel_grad().data(), bias_grad() ? bias_grad()->data() : nullptr);
   if (trained_.had_initial_state) grads.initial_state = std::move(initial_state_grads);
   return grads;
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -50,15 +51,21 @@ void expect_close(const std::string& what, const Tensor& expected, const Tensor&
 
 struct LookupCase {
   std::string name;
-  RecurrentOptions options;
+  std::function<std::unique_ptr<Recurrent>()> make;
   bool initial_state = false;
 };
+
+template <class Cell>
+std::function<std::unique_ptr<Recurrent>()> cell(RecurrentOptions options) {
+  return [=] { return std::make_unique<Cell>(kUnits, options); };
+}
 
 class LookupScan : public ::testing::TestWithParam<LookupCase> {};
 
 TEST_P(LookupScan, TrainingCallsMatchTheGeneralScan) {
   const LookupCase& c = GetParam();
-  LSTM general(kUnits, c.options), lookup(kUnits, c.options);
+  std::unique_ptr<Recurrent> general_layer = c.make(), lookup_layer = c.make();
+  Recurrent &general = *general_layer, &lookup = *lookup_layer;
   general.use_fast_scans(false);
   Rng rng(21);
   general.build({kBatch, kTimesteps, kFeatures}, rng);
@@ -75,7 +82,8 @@ TEST_P(LookupScan, TrainingCallsMatchTheGeneralScan) {
     const TableLookup table_lookup{ids, table};
     CallArgs args{.training = true};
     if (c.initial_state)
-      for (int k = 0; k < 2; ++k) args.initial_state.push_back(random_tensor({kBatch, kUnits}, rng, 0.5));
+      for (int k = 0; k < general.state_count(); ++k)
+        args.initial_state.push_back(random_tensor({kBatch, kUnits}, rng, 0.5));
     CallArgs lookup_args = args;
     lookup_args.lookup = &table_lookup;
     args.lookup = &table_lookup;  // ignored: the fast scans are off
@@ -112,45 +120,57 @@ TEST_P(LookupScan, TrainingCallsMatchTheGeneralScan) {
 }
 
 std::vector<LookupCase> lookup_cases() {
+  const RecurrentOptions sequences{.return_sequences = true},
+      everything{.return_sequences = true, .return_state = true}, last_state{.return_state = true},
+      no_bias{.use_bias = false, .return_sequences = true};
+  const RecurrentOptions stateful{
+      .return_sequences = true, .stateful = true, .batch_input_shape = Shape{kBatch, kTimesteps, kFeatures}};
   return {
-      {"last_output", {}},
-      {"sequences", {.return_sequences = true}},
-      {"everything", {.return_sequences = true, .return_state = true}, true},
-      {"last_state", {.return_state = true}, true},
-      {"no_bias", {.use_bias = false, .return_sequences = true}},
-      {"no_forget_bias", {.return_sequences = true, .unit_forget_bias = false}},
-      {"stateful",
-       {.return_sequences = true,
-        .stateful = true,
-        .batch_input_shape = Shape{kBatch, kTimesteps, kFeatures}}},
+      {"lstm_last_output", cell<LSTM>({})},
+      {"lstm_sequences", cell<LSTM>(sequences)},
+      {"lstm_everything", cell<LSTM>(everything), true},
+      {"lstm_last_state", cell<LSTM>(last_state), true},
+      {"lstm_no_bias", cell<LSTM>(no_bias)},
+      {"lstm_no_forget_bias", cell<LSTM>({.return_sequences = true, .unit_forget_bias = false})},
+      {"lstm_stateful", cell<LSTM>(stateful)},
+      {"gru_last_output", cell<GRU>({})},
+      {"gru_sequences", cell<GRU>(sequences)},
+      {"gru_everything", cell<GRU>(everything), true},
+      {"gru_last_state", cell<GRU>(last_state), true},
+      {"gru_no_bias", cell<GRU>(no_bias)},
+      {"gru_stateful", cell<GRU>(stateful)},
   };
 }
 
-INSTANTIATE_TEST_SUITE_P(Options, LookupScan, ::testing::ValuesIn(lookup_cases()),
+INSTANTIATE_TEST_SUITE_P(Cells, LookupScan, ::testing::ValuesIn(lookup_cases()),
                          [](const ::testing::TestParamInfo<LookupCase>& param_info) {
                            return param_info.param.name;
                          });
 
 // L = Σ sequence ⊙ weights; the table gradient against central differences in float32, with the step and
 // tolerance GradCheck justifies (gradcheck_test.cpp): 2e-3 + 1e-2·|g| with h = 1e-2.
-TEST(LookupScanGradient, TableGradientMatchesFiniteDifferences) {
-  LSTM lstm(kUnits, {.return_sequences = true});
+class LookupScanGradient : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LookupScanGradient, TableGradientMatchesFiniteDifferences) {
+  std::unique_ptr<Recurrent> layer = GetParam() == "gru" ? cell<GRU>({.return_sequences = true})()
+                                                         : cell<LSTM>({.return_sequences = true})();
+  Recurrent& rnn = *layer;
   Rng rng(8);
-  lstm.build({kBatch, kTimesteps, kFeatures}, rng);
+  rnn.build({kBatch, kTimesteps, kFeatures}, rng);
   Tensor table = random_tensor({kRows, kFeatures}, rng, 1.0);
   const Tensor ids = random_ids({kBatch, kTimesteps}, kRows, rng);
   const Tensor weights = random_tensor({kBatch, kTimesteps, kUnits}, rng, 1.0);
   auto loss = [&] {
     const TableLookup table_lookup{ids, table};
-    const Tensor output = lstm.call(look_up(ids, table), {.training = true, .lookup = &table_lookup})[0];
+    const Tensor output = rnn.call(look_up(ids, table), {.training = true, .lookup = &table_lookup})[0];
     double total = 0.0;
     for (std::int64_t i = 0; i < output.size(); ++i) total += double(output[i]) * weights[i];
     return total;
   };
   loss();
-  ASSERT_EQ(lstm.trained_scan(), TrainingScan::lookup);
-  lstm.zero_grads();
-  const Tensor analytic = lstm.backward({weights}).table;
+  ASSERT_EQ(rnn.trained_scan(), TrainingScan::lookup);
+  rnn.zero_grads();
+  const Tensor analytic = rnn.backward({weights}).table;
   constexpr float kStep = 1e-2f;
   for (std::int64_t i = 0; i < table.size(); ++i) {
     const float saved = table[i];
@@ -163,6 +183,8 @@ TEST(LookupScanGradient, TableGradientMatchesFiniteDifferences) {
     EXPECT_NEAR(analytic[i], numeric, 2e-3 + 1e-2 * std::abs(numeric)) << "table element " << i;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Cells, LookupScanGradient, ::testing::Values("lstm", "gru"));
 
 // A direct call with a lookup that does not give x, or ids outside the table, is refused, never read.
 TEST(LookupScanErrors, IdsOutsideTheTableOrNotGivingTheInputAreRefused) {
@@ -196,37 +218,40 @@ TEST(LookupScanErrors, IdsOutsideTheTableOrNotGivingTheInputAreRefused) {
   EXPECT_NE(message(ids, Tensor({kRows, kFeatures + 1})).find("do not give the input"), std::string::npos);
 }
 
-Sequential embedding_lstm_model(std::int64_t rows, bool fast_scans,
-                                std::optional<Regularizer> embedding_activity) {
+Sequential embedding_rnn_model(const std::string& cell_name, std::int64_t rows, bool fast_scans,
+                               std::optional<Regularizer> embedding_activity) {
   Sequential model({.seed = 3});
   model.add(Embedding(rows, kFeatures, {.activity_regularizer = embedding_activity}));
-  LSTM lstm(kUnits, {.return_sequences = true});
-  lstm.use_fast_scans(fast_scans);
-  model.add(lstm);
+  std::unique_ptr<Recurrent> rnn =
+      cell_name == "gru" ? cell<GRU>({.return_sequences = true})() : cell<LSTM>({.return_sequences = true})();
+  rnn->use_fast_scans(fast_scans);
+  model.add(std::move(rnn));
   model.add(Dense(rows, {.activation = "softmax"}));
   model.compile({.loss = "sparse_categorical_crossentropy", .optimizer = Adam({.learning_rate = 0.05})});
   return model;
 }
 
-// Sequential hands an LSTM after an Embedding the table, and the Embedding gets dL/d(table) back: three
-// Adam steps give the weights of the general scan.
+// Sequential hands an LSTM or GRU after an Embedding the table, and the Embedding gets dL/d(table) back:
+// three Adam steps give the weights of the general scan.
 TEST(LookupScanInSequential, TrainsAsTheGeneralScan) {
-  Sequential general = embedding_lstm_model(kRows, false, std::nullopt);
-  Sequential lookup = embedding_lstm_model(kRows, true, std::nullopt);
-  Rng rng(4);
-  for (int step = 0; step < 3; ++step) {
-    const Tensor x = random_ids({kBatch, kTimesteps}, kRows, rng),
-                 y = random_ids({kBatch, kTimesteps}, kRows, rng);
-    const double expected = general.train_on_batch(x, y).at("loss"),
-                 actual = lookup.train_on_batch(x, y).at("loss");
-    EXPECT_NEAR(expected, actual, 1e-5 * std::abs(expected)) << "step " << step;
-    EXPECT_EQ(static_cast<Recurrent&>(general.layer(1)).trained_scan(), TrainingScan::general);
-    EXPECT_EQ(static_cast<Recurrent&>(lookup.layer(1)).trained_scan(), TrainingScan::lookup);
+  for (const std::string cell_name : {"lstm", "gru"}) {
+    Sequential general = embedding_rnn_model(cell_name, kRows, false, std::nullopt);
+    Sequential lookup = embedding_rnn_model(cell_name, kRows, true, std::nullopt);
+    Rng rng(4);
+    for (int step = 0; step < 3; ++step) {
+      const Tensor x = random_ids({kBatch, kTimesteps}, kRows, rng),
+                   y = random_ids({kBatch, kTimesteps}, kRows, rng);
+      const double expected = general.train_on_batch(x, y).at("loss"),
+                   actual = lookup.train_on_batch(x, y).at("loss");
+      EXPECT_NEAR(expected, actual, 1e-5 * std::abs(expected)) << cell_name << " step " << step;
+      EXPECT_EQ(static_cast<Recurrent&>(general.layer(1)).trained_scan(), TrainingScan::general);
+      ASSERT_EQ(static_cast<Recurrent&>(lookup.layer(1)).trained_scan(), TrainingScan::lookup) << cell_name;
+    }
+    for (std::size_t index = 0; index < general.size(); ++index)
+      for (std::size_t k = 0; k < general.layer(index).params().size(); ++k)
+        expect_close(cell_name + " " + general.layer(index).params()[k]->name,
+                     general.layer(index).params()[k]->value, lookup.layer(index).params()[k]->value);
   }
-  for (std::size_t index = 0; index < general.size(); ++index)
-    for (std::size_t k = 0; k < general.layer(index).params().size(); ++k)
-      expect_close(general.layer(index).params()[k]->name, general.layer(index).params()[k]->value,
-                   lookup.layer(index).params()[k]->value);
 }
 
 // The lookup scan stays out where it would not pay (as many table rows as steps) and where the Embedding
@@ -234,11 +259,11 @@ TEST(LookupScanInSequential, TrainsAsTheGeneralScan) {
 TEST(LookupScanInSequential, OnlyWhereItPaysAndTheEmbeddingAllows) {
   Rng rng(6);
   const std::int64_t many_rows = kBatch * kTimesteps;
-  Sequential wide = embedding_lstm_model(many_rows, true, std::nullopt);
+  Sequential wide = embedding_rnn_model("lstm", many_rows, true, std::nullopt);
   wide.train_on_batch(random_ids({kBatch, kTimesteps}, many_rows, rng),
                       random_ids({kBatch, kTimesteps}, many_rows, rng));
   EXPECT_EQ(static_cast<Recurrent&>(wide.layer(1)).trained_scan(), TrainingScan::onednn);
-  Sequential penalised = embedding_lstm_model(kRows, true, L2(0.01));
+  Sequential penalised = embedding_rnn_model("lstm", kRows, true, L2(0.01));
   penalised.train_on_batch(random_ids({kBatch, kTimesteps}, kRows, rng),
                            random_ids({kBatch, kTimesteps}, kRows, rng));
   EXPECT_EQ(static_cast<Recurrent&>(penalised.layer(1)).trained_scan(), TrainingScan::onednn);

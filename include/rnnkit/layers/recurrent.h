@@ -7,14 +7,15 @@
 namespace rnnkit {
 
 class OnednnScan;
-class LookupLstmScan;
+class LookupScan;
 enum class ScanCell : std::uint8_t;
 
 // Which scan a training call ran on. All compute the same maths, to float32 rounding.
 enum class TrainingScan : std::uint8_t {
   general,  // rnnkit's own, for every cell and option
   onednn,   // oneDNN's RNN primitives: no mask, no recurrent dropout
-  lookup,   // LookupLstmScan: LSTM over an Embedding's output with fewer rows than steps, no mask or dropout
+  lookup,   // LookupScan: LSTM or GRU (reset_after) after an Embedding with fewer rows than steps, no mask or
+            // dropout
 };
 
 // The options of keras.layers.SimpleRNN / LSTM / GRU; unit_forget_bias is LSTM's, reset_after GRU's.
@@ -154,7 +155,7 @@ class Recurrent : public Layer {
   std::vector<Tensor> onednn_forward(const Tensor& inputs, const std::vector<Tensor>& states, ScanCell cell,
                                      Trained trained);
   InputGrads onednn_backward(const std::vector<Tensor>& output_grads);
-  // Whether LookupLstmScan computes this training call.
+  // Whether LookupScan computes this training call.
   bool lookup_scan_applies(const Tensor& x, const CallArgs& args, const Trained& trained) const;
   std::vector<Tensor> lookup_forward(const Tensor& x, const TableLookup& lookup,
                                      const std::vector<Tensor>& states, Trained trained);
@@ -170,7 +171,7 @@ class Recurrent : public Layer {
     ScanCache& operator=(const ScanCache&);
     ~ScanCache();
     std::unique_ptr<OnednnScan> onednn;
-    std::unique_ptr<LookupLstmScan> lookup;
+    std::unique_ptr<LookupScan> lookup;
   };
 
   std::int64_t units_;  // U
