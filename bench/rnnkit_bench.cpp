@@ -227,10 +227,18 @@ void reference_products(const Config& config, std::vector<float>& scratch) {
   }
 }
 
+// The recurrent layer as training calls it: on an Embedding's rows, which the layer may take as a table
+// lookup.
 void layer(const Arguments& arguments, const Config& config) {
   std::mt19937 random(7);
   std::unique_ptr<rnnkit::Layer> recurrent = make_recurrent(config, {});
-  const rnnkit::Tensor x = random_values({config.batch, config.timesteps, config.embedding}, random);
+  const rnnkit::Tensor table = random_values({config.vocabulary, config.embedding}, random);
+  const rnnkit::Tensor ids = random_ids({config.batch, config.timesteps}, config.vocabulary, random);
+  rnnkit::Tensor x({config.batch, config.timesteps, config.embedding});
+  for (std::int64_t i = 0; i < ids.size(); ++i)
+    std::copy_n(table.data() + static_cast<std::int64_t>(ids[i]) * config.embedding, config.embedding,
+                x.data() + i * config.embedding);
+  const rnnkit::TableLookup lookup{ids, table};
   const rnnkit::Shape output_shape =
       config.return_sequences
           ? rnnkit::Shape{config.batch, config.timesteps, config.units * (config.bidirectional ? 2 : 1)}
@@ -238,7 +246,7 @@ void layer(const Arguments& arguments, const Config& config) {
   const rnnkit::Tensor output_grad = random_values(output_shape, random);
   const std::vector<double> layer_seconds = time_repetitions(arguments.warmup, arguments.reps, [&] {
     for (int step = 0; step < arguments.steps; ++step) {
-      recurrent->call(x, {.training = true});
+      recurrent->call(x, {.training = true, .lookup = &lookup});
       recurrent->backward({output_grad});
     }
   });
