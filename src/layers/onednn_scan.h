@@ -38,7 +38,7 @@ class OnednnScan {
                const std::vector<float*>& final_states);
   // Backpropagation through the last forward, from dL/d(sequence) (B,T,U) and dL/d(final states): writes
   // dL/dx (B,T,F) and dL/d(initial states), and adds the weight gradients to the three given arrays
-  // (bias_grad null without a bias).
+  // (bias_grad null without a bias). oneDNN reads sequence_grad in place during the call, without a copy.
   void backward(const float* sequence_grad, const std::vector<const float*>& final_state_grads, float* x_grad,
                 const std::vector<float*>& initial_state_grads, float* kernel_grad,
                 float* recurrent_kernel_grad, float* bias_grad);
