@@ -417,13 +417,18 @@ std::vector<Tensor> Recurrent::onednn_forward(const Tensor& inputs, const std::v
   trained.batch = batch;
   trained.timesteps = timesteps;
   trained.scan = TrainingScan::onednn;
+  return fast_scan_results(
+      std::move(trained),
+      options_.return_sequences && options_.go_backwards ? reversed_in_time(sequence) : std::move(sequence),
+      std::move(final_states));
+}
+
+std::vector<Tensor> Recurrent::fast_scan_results(Trained trained, Tensor sequence,
+                                                 std::vector<Tensor> final_states) {
   trained_ = std::move(trained);
   if (options_.stateful) carried_states_ = final_states;
   std::vector<Tensor> results;
-  if (!options_.return_sequences)
-    results.push_back(final_states[0]);
-  else
-    results.push_back(options_.go_backwards ? reversed_in_time(sequence) : std::move(sequence));
+  results.push_back(options_.return_sequences ? std::move(sequence) : final_states[0]);
   if (options_.return_state)
     for (Tensor& state : final_states) results.push_back(std::move(state));
   return results;
@@ -505,13 +510,7 @@ std::vector<Tensor> Recurrent::lookup_forward(const Tensor& x, const TableLookup
   trained.batch = batch;
   trained.timesteps = timesteps;
   trained.scan = TrainingScan::lookup;
-  trained_ = std::move(trained);
-  if (options_.stateful) carried_states_ = final_states;
-  std::vector<Tensor> results;
-  results.push_back(options_.return_sequences ? std::move(sequence) : final_states[0]);
-  if (options_.return_state)
-    for (Tensor& state : final_states) results.push_back(std::move(state));
-  return results;
+  return fast_scan_results(std::move(trained), std::move(sequence), std::move(final_states));
 }
 
 InputGrads Recurrent::lookup_backward(const std::vector<Tensor>& output_grads) {

@@ -10,17 +10,15 @@
 #include <string>
 
 #include "rnnkit/rnnkit.h"
+#include "test_support.h"
 
 namespace rnnkit {
 namespace {
 
 constexpr std::int64_t kBatch = 3, kTimesteps = 5, kRows = 4, kFeatures = 3, kUnits = 6;
 
-Tensor random_tensor(const Shape& shape, Rng& rng, double scale) {
-  Tensor tensor(shape);
-  for (float& value : tensor.values()) value = static_cast<float>(rng.uniform(-scale, scale));
-  return tensor;
-}
+using testing::expect_close;
+using testing::random_tensor;
 
 Tensor random_ids(const Shape& shape, std::int64_t rows, Rng& rng) {
   Tensor ids(shape);
@@ -38,15 +36,6 @@ Tensor look_up(const Tensor& ids, const Tensor& table) {
     std::copy_n(table.data() + static_cast<std::int64_t>(ids[i]) * features, features,
                 x.data() + i * features);
   return x;
-}
-
-// Agreement to float32 rounding of sums taken in another order, relative to the tensor's largest value.
-void expect_close(const std::string& what, const Tensor& expected, const Tensor& actual) {
-  ASSERT_EQ(expected.shape(), actual.shape()) << what;
-  float largest = 1e-3f;
-  for (float value : expected.values()) largest = std::max(largest, std::abs(value));
-  for (std::int64_t i = 0; i < expected.size(); ++i)
-    ASSERT_NEAR(expected[i], actual[i], 2e-5f * largest) << what << " element " << i;
 }
 
 struct LookupCase {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "rnnkit/rnnkit.h"
+#include "test_support.h"
 
 namespace rnnkit {
 namespace {
@@ -25,20 +26,8 @@ std::function<std::unique_ptr<Recurrent>()> cell(RecurrentOptions options) {
   return [=] { return std::make_unique<Cell>(6, options); };
 }
 
-Tensor random_tensor(const Shape& shape, Rng& rng, double scale) {
-  Tensor tensor(shape);
-  for (float& value : tensor.values()) value = static_cast<float>(rng.uniform(-scale, scale));
-  return tensor;
-}
-
-// Agreement to float32 rounding of sums taken in another order, relative to the tensor's largest value.
-void expect_close(const std::string& what, const Tensor& expected, const Tensor& actual) {
-  ASSERT_EQ(expected.shape(), actual.shape()) << what;
-  float largest = 1e-3f;
-  for (float value : expected.values()) largest = std::max(largest, std::abs(value));
-  for (std::int64_t i = 0; i < expected.size(); ++i)
-    ASSERT_NEAR(expected[i], actual[i], 2e-5f * largest) << what << " element " << i;
-}
+using testing::expect_close;
+using testing::random_tensor;
 
 class OnednnScan : public ::testing::TestWithParam<ScanCase> {};
 

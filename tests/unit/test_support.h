@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -14,9 +15,27 @@
 
 #include <stdlib.h>
 
+#include "rnnkit/rng.h"
 #include "rnnkit/tensor.h"
 
 namespace rnnkit::testing {
+
+// A tensor of values drawn uniformly from [-scale, scale).
+inline Tensor random_tensor(const Shape& shape, Rng& rng, double scale) {
+  Tensor tensor(shape);
+  for (float& value : tensor.values()) value = static_cast<float>(rng.uniform(-scale, scale));
+  return tensor;
+}
+
+// Two scans of the same maths agree to float32 rounding of sums taken in another order: within 2e-5 of
+// the expected tensor's largest value (or of 1e-3, if that is larger).
+inline void expect_close(const std::string& what, const Tensor& expected, const Tensor& actual) {
+  ASSERT_EQ(expected.shape(), actual.shape()) << what;
+  float largest = 1e-3f;
+  for (float value : expected.values()) largest = std::max(largest, std::abs(value));
+  for (std::int64_t i = 0; i < expected.size(); ++i)
+    ASSERT_NEAR(expected[i], actual[i], 2e-5f * largest) << what << " element " << i;
+}
 
 // A fresh folder under the system's temporary folder, removed with everything in it at the end.
 class TempFolder {

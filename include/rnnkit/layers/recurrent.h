@@ -155,6 +155,9 @@ class Recurrent : public Layer {
   std::vector<Tensor> onednn_forward(const Tensor& inputs, const std::vector<Tensor>& states, ScanCell cell,
                                      Trained trained);
   InputGrads onednn_backward(const std::vector<Tensor>& output_grads);
+  // What a fast scan's forward returns, from its sequence in Keras's time order (empty without
+  // return_sequences) and last states; keeps `trained` and, when stateful, the states.
+  std::vector<Tensor> fast_scan_results(Trained trained, Tensor sequence, std::vector<Tensor> final_states);
   // Whether LookupScan computes this training call.
   bool lookup_scan_applies(const Tensor& x, const CallArgs& args, const Trained& trained) const;
   std::vector<Tensor> lookup_forward(const Tensor& x, const TableLookup& lookup,
