@@ -142,7 +142,7 @@ Tensor Sequential::run(const Tensor& x, bool training, Tensor* head_input,
     const auto* previous = index > 0 ? dynamic_cast<const Embedding*>(layers_[index - 1].get()) : nullptr;
     if (training && previous && !previous->activity_regularizer() && dynamic_cast<const Recurrent*>(&layer))
       lookup.emplace(TableLookup{ids, previous->embeddings()});
-    if (dynamic_cast<const Embedding*>(&layer)) ids = value;
+    if (training && dynamic_cast<const Embedding*>(&layer)) ids = value;
     std::vector<Tensor> outputs = layer.call(value, {.mask = mask ? &*mask : nullptr,
                                                      .initial_state = {},
                                                      .training = training,
@@ -168,7 +168,10 @@ Tensor Sequential::backpropagate(Tensor grad, std::size_t count) {
     }
     // The layer took the Embedding before it as a TableLookup (see run()); token ids have no gradient, so
     // the layers before that Embedding get none.
-    static_cast<Embedding&>(*layers_[index - 1]).backward_from_table_grad(grads.table);
+    auto* embedding = index > 0 ? dynamic_cast<Embedding*>(layers_[index - 1].get()) : nullptr;
+    check(embedding != nullptr, where(), ": layer '", layers_[index]->name(),
+          "' returned a table gradient, but the layer before it is not an Embedding");
+    embedding->backward_from_table_grad(grads.table);
     return {};
   }
   return grad;
