@@ -115,6 +115,22 @@ void check_samples(const Tensor& x, const Tensor& y, const std::string& where) {
         " and y ", shape_string(y.shape()));
 }
 
+// A model whose batch size is fixed (a stateful RNN's batch_input_shape) takes only batches of that size,
+// as in Keras. Keras finds a short last batch when it reaches it, after training on the others; this
+// refuses the data before training, naming the batch that would not fit.
+void check_fixed_batch(const std::optional<Shape>& batch_input_shape, const Tensor& x, std::int64_t samples,
+                       std::int64_t batch_size, const std::string& where, std::string_view what) {
+  if (!batch_input_shape || batch_input_shape->empty() || (*batch_input_shape)[0] == kNone) return;
+  const std::int64_t fixed = (*batch_input_shape)[0];
+  if (batch_size == fixed && samples % fixed == 0) return;
+  Shape batch_shape = x.shape();
+  batch_shape[0] = batch_size != fixed ? std::min(batch_size, samples) : samples % fixed;
+  fail(where, ": the model takes batches of exactly ", fixed, " (its input shape is ",
+       shape_string(*batch_input_shape), ", as a stateful RNN needs), but ", samples, " ", what,
+       samples == 1 ? " sample" : " samples", " in batches of ", batch_size, " give a batch of shape ",
+       shape_string(batch_shape), ". Use batch_size ", fixed, " and a multiple of ", fixed, " samples");
+}
+
 // A running mean over the epoch, weighted by how many samples each batch had (Keras's Mean metric).
 struct RunningMean {
   double total = 0.0, weight = 0.0;
@@ -298,6 +314,7 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
     check(y.rank() <= 2, where(),
           ": class_weight is not supported for targets of rank 3 or more (as in Keras)");
   if (options.validation_split == 0.0) {
+    check_fixed_batch(declared_input_shape_, x, x.dim(0), options.batch_size, where(), "training");
     TensorDataset train(x, y, options.batch_size);
     return fit(train, std::move(options));
   }
@@ -308,6 +325,8 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
       static_cast<std::int64_t>(std::floor(static_cast<double>(x.dim(0)) * (1.0 - options.validation_split)));
   check(split_at > 0 && split_at < x.dim(0), where(), ": validation_split ", options.validation_split, " of ",
         x.dim(0), " samples leaves no training or no validation samples");
+  check_fixed_batch(declared_input_shape_, x, split_at, options.batch_size, where(), "training");
+  check_fixed_batch(declared_input_shape_, x, x.dim(0) - split_at, options.batch_size, where(), "validation");
   const std::vector<std::int64_t> all = iota(x.dim(0));
   const auto split = static_cast<std::size_t>(split_at);
   TensorDataset train(gather_rows(x, all, 0, split), gather_rows(y, all, 0, split), options.batch_size);

@@ -188,5 +188,45 @@ TEST(StatefulTraining, BatchOfAnotherSizeIsAnErrorNamingBothShapes) {
   }
 }
 
+// The data is refused before any batch trains, with the batch that would not fit: a short last batch, a
+// batch_size other than the fixed one, or a validation split that leaves one.
+TEST(StatefulTraining, DataThatGivesABatchOfAnotherSizeIsRefusedBeforeTraining) {
+  Sequential model = stateful_model();
+  const Tensor weights_before = model.layer(0).params()[0]->value;
+  auto message = [&](std::int64_t samples, std::int64_t batch_size, double validation_split) {
+    const Tensor x = random_tensor({samples, kSteps, kFeatures}, 5), y = random_tensor({samples, 1}, 6);
+    try {
+      model.fit(x, y,
+                {.epochs = 1,
+                 .batch_size = batch_size,
+                 .verbose = 0,
+                 .shuffle = false,
+                 .validation_split = validation_split});
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(5, kBatch, 0.0)
+                .find("the model takes batches of exactly 2 (its input shape is (2, 3, 2), as a "
+                      "stateful RNN needs), but 5 training samples in batches of 2 give a batch "
+                      "of shape (1, 3, 2). Use batch_size 2 and a multiple of 2 samples"),
+            std::string::npos)
+      << message(5, kBatch, 0.0);
+  EXPECT_NE(message(4, 4, 0.0).find("4 training samples in batches of 4 give a batch of shape (4, 3, 2)"),
+            std::string::npos)
+      << message(4, 4, 0.0);
+  EXPECT_NE(message(6, kBatch, 0.5).find("3 training samples in batches of 2"), std::string::npos)
+      << message(6, kBatch, 0.5);
+  EXPECT_NE(
+      message(5, kBatch, 0.2).find("1 validation sample in batches of 2 give a batch of shape (1, 3, 2)"),
+      std::string::npos)
+      << message(5, kBatch, 0.2);
+  for (std::int64_t i = 0; i < weights_before.size(); ++i)
+    ASSERT_EQ(model.layer(0).params()[0]->value[i], weights_before[i]) << "a refused fit trained";
+  EXPECT_EQ(message(4, kBatch, 0.5), "no error");
+  EXPECT_NE(model.layer(0).params()[0]->value[0], weights_before[0]);
+}
+
 }  // namespace
 }  // namespace rnnkit
