@@ -162,6 +162,16 @@ int gate_count(ScanCell cell) {
   return cell == ScanCell::lstm ? 4 : 3;
 }
 
+// Each of `rows` rows of `width` values set to `row`, or to zeros where `row` is null (no bias).
+void fill_rows(float* values, std::int64_t rows, std::int64_t width, const float* row) {
+  for (std::int64_t index = 0; index < rows; ++index) {
+    if (row)
+      std::copy_n(row, width, values + index * width);
+    else
+      std::fill_n(values + index * width, width, 0.0f);
+  }
+}
+
 // dst[j] += Σ_rows values[row·width + j], over the rows in order.
 void add_column_sums(const float* values, std::int64_t rows, std::int64_t width, float* dst) {
   for (std::int64_t row = 0; row < rows; ++row)
@@ -252,12 +262,7 @@ void LookupScan::forward(const std::int32_t* ids, const float* table, const floa
   // GRU's bias (2,3U) is the input bias, then the recurrent one.
   const float* recurrent_bias = bias && !p.lstm() ? bias + G : nullptr;
   float* projected = p.projected_table.data();
-  for (std::int64_t row = 0; row < V; ++row) {
-    if (bias)
-      std::copy_n(bias, G, projected + row * G);
-    else
-      std::fill_n(projected + row * G, G, 0.0f);
-  }
+  fill_rows(projected, V, G, bias);
   gemm(false, false, V, G, F, 1.0f, table, F, kernel, G, 1.0f, projected, G);
   p.recurrent.pack(recurrent_kernel, p.stream);
   std::copy_n(initial_states[0], B * U, p.hidden.data());
@@ -277,12 +282,7 @@ void LookupScan::forward(const std::int32_t* ids, const float* table, const floa
       continue;
     }
     float* recurrent = p.recurrent_step.data();
-    for (std::int64_t b = 0; b < B; ++b) {
-      if (recurrent_bias)
-        std::copy_n(recurrent_bias, G, recurrent + b * G);
-      else
-        std::fill_n(recurrent + b * G, G, 0.0f);
-    }
+    fill_rows(recurrent, B, G, recurrent_bias);  // the product below adds to it
     p.recurrent.run(h, recurrent, p.stream);
     float* kept = p.kept.data() + t * B * U;
     for (std::int64_t b = 0; b < B; ++b)
