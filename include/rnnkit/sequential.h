@@ -150,6 +150,12 @@ class Sequential {
   Logs train_step(const Tensor& x, const Tensor& y, const Tensor* sample_weight, double& accuracy_weight);
   // The final Dense(softmax|sigmoid) whose logits Keras's cross-entropy reads, or null.
   Dense* logits_head();
+  // A model whose batch size is fixed (a stateful RNN's batch_input_shape) takes only batches of that size.
+  // check_fixed_batch refuses `samples` rows of x in batches of `batch_size` before any runs, naming the
+  // batch that would not fit (`what`: "training ", "validation " or ""); check_batch_fits refuses one batch.
+  void check_fixed_batch(const Tensor& x, std::int64_t samples, std::int64_t batch_size,
+                         std::string_view what) const;
+  void check_batch_fits(const Tensor& batch_x, const std::string& batch_where) const;
   std::vector<Param*> trainable_params();
   // One epoch of fit over `data`; sets `stop` when training must end after it. Leaves `progress` to fit
   // to finalize.

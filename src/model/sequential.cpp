@@ -186,6 +186,7 @@ Tensor Sequential::predict(const Tensor& x, std::int64_t batch_size) {
   check(x.rank() >= 1 && x.dim(0) > 0, where(), ": predict needs at least one sample, received shape ",
         shape_string(x.shape()));
   const std::int64_t samples = x.dim(0);
+  check_fixed_batch(x, samples, batch_size, "");
   if (samples <= batch_size) return (*this)(x);
   std::vector<Tensor> parts;
   for (std::int64_t begin = 0; begin < samples; begin += batch_size)

@@ -116,19 +116,14 @@ void check_samples(const Tensor& x, const Tensor& y, const std::string& where) {
 }
 
 // A model whose batch size is fixed (a stateful RNN's batch_input_shape) takes only batches of that size,
-// as in Keras. Keras finds a short last batch when it reaches it, after training on the others; this
-// refuses the data before training, naming the batch that would not fit.
-void check_fixed_batch(const std::optional<Shape>& batch_input_shape, const Tensor& x, std::int64_t samples,
-                       std::int64_t batch_size, const std::string& where, std::string_view what) {
-  if (!batch_input_shape || batch_input_shape->empty() || (*batch_input_shape)[0] == kNone) return;
-  const std::int64_t fixed = (*batch_input_shape)[0];
-  if (batch_size == fixed && samples % fixed == 0) return;
-  Shape batch_shape = x.shape();
-  batch_shape[0] = batch_size != fixed ? std::min(batch_size, samples) : samples % fixed;
-  fail(where, ": the model takes batches of exactly ", fixed, " (its input shape is ",
-       shape_string(*batch_input_shape), ", as a stateful RNN needs), but ", samples, " ", what,
-       samples == 1 ? " sample" : " samples", " in batches of ", batch_size, " give a batch of shape ",
-       shape_string(batch_shape), ". Use batch_size ", fixed, " and a multiple of ", fixed, " samples");
+// as in Keras.
+std::string fixed_batch_text(const Shape& batch_input_shape) {
+  return "the model takes batches of exactly " + std::to_string(batch_input_shape[0]) +
+         " (its input shape is " + shape_string(batch_input_shape) + ", as a stateful RNN needs)";
+}
+
+bool has_fixed_batch(const std::optional<Shape>& batch_input_shape) {
+  return batch_input_shape && !batch_input_shape->empty() && (*batch_input_shape)[0] != kNone;
 }
 
 // A running mean over the epoch, weighted by how many samples each batch had (Keras's Mean metric).
@@ -260,6 +255,29 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
   return logs;
 }
 
+// Keras finds a batch of another size than a fixed one only when it reaches it, after training on those
+// before it; check_fixed_batch refuses the data before training.
+void Sequential::check_fixed_batch(const Tensor& x, std::int64_t samples, std::int64_t batch_size,
+                                   std::string_view what) const {
+  if (!has_fixed_batch(declared_input_shape_)) return;
+  const std::int64_t fixed = (*declared_input_shape_)[0];
+  // Batches of batch_size rows, the last one shorter; fewer samples than batch_size make one batch.
+  const std::int64_t first = std::min(batch_size, samples);
+  if (first == fixed && samples % fixed == 0) return;
+  Shape batch_shape = x.shape();
+  batch_shape[0] = first != fixed ? first : samples % fixed;
+  fail(where(), ": ", fixed_batch_text(*declared_input_shape_), ", but ", samples, " ", what,
+       samples == 1 ? "sample" : "samples", " in batches of ", batch_size, " give a batch of shape ",
+       shape_string(batch_shape), ". Use batch_size ", fixed, " and a multiple of ", fixed, " samples");
+}
+
+void Sequential::check_batch_fits(const Tensor& batch_x, const std::string& batch_where) const {
+  if (!has_fixed_batch(declared_input_shape_) || batch_x.rank() == 0) return;
+  check(batch_x.dim(0) == (*declared_input_shape_)[0], batch_where, ": ",
+        fixed_batch_text(*declared_input_shape_), ", but this batch has shape ",
+        shape_string(batch_x.shape()));
+}
+
 Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch,
                              std::chrono::steady_clock::time_point fit_start, StopReason& stop,
                              ProgressBar& progress) {
@@ -272,6 +290,7 @@ Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch
     const std::string batch_where =
         where() + ", batch " + std::to_string(step) + " of epoch " + std::to_string(epoch + 1);
     check_samples(batch_x, batch_y, batch_where);
+    check_batch_fits(batch_x, batch_where);
     std::optional<Tensor> batch_weights;
     if (!options.class_weight.empty())
       batch_weights = class_sample_weights(batch_y, options.class_weight, where());
@@ -314,7 +333,7 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
     check(y.rank() <= 2, where(),
           ": class_weight is not supported for targets of rank 3 or more (as in Keras)");
   if (options.validation_split == 0.0) {
-    check_fixed_batch(declared_input_shape_, x, x.dim(0), options.batch_size, where(), "training");
+    check_fixed_batch(x, x.dim(0), options.batch_size, "training ");
     TensorDataset train(x, y, options.batch_size);
     return fit(train, std::move(options));
   }
@@ -325,8 +344,8 @@ History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
       static_cast<std::int64_t>(std::floor(static_cast<double>(x.dim(0)) * (1.0 - options.validation_split)));
   check(split_at > 0 && split_at < x.dim(0), where(), ": validation_split ", options.validation_split, " of ",
         x.dim(0), " samples leaves no training or no validation samples");
-  check_fixed_batch(declared_input_shape_, x, split_at, options.batch_size, where(), "training");
-  check_fixed_batch(declared_input_shape_, x, x.dim(0) - split_at, options.batch_size, where(), "validation");
+  check_fixed_batch(x, split_at, options.batch_size, "training ");
+  check_fixed_batch(x, x.dim(0) - split_at, options.batch_size, "validation ");
   const std::vector<std::int64_t> all = iota(x.dim(0));
   const auto split = static_cast<std::size_t>(split_at);
   TensorDataset train(gather_rows(x, all, 0, split), gather_rows(y, all, 0, split), options.batch_size);
@@ -351,10 +370,10 @@ History Sequential::fit(Dataset& data, FitOptions options) {
   if (options.validation_data) {
     check(options.validation_dataset == nullptr, where(),
           ": give validation_data or validation_dataset, not both");
-    check_samples(options.validation_data->first, options.validation_data->second,
-                  where() + ", validation_data");
-    validation_tensors.emplace(options.validation_data->first, options.validation_data->second,
-                               options.batch_size);
+    const auto& [validation_x, validation_y] = *options.validation_data;
+    check_samples(validation_x, validation_y, where() + ", validation_data");
+    check_fixed_batch(validation_x, validation_x.dim(0), options.batch_size, "validation ");
+    validation_tensors.emplace(validation_x, validation_y, options.batch_size);
   }
   Dataset* validation = validation_tensors ? &*validation_tensors : options.validation_dataset;
   std::ostream& out = options.out ? *options.out : std::cout;
@@ -393,6 +412,7 @@ History Sequential::fit(Dataset& data, FitOptions options) {
 Logs Sequential::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
   check(options.batch_size > 0, where(), ": batch_size must be positive, received ", options.batch_size);
   check_samples(x, y, where());
+  check_fixed_batch(x, x.dim(0), options.batch_size, "");
   TensorDataset data(x, y, options.batch_size);
   return evaluate(data, options);
 }
@@ -408,7 +428,9 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
   Logs logs;
   for (std::int64_t step = 0; step < steps; ++step) {
     const auto [batch_x, batch_y] = data.batch(step);
-    check_samples(batch_x, batch_y, where() + ", batch " + std::to_string(step));
+    const std::string batch_where = where() + ", batch " + std::to_string(step);
+    check_samples(batch_x, batch_y, batch_where);
+    check_batch_fits(batch_x, batch_where);
     // As in training, cross-entropy after a final Dense(softmax|sigmoid) is computed from its logits
     // (tf.keras reads them from the output's _keras_logits in evaluate too), which this pass recomputes
     // exactly as Dense::forward does from the head's input.

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "rnnkit/rnnkit.h"
@@ -226,6 +228,79 @@ TEST(StatefulTraining, DataThatGivesABatchOfAnotherSizeIsRefusedBeforeTraining) 
     ASSERT_EQ(model.layer(0).params()[0]->value[i], weights_before[i]) << "a refused fit trained";
   EXPECT_EQ(message(4, kBatch, 0.5), "no error");
   EXPECT_NE(model.layer(0).params()[0]->value[0], weights_before[0]);
+}
+
+// Where the data does not say how many samples it has up front (a Dataset) or is not trained on (evaluate,
+// predict, validation_data), the batch of another size is refused as clearly, before it runs.
+class TwoBatches : public Dataset {
+ public:
+  TwoBatches(std::int64_t first, std::int64_t second) : sizes_{first, second} {}
+  std::int64_t batch_count() const override { return 2; }
+  void start_epoch(Rng& /*rng*/, bool /*shuffle*/) override {}
+  std::pair<Tensor, Tensor> batch(std::int64_t index) override {
+    const std::int64_t size = sizes_[static_cast<std::size_t>(index)];
+    return {random_tensor({size, kSteps, kFeatures}, 7), random_tensor({size, 1}, 8)};
+  }
+
+ private:
+  std::vector<std::int64_t> sizes_;
+};
+
+std::string error_of(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "no error";
+}
+
+TEST(StatefulTraining, EveryWayInRefusesABatchOfAnotherSizeNamingIt) {
+  Sequential model = stateful_model();
+  const std::string takes =
+      "the model takes batches of exactly 2 (its input shape is (2, 3, 2), as a stateful RNN needs), but ";
+  const Tensor x3 = random_tensor({3, kSteps, kFeatures}, 5), y3 = random_tensor({3, 1}, 6);
+  const Tensor x4 = random_tensor({4, kSteps, kFeatures}, 5), y4 = random_tensor({4, 1}, 6);
+
+  TwoBatches short_second(kBatch, 1);
+  std::string message = error_of([&] { model.fit(short_second, {.epochs = 1, .verbose = 0}); });
+  EXPECT_NE(message.find("batch 1 of epoch 1: " + takes + "this batch has shape (1, 3, 2)"),
+            std::string::npos)
+      << message;
+  message = error_of([&] { model.evaluate(short_second, {.verbose = 0}); });
+  EXPECT_NE(message.find("batch 1: " + takes + "this batch has shape (1, 3, 2)"), std::string::npos)
+      << message;
+
+  const Tensor weights_before = model.layer(0).params()[0]->value;
+  message = error_of([&] {
+    model.fit(x4, y4, {.epochs = 1, .batch_size = kBatch, .verbose = 0, .validation_data = {{x3, y3}}});
+  });
+  EXPECT_NE(message.find(takes + "3 validation samples in batches of 2 give a batch of shape (1, 3, 2)"),
+            std::string::npos)
+      << message;
+  for (std::int64_t i = 0; i < weights_before.size(); ++i)
+    ASSERT_EQ(model.layer(0).params()[0]->value[i], weights_before[i]) << "a refused fit trained";
+
+  message = error_of([&] { model.evaluate(x3, y3, {.batch_size = kBatch, .verbose = 0}); });
+  EXPECT_NE(message.find(takes + "3 samples in batches of 2 give a batch of shape (1, 3, 2)"),
+            std::string::npos)
+      << message;
+  message = error_of([&] { model.predict(x4, 4); });
+  EXPECT_NE(message.find(takes + "4 samples in batches of 4 give a batch of shape (4, 3, 2)"),
+            std::string::npos)
+      << message;
+
+  // Fewer samples than batch_size make one batch, which fits when it has the fixed size (as in Keras).
+  EXPECT_EQ(error_of([&] { model.predict(rows(x4, 0, 2)); }), "no error");
+  EXPECT_EQ(error_of([&] {
+              model.fit(rows(x4, 0, 2), rows(y4, 0, 2), {.epochs = 1, .batch_size = 32, .verbose = 0});
+            }),
+            "no error");
+  EXPECT_EQ(
+      error_of([&] {
+        model.fit(x4, y4, {.epochs = 1, .batch_size = kBatch, .verbose = 0, .validation_data = {{x4, y4}}});
+      }),
+      "no error");
 }
 
 }  // namespace
