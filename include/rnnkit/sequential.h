@@ -4,6 +4,7 @@
 #include <chrono>
 #include <concepts>
 #include <iosfwd>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -140,10 +141,10 @@ class Sequential {
 
  private:
   std::string where() const;
-  // operator()'s pass; `head_input`, when given, receives the last layer's input, and `output_mask` the
-  // output's mask.
-  Tensor run(const Tensor& x, bool training, Tensor* head_input,
-             std::optional<Tensor>* output_mask = nullptr);
+  // operator()'s pass through the first `layer_count` layers (all by default); `output_mask`, when given,
+  // receives the mask of what it returns.
+  Tensor run(const Tensor& x, bool training, std::optional<Tensor>* output_mask = nullptr,
+             std::size_t layer_count = std::numeric_limits<std::size_t>::max());
   // Backward through layers_[0, count) from dL/d(the output of layers_[count - 1]); returns dL/d(input).
   Tensor backpropagate(Tensor grad, std::size_t count);
   // train_on_batch; `accuracy_weight` receives the number of rows the accuracy counted (see train_epoch).

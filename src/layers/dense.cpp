@@ -62,21 +62,32 @@ Tensor Dense::logits(const Tensor& x) const {
   return y;
 }
 
-std::vector<Tensor> Dense::forward(const Tensor& x, const CallArgs& args) {
-  Tensor z = logits(x);  // (N..., U)
-  if (!args.training) {
-    apply_activation(activation_, z.values(), units_);
-    return {std::move(z)};
-  }
+Tensor Dense::activation_of(const Tensor& logits) const {
+  Tensor y = Tensor::uninitialized(logits.shape());
+  apply_activation(activation_, logits.values(), y.values(), units_);
+  return y;
+}
+
+const Tensor& Dense::train_to_logits(const Tensor& x) {
+  check(built(), where(), ": the layer is not built");
+  check_compatible_shape(input_shape(), x.shape(), where());
   trained_input_ = x;
-  if (activation_ == Activation::linear) {
-    trained_logits_ = Tensor();  // the outputs are the logits: backward needs no copy of them
-    return {std::move(z)};
+  trained_logits_ = logits(x);
+  return trained_logits_;
+}
+
+std::vector<Tensor> Dense::forward(const Tensor& x, const CallArgs& args) {
+  if (!args.training) {
+    Tensor y = logits(x);
+    apply_activation(activation_, y.values(), units_);
+    return {std::move(y)};
   }
-  trained_logits_ = std::move(z);
-  Tensor y = Tensor::uninitialized(trained_logits_.shape());
-  apply_activation(activation_, trained_logits_.values(), y.values(), units_);
-  return {std::move(y)};
+  if (activation_ == Activation::linear) {
+    trained_input_ = x;
+    trained_logits_ = Tensor();  // the outputs are the logits: backward needs no copy of them
+    return {logits(x)};
+  }
+  return {activation_of(train_to_logits(x))};
 }
 
 // y = act(x W + b):  dz = act'(dy);  dW += xᵀ dz;  db += Σ_rows dz;  dx = dz Wᵀ.

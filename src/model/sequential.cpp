@@ -112,17 +112,17 @@ Shape Sequential::output_shape() const {
 }
 
 Tensor Sequential::operator()(const Tensor& x, bool training) {
-  return run(x, training, nullptr);
+  return run(x, training);
 }
 
 std::pair<Tensor, std::optional<Tensor>> Sequential::call_with_mask(const Tensor& x, bool training) {
   std::optional<Tensor> mask;
-  Tensor output = run(x, training, nullptr, &mask);
+  Tensor output = run(x, training, &mask);
   return {std::move(output), std::move(mask)};
 }
 
-Tensor Sequential::run(const Tensor& x, bool training, Tensor* head_input,
-                       std::optional<Tensor>* output_mask) {
+Tensor Sequential::run(const Tensor& x, bool training, std::optional<Tensor>* output_mask,
+                       std::size_t layer_count) {
   if (!input_shape_) {
     Shape shape = x.shape();
     check(!shape.empty(), where(), ": the input must have a batch dimension, received shape ()");
@@ -133,9 +133,8 @@ Tensor Sequential::run(const Tensor& x, bool training, Tensor* head_input,
   Tensor value = x;
   std::optional<Tensor> mask;
   Tensor ids;  // an Embedding's input, while the layer after it runs
-  for (std::size_t index = 0; index < layers_.size(); ++index) {
+  for (std::size_t index = 0; index < std::min(layer_count, layers_.size()); ++index) {
     Layer& layer = *layers_[index];
-    if (head_input != nullptr && index + 1 == layers_.size()) *head_input = value;
     // A recurrent layer after an Embedding may train on the embeddings table instead of its rows: it
     // returns dL/d(table) for the Embedding, which therefore must not need dL/d(its output) itself.
     std::optional<TableLookup> lookup;

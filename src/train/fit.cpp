@@ -226,18 +226,25 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
   check(loss_.has_value(), where(), " is not compiled: call compile() before training");
   check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0), where(), ": x has ", x.rank() ? x.dim(0) : 0,
         " samples but y has ", y.rank() ? y.dim(0) : 0);
-  std::optional<Tensor> output_mask;
-  const Tensor y_pred = run(x, true, nullptr, &output_mask);
-  const Tensor* mask = output_mask ? &*output_mask : nullptr;
   // Keras computes cross-entropy from the logits of a final Dense(softmax|sigmoid): exact where the
   // probabilities would be clipped, and the gradient reaches the logits directly.
   Dense* head = logits_head();
   const bool fused = head != nullptr;
+  // Such a head runs to its logits alone (a pass over the batch's outputs less), unless an activity
+  // penalty reads its outputs; they are computed after all where accuracy needs them.
+  const bool to_logits = fused && !head->activity_regularizer();
+  std::optional<Tensor> output_mask;  // a Dense head passes its input's mask on
+  Tensor y_pred = run(x, true, &output_mask, layers_.size() - (to_logits ? 1 : 0));
+  const Tensor* mask = output_mask ? &*output_mask : nullptr;
+  if (to_logits) head->train_to_logits(y_pred);
   LossResult result = fused ? loss_->with_logits().compute(head->trained_logits(), y, sample_weight, mask)
                             : loss_->compute(y_pred, y, sample_weight, mask);
   // As Keras's compiled loss, which adds model.losses to the data loss.
   Logs logs{{"loss", result.value + regularization_loss()}};
-  if (accuracy_metric_) logs["accuracy"] = loss_->accuracy(y_pred, y, mask);
+  if (accuracy_metric_) {
+    if (to_logits) y_pred = head->activation_of(head->trained_logits());
+    logs["accuracy"] = loss_->accuracy(y_pred, y, mask);
+  }
   accuracy_weight = accuracy_count(x, mask);
   if (!std::isfinite(logs.at("loss"))) return logs;  // the caller stops; the weights stay the last good ones
   zero_grads();
@@ -432,17 +439,24 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
     check_samples(batch_x, batch_y, batch_where);
     check_batch_fits(batch_x, batch_where);
     // As in training, cross-entropy after a final Dense(softmax|sigmoid) is computed from its logits
-    // (tf.keras reads them from the output's _keras_logits in evaluate too), which this pass recomputes
-    // exactly as Dense::forward does from the head's input.
+    // (tf.keras reads them from the output's _keras_logits in evaluate too). Its outputs are computed only
+    // for accuracy, or by a call where an activity penalty reads them.
     Dense* head = logits_head();
-    Tensor head_input;  // (N..., F)
-    std::optional<Tensor> output_mask;
-    const Tensor y_pred = run(batch_x, false, head ? &head_input : nullptr, &output_mask);
+    std::optional<Tensor> output_mask;  // a Dense head passes its input's mask on
+    Tensor y_pred = run(batch_x, false, &output_mask, layers_.size() - (head ? 1 : 0));
     const Tensor* mask = output_mask ? &*output_mask : nullptr;
-    const double batch_loss =
-        (head ? loss_->with_logits().compute(head->logits(head_input), batch_y, nullptr, mask).value
-              : loss_->compute(y_pred, batch_y, nullptr, mask).value) +
-        regularization_loss();
+    Tensor logits;
+    if (head) {
+      logits = head->logits(y_pred);
+      if (head->activity_regularizer()) {
+        y_pred = head->call(y_pred)[0];
+      } else if (accuracy_metric_) {
+        y_pred = head->activation_of(logits);
+      }
+    }
+    const double batch_loss = (head ? loss_->with_logits().compute(logits, batch_y, nullptr, mask).value
+                                    : loss_->compute(y_pred, batch_y, nullptr, mask).value) +
+                              regularization_loss();
     const auto count = static_cast<double>(batch_x.dim(0));
     loss.add(batch_loss, count);
     if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y, mask), accuracy_count(batch_x, mask));

@@ -1,6 +1,8 @@
 // fit / evaluate / callbacks / progress, end to end on the Korean tutorial's word-level RNN language model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -418,6 +420,54 @@ TEST(Progress, StepDurationLeavesOutTheFirstStep) {
   EXPECT_EQ(timer.seconds_per_step(5, 14.0), 1.0);  // (14 - 10) / 4, where the plain mean would say 2.8
   StepTimer never_saw_step_one;
   EXPECT_EQ(never_saw_step_one.seconds_per_step(4, 8.0), 2.0);  // Keras's fallback: the plain mean
+}
+
+// A final Dense(softmax|sigmoid) under cross-entropy runs to its logits only in train_on_batch and evaluate;
+// the accuracy still reads its outputs, and the loss is still that of the outputs. The references are
+// computed here from the model's inference outputs: -log p of the target and the argmax (or p > 0.5).
+TEST(Training, HeadRunToItsLogitsGivesTheLossAndAccuracyOfItsOutputs) {
+  for (const bool binary : {false, true}) {
+    SCOPED_TRACE(binary ? "Dense(1, sigmoid), binary_crossentropy" : "Dense(5, softmax), sparse");
+    Sequential model({.seed = 3});
+    model.add(Embedding(7, 4));
+    model.add(GRU(6, {.return_sequences = true}));
+    model.add(Dense(binary ? 1 : 5, {.activation = binary ? "sigmoid" : "softmax"}));
+    model.compile({.loss = binary ? "binary_crossentropy" : "sparse_categorical_crossentropy",
+                   .optimizer = SGD({.learning_rate = 0.5}),
+                   .metrics = {"accuracy"}});
+    constexpr std::int64_t kSamples = 6, kSteps = 4;
+    Tensor x({kSamples, kSteps}), y({kSamples, kSteps, 1});
+    Rng rng(5);
+    for (float& id : x.values()) id = static_cast<float>(rng.next() % 7);
+    for (float& label : y.values()) label = static_cast<float>(rng.next() % (binary ? 2 : 5));
+
+    const Tensor outputs = model(x);
+    double loss = 0.0, matches = 0.0;
+    for (std::int64_t row = 0; row < kSamples * kSteps; ++row) {
+      const auto label = static_cast<std::int64_t>(y[row]);
+      if (binary) {
+        const double p = outputs[row];
+        loss -= label == 1 ? std::log(p) : std::log(1.0 - p);
+        matches += (p > 0.5) == (label == 1);
+      } else {
+        const float* p = outputs.data() + row * 5;
+        loss -= std::log(static_cast<double>(p[label]));
+        matches += std::max_element(p, p + 5) - p == label;
+      }
+    }
+    loss /= kSamples * kSteps;
+    const double accuracy = matches / (kSamples * kSteps);
+    ASSERT_GT(accuracy, 0.0);
+    ASSERT_LT(accuracy, 1.0);
+
+    const Logs evaluated = model.evaluate(x, y, {.verbose = 0});
+    EXPECT_NEAR(evaluated.at("loss"), loss, 1e-6);
+    EXPECT_DOUBLE_EQ(evaluated.at("accuracy"), accuracy);
+    const Logs trained = model.train_on_batch(x, y);  // reports the batch before its update
+    EXPECT_NEAR(trained.at("loss"), loss, 1e-6);
+    EXPECT_DOUBLE_EQ(trained.at("accuracy"), accuracy);
+    EXPECT_GT(std::abs(model(x)[0] - outputs[0]), 1e-6) << "the step did not train";
+  }
 }
 
 }  // namespace

@@ -34,6 +34,11 @@ class Dense : public Layer {
   // x @ kernel + bias for an input x (N..., F): the layer's output before the activation, as forward computes
   // it.
   Tensor logits(const Tensor& x) const;
+  // The layer's output for its logits: activation(logits).
+  Tensor activation_of(const Tensor& logits) const;
+  // A training call that stops at the logits, for a loss that reads them: sets trained_logits() (returned)
+  // for backward_from_logits. Where the outputs are needed too, they are activation_of(the logits).
+  const Tensor& train_to_logits(const Tensor& x);
   // Backward from dL/d(logits) instead of dL/d(output): the fused softmax/sigmoid cross-entropy path.
   Tensor backward_from_logits(const Tensor& logits_grad);
 
