@@ -133,11 +133,11 @@ struct RunningMean {
   double value() const { return weight > 0 ? total / weight : 0.0; }
 };
 
-// How much a batch's accuracy weighs in the epoch's mean. Keras's Mean metric counts each row it was given:
-// with a mask (its sample_weight) the unmasked rows; without one every sample has the same number of rows,
-// so counting samples gives the same mean.
-double accuracy_count(const Tensor& x, const Tensor* mask) {
-  if (mask == nullptr) return static_cast<double>(x.dim(0));
+// How much a batch's accuracy weighs in the epoch's mean. Keras's Mean metric counts each row of the
+// predictions (N..., classes) it was given: with a mask (its sample_weight) the unmasked rows; without one
+// all of them, so a batch of longer sequences weighs more.
+double accuracy_count(const Tensor& y_pred, const Tensor* mask) {
+  if (mask == nullptr) return static_cast<double>(y_pred.size() / y_pred.dim(-1));
   return static_cast<double>(
       std::count_if(mask->values().begin(), mask->values().end(), [](float keep) { return keep != 0.0f; }));
 }
@@ -244,8 +244,8 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
   if (accuracy_metric_) {
     if (to_logits) y_pred = head->activation_of(head->trained_logits());
     logs["accuracy"] = loss_->accuracy(y_pred, y, mask);
+    accuracy_weight = accuracy_count(y_pred, mask);
   }
-  accuracy_weight = accuracy_count(x, mask);
   if (!std::isfinite(logs.at("loss"))) return logs;  // the caller stops; the weights stay the last good ones
   zero_grads();
   if (fused) {
@@ -459,7 +459,7 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
                               regularization_loss();
     const auto count = static_cast<double>(batch_x.dim(0));
     loss.add(batch_loss, count);
-    if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y, mask), accuracy_count(batch_x, mask));
+    if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y, mask), accuracy_count(y_pred, mask));
     logs = {{"loss", loss.value()}};
     if (accuracy_metric_) logs["accuracy"] = accuracy.value();
     progress.update(step + 1, shown_values(logs), step + 1 == steps);

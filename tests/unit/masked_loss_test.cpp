@@ -324,5 +324,47 @@ TEST(MaskedFit, EpochAccuracyCountsUnmaskedStepsAcrossBatches) {
   EXPECT_DOUBLE_EQ(history.history.at("accuracy")[0], per_step);
 }
 
+// Without a mask Keras's Mean metric still counts every step: batches of different lengths (here each
+// sentence alone, 3 and 4 steps) weigh by their steps, not by their samples.
+class EachSentenceAlone : public Dataset {
+ public:
+  std::int64_t batch_count() const override { return 2; }
+  void start_epoch(Rng& /*rng*/, bool /*shuffle*/) override {}
+  std::pair<Tensor, Tensor> batch(std::int64_t index) override {
+    return alone(kSequences[static_cast<std::size_t>(index)]);
+  }
+};
+
+TEST(MaskedFit, EpochAccuracyWithoutAMaskCountsStepsAcrossBatchesOfDifferentLengths) {
+  clear_session();
+  Sequential model({.seed = 5});
+  model.add(Embedding(kVocabulary, 4));
+  model.add(LSTM(5, {.return_sequences = true}));
+  model.add(Dense(kClasses, {.activation = "softmax"}));
+  model.compile({.loss = "sparse_categorical_crossentropy",
+                 .optimizer = SGD({.learning_rate = 0.0}),  // weights stay
+                 .metrics = {"accuracy"}});
+  std::vector<std::int64_t> matches;
+  for (const Sequence& s : kSequences) {
+    const auto [xs, ys] = alone(s);
+    const Tensor predicted = model(xs);
+    std::int64_t right = 0;
+    for (std::int64_t t = 0; t < xs.dim(1); ++t) {
+      const float* row = predicted.data() + t * kClasses;
+      right += std::max_element(row, row + kClasses) - row == static_cast<std::ptrdiff_t>(ys[t]);
+    }
+    matches.push_back(right);
+  }
+  const double per_step = static_cast<double>(matches[0] + matches[1]) / 7.0;
+  // The data must tell per-step from per-sample weighing apart.
+  ASSERT_GT(std::abs(per_step -
+                     (static_cast<double>(matches[0]) / 3.0 + static_cast<double>(matches[1]) / 4.0) / 2.0),
+            1e-3);
+  EachSentenceAlone data;
+  const History history = model.fit(data, {.epochs = 1, .verbose = 0, .shuffle = false});
+  EXPECT_DOUBLE_EQ(history.history.at("accuracy")[0], per_step);
+  EXPECT_DOUBLE_EQ(model.evaluate(data, {.verbose = 0}).at("accuracy"), per_step);
+}
+
 }  // namespace
 }  // namespace rnnkit
