@@ -115,6 +115,15 @@ RNNKIT_VECTOR_CLONES void gru_cell_backward(const float* __restrict gates, const
   }
 }
 
+// A step's cells, one batch row each, are independent. They split across the threads the scan runs on:
+// one where the step is small (see Buffers::small), so the step's size alone decides.
+template <typename Cell>
+void for_rows(std::int64_t rows, const Cell& cell) {
+  parallel_for(rows, kParallelWork, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t row = begin; row < end; ++row) cell(row);
+  });
+}
+
 // C (m,n) = A (m,k) · W (k,n), plus C itself with `accumulate`, by oneDNN's matmul on W packed once per
 // pack() into the layout the primitive chose; A and C are given per run.
 class PackedProduct {
@@ -277,17 +286,19 @@ void LookupScan::forward(const std::int32_t* ids, const float* table, const floa
       p.recurrent.run(h, gates, p.stream);
       const float* c = p.cells.data() + t * B * U;
       float* next_c = p.cells.data() + (t + 1) * B * U;
-      for (std::int64_t b = 0; b < B; ++b)
+      for_rows(B, [&](std::int64_t b) {
         lstm_cell_forward(gates + b * G, c + b * U, next_c + b * U, next_h + b * U, output(b), U);
+      });
       continue;
     }
     float* recurrent = p.recurrent_step.data();
     fill_rows(recurrent, B, G, recurrent_bias);  // the product below adds to it
     p.recurrent.run(h, recurrent, p.stream);
     float* kept = p.kept.data() + t * B * U;
-    for (std::int64_t b = 0; b < B; ++b)
+    for_rows(B, [&](std::int64_t b) {
       gru_cell_forward(gates + b * G, recurrent + b * G, h + b * U, kept + b * U, next_h + b * U, output(b),
                        U);
+    });
   }
   std::copy_n(p.hidden.data() + T * B * U, B * U, final_states[0]);
   if (p.lstm()) std::copy_n(p.cells.data() + T * B * U, B * U, final_states[1]);
@@ -316,16 +327,18 @@ void LookupScan::backward(const float* sequence_grad, const std::vector<const fl
     if (p.lstm()) {
       const float* c = p.cells.data() + t * B * U;
       const float* next_c = p.cells.data() + (t + 1) * B * U;
-      for (std::int64_t b = 0; b < B; ++b)
+      for_rows(B, [&](std::int64_t b) {
         lstm_cell_backward(gates + b * G, c + b * U, next_c + b * U, h_grad + b * U, from_sequence(b),
                            p.c_grad.data() + b * U, gate_grads + b * G, U);
+      });
     } else {
       const float* kept = p.kept.data() + t * B * U;
       const float* h = p.hidden.data() + t * B * U;
       float* step_recurrent_grads = p.recurrent_grads.data() + t * B * G;
-      for (std::int64_t b = 0; b < B; ++b)
+      for_rows(B, [&](std::int64_t b) {
         gru_cell_backward(gates + b * G, kept + b * U, h + b * U, h_grad + b * U, from_sequence(b),
                           gate_grads + b * G, step_recurrent_grads + b * G, U);
+      });
     }
     p.recurrent_backward.run(recurrent_grads + t * B * G, h_grad, p.stream);
   }

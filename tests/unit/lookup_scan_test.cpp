@@ -42,11 +42,12 @@ struct LookupCase {
   std::string name;
   std::function<std::unique_ptr<Recurrent>()> make;
   bool initial_state = false;
+  std::int64_t batch = kBatch, units = kUnits;
 };
 
 template <class Cell>
-std::function<std::unique_ptr<Recurrent>()> cell(RecurrentOptions options) {
-  return [=] { return std::make_unique<Cell>(kUnits, options); };
+std::function<std::unique_ptr<Recurrent>()> cell(RecurrentOptions options, std::int64_t units = kUnits) {
+  return [=] { return std::make_unique<Cell>(units, options); };
 }
 
 class LookupScan : public ::testing::TestWithParam<LookupCase> {};
@@ -57,8 +58,8 @@ TEST_P(LookupScan, TrainingCallsMatchTheGeneralScan) {
   Recurrent &general = *general_layer, &lookup = *lookup_layer;
   general.use_fast_scans(false);
   Rng rng(21);
-  general.build({kBatch, kTimesteps, kFeatures}, rng);
-  lookup.build({kBatch, kTimesteps, kFeatures}, rng);
+  general.build({c.batch, kTimesteps, kFeatures}, rng);
+  lookup.build({c.batch, kTimesteps, kFeatures}, rng);
   for (std::size_t k = 0; k < general.params().size(); ++k) {
     general.params()[k]->value = random_tensor(general.params()[k]->value.shape(), rng, 0.7);
     lookup.params()[k]->value = general.params()[k]->value;
@@ -66,13 +67,13 @@ TEST_P(LookupScan, TrainingCallsMatchTheGeneralScan) {
   const Tensor table = random_tensor({kRows, kFeatures}, rng, 1.0);
   // Two calls: a stateful layer carries the first call's states into the second.
   for (int call = 0; call < 2; ++call) {
-    const Tensor ids = random_ids({kBatch, kTimesteps}, kRows, rng);
+    const Tensor ids = random_ids({c.batch, kTimesteps}, kRows, rng);
     const Tensor x = look_up(ids, table);
     const TableLookup table_lookup{ids, table};
     CallArgs args{.training = true};
     if (c.initial_state)
       for (int k = 0; k < general.state_count(); ++k)
-        args.initial_state.push_back(random_tensor({kBatch, kUnits}, rng, 0.5));
+        args.initial_state.push_back(random_tensor({c.batch, c.units}, rng, 0.5));
     CallArgs lookup_args = args;
     lookup_args.lookup = &table_lookup;
     args.lookup = &table_lookup;  // ignored: the fast scans are off
@@ -128,6 +129,10 @@ std::vector<LookupCase> lookup_cases() {
       {"gru_last_state", cell<GRU>(last_state), true},
       {"gru_no_bias", cell<GRU>(no_bias)},
       {"gru_stateful", cell<GRU>(stateful)},
+      // Steps large enough (batch · units · gate units >= 2^20) that the cells of a step split across
+      // threads, where the machine has two or more.
+      {"lstm_rows_across_threads", cell<LSTM>(everything, 128), true, 16, 128},
+      {"gru_rows_across_threads", cell<GRU>(everything, 160), true, 16, 160},
   };
 }
 
