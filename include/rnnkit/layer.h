@@ -95,7 +95,7 @@ class Layer {
   // Backward pass of the last training call. `output_grads` holds dL/d(output) for each output of that
   // call (an empty tensor for an output that does not reach the loss); dL/d(weight) is added into each
   // param's grad, and dL/d(input) returned.
-  InputGrads backward(const std::vector<Tensor>& output_grads);
+  InputGrads backward(std::vector<Tensor> output_grads);
   void zero_grads();
 
   // Keras's sum(layer.losses): the penalties of the regularized weights in params() and the activity

@@ -173,23 +173,21 @@ void Layer::add_regularization_grads() {
     if (param->regularizer) param->regularizer->add_gradient(param->value.values(), param->grad.values());
 }
 
-InputGrads Layer::backward(const std::vector<Tensor>& output_grads) {
+InputGrads Layer::backward(std::vector<Tensor> output_grads) {
   check(!trained_output_shapes_.empty(), where(), ": backward() needs a forward call with training=true first");
   check(output_grads.size() == trained_output_shapes_.size(), where(), ": backward() takes ",
         trained_output_shapes_.size(), " output gradient(s), one per output, received ", output_grads.size());
-  std::vector<Tensor> grads;
   for (std::size_t i = 0; i < output_grads.size(); ++i) {
     if (output_grads[i].empty()) {
-      grads.emplace_back(trained_output_shapes_[i]);
+      output_grads[i] = Tensor(trained_output_shapes_[i]);
       continue;
     }
     check(output_grads[i].shape() == trained_output_shapes_[i], where(), ": the gradient of output ", i,
           " must have the output's shape ", shape_string(trained_output_shapes_[i]), ", received ",
           shape_string(output_grads[i].shape()));
-    grads.push_back(output_grads[i]);
   }
-  add_activity_grads(grads);
-  return backward_pass(grads);
+  add_activity_grads(output_grads);
+  return backward_pass(output_grads);
 }
 
 void Layer::zero_grads() {

@@ -160,7 +160,9 @@ Tensor Sequential::backward(const Tensor& output_grad) {
 
 Tensor Sequential::backpropagate(Tensor grad, std::size_t count) {
   for (std::size_t index = count; index-- > 0;) {
-    InputGrads grads = layers_[index]->backward({grad});
+    std::vector<Tensor> output_grads;  // one, moved in: a layer's backward takes its output gradients whole
+    output_grads.push_back(std::move(grad));
+    InputGrads grads = layers_[index]->backward(std::move(output_grads));
     if (grads.table.empty()) {
       grad = std::move(grads.input);
       continue;
