@@ -115,8 +115,9 @@ RNNKIT_VECTOR_CLONES void gru_cell_backward(const float* __restrict gates, const
   }
 }
 
-// A step's cells, one batch row each, are independent. They split across the threads the scan runs on:
-// one where the step is small (see Buffers::small), so the step's size alone decides.
+// The scan's row-by-row work (a step's cells, one batch row each; the gather of the input side) has
+// independent rows. They split across the threads the scan runs on: one where the step is small (see
+// Buffers::small), so the step's size alone decides.
 template <typename Cell>
 void for_rows(std::int64_t rows, const Cell& cell) {
   parallel_for(rows, kParallelWork, [&](std::int64_t begin, std::int64_t end) {
@@ -276,9 +277,13 @@ void LookupScan::forward(const std::int32_t* ids, const float* table, const floa
   p.recurrent.pack(recurrent_kernel, p.stream);
   std::copy_n(initial_states[0], B * U, p.hidden.data());
   if (p.lstm()) std::copy_n(initial_states[1], B * U, p.cells.data());
+  // Every step's input side at once: row t·B + b of the gates is the projected row of id (b, t).
+  for_rows(T * B, [&](std::int64_t row) {
+    const std::int64_t t = row / B, b = row % B;
+    std::copy_n(projected + ids[b * T + t] * G, G, p.gates.data() + row * G);
+  });
   for (std::int64_t t = 0; t < T; ++t) {
     float* gates = p.gates.data() + t * B * G;
-    for (std::int64_t b = 0; b < B; ++b) std::copy_n(projected + ids[b * T + t] * G, G, gates + b * G);
     const float* h = p.hidden.data() + t * B * U;
     float* next_h = p.hidden.data() + (t + 1) * B * U;
     auto output = [&](std::int64_t b) { return sequence ? sequence + (b * T + t) * U : nullptr; };
