@@ -16,21 +16,22 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 
-// One batch row of Keras's LSTM cell. In: z = x·W + h·U + b as (i, f, c~, o) pre-activations; out: the
-// activated gates in place, c' = f ⊙ c + i ⊙ c~ and h' = o ⊙ tanh(c'), which also goes to `output` when
-// that is not null.
-RNNKIT_VECTOR_CLONES void lstm_cell_forward(float* __restrict gates, const float* __restrict c,
-                                            float* __restrict next_c, float* __restrict next_h,
-                                            float* __restrict output, std::int64_t units) {
+// One batch row of Keras's LSTM cell. In: `input` = x·W + b (the projected table's row of the step's id)
+// and `gates` = h·U, as (i, f, c~, o); out: the gates activated from their sum in place, c' = f ⊙ c + i ⊙ c~
+// and h' = o ⊙ tanh(c'), which also goes to `output` when that is not null.
+RNNKIT_VECTOR_CLONES void lstm_cell_forward(const float* __restrict input, float* __restrict gates,
+                                            const float* __restrict c, float* __restrict next_c,
+                                            float* __restrict next_h, float* __restrict output,
+                                            std::int64_t units) {
   float* __restrict i = gates;
   float* __restrict f = gates + units;
   float* __restrict g = gates + 2 * units;
   float* __restrict o = gates + 3 * units;
   for (std::int64_t u = 0; u < units; ++u) {
-    i[u] = fast::sigmoid(i[u]);
-    f[u] = fast::sigmoid(f[u]);
-    g[u] = fast::tanh(g[u]);
-    o[u] = fast::sigmoid(o[u]);
+    i[u] = fast::sigmoid(input[u] + i[u]);
+    f[u] = fast::sigmoid(input[units + u] + f[u]);
+    g[u] = fast::tanh(input[2 * units + u] + g[u]);
+    o[u] = fast::sigmoid(input[3 * units + u] + o[u]);
     next_c[u] = f[u] * c[u] + i[u] * g[u];
     next_h[u] = o[u] * fast::tanh(next_c[u]);
   }
@@ -64,14 +65,14 @@ RNNKIT_VECTOR_CLONES void lstm_cell_backward(const float* __restrict gates, cons
   }
 }
 
-// One batch row of Keras's GRU cell with reset_after. In: `gates` holds x·W + b_input as (z, r, h~)
-// pre-activations and `recurrent` h·U + b_recurrent; out: z, r and h~ activated in `gates`, the
-// candidate's recurrent input h·U_h + b_rh kept in `kept`, and h' = z ⊙ h + (1 - z) ⊙ h~, which also goes
-// to `output` when that is not null.
-RNNKIT_VECTOR_CLONES void gru_cell_forward(float* __restrict gates, const float* __restrict recurrent,
-                                           const float* __restrict h, float* __restrict kept,
-                                           float* __restrict next_h, float* __restrict output,
-                                           std::int64_t units) {
+// One batch row of Keras's GRU cell with reset_after. In: `input` = x·W + b_input (the projected table's
+// row of the step's id) as (z, r, h~) pre-activations and `recurrent` h·U + b_recurrent; out: z, r and h~
+// activated in `gates`, the candidate's recurrent input h·U_h + b_rh kept in `kept`, and
+// h' = z ⊙ h + (1 - z) ⊙ h~, which also goes to `output` when that is not null.
+RNNKIT_VECTOR_CLONES void gru_cell_forward(const float* __restrict input, float* __restrict gates,
+                                           const float* __restrict recurrent, const float* __restrict h,
+                                           float* __restrict kept, float* __restrict next_h,
+                                           float* __restrict output, std::int64_t units) {
   float* __restrict z = gates;
   float* __restrict r = gates + units;
   float* __restrict candidate = gates + 2 * units;
@@ -79,9 +80,9 @@ RNNKIT_VECTOR_CLONES void gru_cell_forward(float* __restrict gates, const float*
   const float* __restrict recurrent_r = recurrent + units;
   const float* __restrict recurrent_h = recurrent + 2 * units;
   for (std::int64_t u = 0; u < units; ++u) {
-    z[u] = fast::sigmoid(recurrent_z[u] + z[u]);
-    r[u] = fast::sigmoid(recurrent_r[u] + r[u]);
-    candidate[u] = fast::tanh(candidate[u] + r[u] * recurrent_h[u]);
+    z[u] = fast::sigmoid(recurrent_z[u] + input[u]);
+    r[u] = fast::sigmoid(recurrent_r[u] + input[units + u]);
+    candidate[u] = fast::tanh(input[2 * units + u] + r[u] * recurrent_h[u]);
     kept[u] = recurrent_h[u];
     next_h[u] = z[u] * h[u] + (1.0f - z[u]) * candidate[u];
   }
@@ -115,9 +116,8 @@ RNNKIT_VECTOR_CLONES void gru_cell_backward(const float* __restrict gates, const
   }
 }
 
-// The scan's row-by-row work (a step's cells, one batch row each; the gather of the input side) has
-// independent rows. They split across the threads the scan runs on: one where the step is small (see
-// Buffers::small), so the step's size alone decides.
+// A step's cells, one batch row each, are independent. They split across the threads the scan runs on:
+// one where the step is small (see Buffers::small), so the step's size alone decides.
 template <typename Cell>
 void for_rows(std::int64_t rows, const Cell& cell) {
   parallel_for(rows, kParallelWork, [&](std::int64_t begin, std::int64_t end) {
@@ -194,7 +194,7 @@ struct LookupScan::Buffers {
   LookupScanShape shape;
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
-  PackedProduct recurrent;           // (B,U) · (U,G·U), added to what is there
+  PackedProduct recurrent;           // (B,U) · (U,G·U): LSTM's gates; added to GRU's recurrent bias rows
   PackedProduct recurrent_backward;  // (B,G·U) · (G·U,U): dL/dh_prev from the recurrent product's gradient
   std::vector<std::int32_t> ids;     // (B,T) of the last forward
   Floats table;                      // (V,F) of the last forward
@@ -211,7 +211,8 @@ struct LookupScan::Buffers {
 
   explicit Buffers(const LookupScanShape& scan_shape)
       : shape(scan_shape),
-        recurrent(engine, shape.batch, shape.units, gate_count(shape.cell) * shape.units, true, false),
+        recurrent(engine, shape.batch, shape.units, gate_count(shape.cell) * shape.units,
+                  shape.cell == ScanCell::gru_reset_after, false),
         // LSTM's h reaches the gates only through U; GRU's also directly, which its cell writes first.
         recurrent_backward(engine, shape.batch, gate_count(shape.cell) * shape.units, shape.units,
                            shape.cell == ScanCell::gru_reset_after, true) {}
@@ -277,13 +278,9 @@ void LookupScan::forward(const std::int32_t* ids, const float* table, const floa
   p.recurrent.pack(recurrent_kernel, p.stream);
   std::copy_n(initial_states[0], B * U, p.hidden.data());
   if (p.lstm()) std::copy_n(initial_states[1], B * U, p.cells.data());
-  // Every step's input side at once: row t·B + b of the gates is the projected row of id (b, t).
-  for_rows(T * B, [&](std::int64_t row) {
-    const std::int64_t t = row / B, b = row % B;
-    std::copy_n(projected + ids[b * T + t] * G, G, p.gates.data() + row * G);
-  });
   for (std::int64_t t = 0; t < T; ++t) {
     float* gates = p.gates.data() + t * B * G;
+    auto input = [&](std::int64_t b) { return projected + ids[b * T + t] * G; };
     const float* h = p.hidden.data() + t * B * U;
     float* next_h = p.hidden.data() + (t + 1) * B * U;
     auto output = [&](std::int64_t b) { return sequence ? sequence + (b * T + t) * U : nullptr; };
@@ -292,7 +289,7 @@ void LookupScan::forward(const std::int32_t* ids, const float* table, const floa
       const float* c = p.cells.data() + t * B * U;
       float* next_c = p.cells.data() + (t + 1) * B * U;
       for_rows(B, [&](std::int64_t b) {
-        lstm_cell_forward(gates + b * G, c + b * U, next_c + b * U, next_h + b * U, output(b), U);
+        lstm_cell_forward(input(b), gates + b * G, c + b * U, next_c + b * U, next_h + b * U, output(b), U);
       });
       continue;
     }
@@ -301,8 +298,8 @@ void LookupScan::forward(const std::int32_t* ids, const float* table, const floa
     p.recurrent.run(h, recurrent, p.stream);
     float* kept = p.kept.data() + t * B * U;
     for_rows(B, [&](std::int64_t b) {
-      gru_cell_forward(gates + b * G, recurrent + b * G, h + b * U, kept + b * U, next_h + b * U, output(b),
-                       U);
+      gru_cell_forward(input(b), gates + b * G, recurrent + b * G, h + b * U, kept + b * U, next_h + b * U,
+                       output(b), U);
     });
   }
   std::copy_n(p.hidden.data() + T * B * U, B * U, final_states[0]);
