@@ -293,6 +293,17 @@ std::string head_and_padding(const ::testing::TestParamInfo<std::tuple<bool, boo
 INSTANTIATE_TEST_SUITE_P(HeadAndPadding, MaskedModel,
                          ::testing::Combine(::testing::Bool(), ::testing::Bool()), head_and_padding);
 
+// How many steps of one sentence (x (1,T) and labels y (1,T)) the model's argmax gets right.
+std::int64_t right_steps(Sequential& model, const Tensor& x, const Tensor& y) {
+  const Tensor predicted = model(x);
+  std::int64_t right = 0;
+  for (std::int64_t t = 0; t < x.dim(1); ++t) {
+    const float* row = predicted.data() + t * kClasses;
+    right += std::max_element(row, row + kClasses) - row == static_cast<std::ptrdiff_t>(y[t]);
+  }
+  return right;
+}
+
 // Keras's epoch accuracy is the matches over every unmasked step of the epoch (its Mean metric counts the
 // mask), not the mean of per-batch accuracies; the loss is the mean of batch losses by samples.
 TEST(MaskedFit, EpochAccuracyCountsUnmaskedStepsAcrossBatches) {
@@ -305,13 +316,7 @@ TEST(MaskedFit, EpochAccuracyCountsUnmaskedStepsAcrossBatches) {
   for (const Sequence& s : kSequences) {
     const auto [xs, ys] = alone(s);
     losses.push_back(model.evaluate(xs, ys, {.verbose = 0}).at("loss"));
-    const Tensor predicted = model(xs);
-    std::int64_t right = 0;
-    for (std::int64_t t = 0; t < xs.dim(1); ++t) {
-      const float* row = predicted.data() + t * kClasses;
-      right += std::max_element(row, row + kClasses) - row == static_cast<std::ptrdiff_t>(ys[t]);
-    }
-    matches.push_back(right);
+    matches.push_back(right_steps(model, xs, ys));
   }
   const double per_step = static_cast<double>(matches[0] + matches[1]) / 7.0;
   // The data must tell the two means apart.
@@ -347,13 +352,7 @@ TEST(MaskedFit, EpochAccuracyWithoutAMaskCountsStepsAcrossBatchesOfDifferentLeng
   std::vector<std::int64_t> matches;
   for (const Sequence& s : kSequences) {
     const auto [xs, ys] = alone(s);
-    const Tensor predicted = model(xs);
-    std::int64_t right = 0;
-    for (std::int64_t t = 0; t < xs.dim(1); ++t) {
-      const float* row = predicted.data() + t * kClasses;
-      right += std::max_element(row, row + kClasses) - row == static_cast<std::ptrdiff_t>(ys[t]);
-    }
-    matches.push_back(right);
+    matches.push_back(right_steps(model, xs, ys));
   }
   const double per_step = static_cast<double>(matches[0] + matches[1]) / 7.0;
   // The data must tell per-step from per-sample weighing apart.
