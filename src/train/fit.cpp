@@ -126,7 +126,8 @@ bool has_fixed_batch(const std::optional<Shape>& batch_input_shape) {
   return batch_input_shape && !batch_input_shape->empty() && (*batch_input_shape)[0] != kNone;
 }
 
-// A running mean over the epoch, weighted by how many samples each batch had (Keras's Mean metric).
+// A running mean over the epoch, each batch weighted by what it counted (Keras's Mean metric): its samples
+// for the loss, its predicted rows for accuracy (see accuracy_count).
 struct RunningMean {
   double total = 0.0, weight = 0.0;
   void add(double value, double count) { total += value * count, weight += count; }
@@ -234,6 +235,7 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
   // penalty reads its outputs; they are computed after all where accuracy needs them.
   const bool to_logits = fused && !head->activity_regularizer();
   std::optional<Tensor> output_mask;  // a Dense head passes its input's mask on
+  // The model's outputs, or the head's input where the head runs to its logits alone.
   Tensor y_pred = run(x, true, &output_mask, layers_.size() - (to_logits ? 1 : 0));
   const Tensor* mask = output_mask ? &*output_mask : nullptr;
   if (to_logits) head->train_to_logits(y_pred);
@@ -443,6 +445,7 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
     // for accuracy, or by a call where an activity penalty reads them.
     Dense* head = logits_head();
     std::optional<Tensor> output_mask;  // a Dense head passes its input's mask on
+    // The model's outputs, or the head's input (its outputs are made below where they are needed).
     Tensor y_pred = run(batch_x, false, &output_mask, layers_.size() - (head ? 1 : 0));
     const Tensor* mask = output_mask ? &*output_mask : nullptr;
     Tensor logits;
