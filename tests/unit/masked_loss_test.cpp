@@ -365,5 +365,22 @@ TEST(MaskedFit, EpochAccuracyWithoutAMaskCountsStepsAcrossBatchesOfDifferentLeng
   EXPECT_DOUBLE_EQ(model.evaluate(data, {.verbose = 0}).at("accuracy"), per_step);
 }
 
+// A batch whose every step is padding has loss 0 and moves no weight: Keras's _safe_mean divides by zero
+// rows with divide_no_nan, and its own test of an all-zero mask (keras-team/keras#11643, test_loss_masking)
+// asserts train_on_batch's loss == 0.
+TEST(MaskedFit, WhollyMaskedBatchHasLossZeroAndTrainsNothing) {
+  Sequential model = tagger(false);
+  const std::vector<Tensor> before = model.get_weights();
+  const Tensor padding({2, kPadded}), labels({2, kPadded});  // ids 0: every step masked
+  const Logs logs = model.train_on_batch(padding, labels);
+  EXPECT_EQ(logs.at("loss"), 0.0);
+  const std::vector<Tensor> after = model.get_weights();
+  ASSERT_EQ(before.size(), after.size());
+  for (std::size_t k = 0; k < before.size(); ++k)
+    for (std::int64_t i = 0; i < before[k].size(); ++i)
+      ASSERT_EQ(before[k][i], after[k][i]) << k << ", " << i;
+  EXPECT_EQ(model.evaluate(padding, labels, {.verbose = 0}).at("loss"), 0.0);
+}
+
 }  // namespace
 }  // namespace rnnkit
