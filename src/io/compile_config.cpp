@@ -57,19 +57,19 @@ bool is_accuracy(const json& metric) {
 }
 
 // The metrics of a saved config, flattened (tf.keras nests them per output: [[...]]): accuracy into
-// `metrics`, any other into `dropped`.
-void collect_metrics(const json& value, std::vector<std::string>& metrics,
+// `metrics` where it is given, any other into `dropped` (as saved, JSON).
+void collect_metrics(const json& value, std::vector<std::string>* metrics,
                      std::vector<std::string>& dropped) {
   if (value.is_null()) return;
   if (value.is_array()) {
     for (const json& item : value) collect_metrics(item, metrics, dropped);
     return;
   }
-  if (!is_accuracy(value)) {
+  if (metrics == nullptr || !is_accuracy(value)) {
     dropped.push_back(value.dump());
     return;
   }
-  if (metrics.empty()) metrics.push_back("accuracy");
+  if (metrics->empty()) metrics->push_back("accuracy");
 }
 
 }  // namespace
@@ -115,7 +115,8 @@ json optimizer_json(const Optimizer& optimizer, Dialect dialect) {
 }
 
 std::vector<std::string> compile_model(Sequential& model, const json& loss, const json& metrics,
-                                       const json& optimizer, const std::string& where) {
+                                       const json& weighted_metrics, const json& optimizer,
+                                       const std::string& where) {
   check(optimizer.is_string() || (optimizer.is_object() && optimizer.contains("class_name") &&
                                   optimizer["class_name"].is_string()),
         where, ": the optimizer must be a name or {\"class_name\": ..., \"config\": ...}, found ",
@@ -131,7 +132,12 @@ std::vector<std::string> compile_model(Sequential& model, const json& loss, cons
     fail(where, ": ", message);
   }
   std::vector<std::string> dropped_metrics;
-  collect_metrics(metrics, options.metrics, dropped_metrics);
+  collect_metrics(metrics, &options.metrics, dropped_metrics);
+  // Keras weighs these by sample_weight (class_weight in fit), which rnnkit's accuracy does not read.
+  std::vector<std::string> dropped_weighted;
+  collect_metrics(weighted_metrics, nullptr, dropped_weighted);
+  for (const std::string& metric : dropped_weighted)
+    dropped_metrics.push_back(metric + " (in weighted_metrics)");
   if (optimizer.is_string()) {  // Keras 3 keeps compile(optimizer="adam") as the string
     try {
       options.optimizer = make_optimizer(optimizer.get<std::string>());

@@ -20,12 +20,13 @@ nlohmann::json loss_json(const Loss& loss, Dialect dialect);
 // "registered_name"} with Keras 3's config keys.
 nlohmann::json optimizer_json(const Optimizer& optimizer, Dialect dialect);
 
-// Compiles `model` as a saved loss / metrics / optimizer ({"class_name", "config"}) say. A metric rnnkit does
-// not compute is left out, as it changes no training: the return value lists those (as saved, JSON). Anything
-// else rnnkit cannot honour (an unknown loss, label smoothing, weight decay, ...) is an Error naming `where`.
+// Compiles `model` as a saved loss / metrics / weighted_metrics / optimizer ({"class_name", "config"}) say.
+// A metric rnnkit does not compute is left out, as it changes no training: the return value lists those (as
+// saved, JSON; every weighted metric, followed by " (in weighted_metrics)"). Anything else rnnkit cannot
+// honour (an unknown loss, label smoothing, weight decay, ...) is an Error naming `where`.
 std::vector<std::string> compile_model(Sequential& model, const nlohmann::json& loss,
-                                       const nlohmann::json& metrics, const nlohmann::json& optimizer,
-                                       const std::string& where);
+                                       const nlohmann::json& metrics, const nlohmann::json& weighted_metrics,
+                                       const nlohmann::json& optimizer, const std::string& where);
 
 // The trainable weights the optimizer steps, in its order: their Keras names ("lstm/lstm_cell/kernel:0") and
 // shapes.

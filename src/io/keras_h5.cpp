@@ -1290,9 +1290,9 @@ std::vector<std::string> compile_from_file(const h5::Reader& file, Sequential& m
   }
   check(config.is_object() && config.contains("optimizer_config"), where,
         ": expected a JSON object with an optimizer_config");
-  std::vector<std::string> dropped_metrics =
-      compile_config::compile_model(model, config.value("loss", json()), config.value("metrics", json()),
-                                    config["optimizer_config"], where);
+  std::vector<std::string> dropped_metrics = compile_config::compile_model(
+      model, config.value("loss", json()), config.value("metrics", json()),
+      config.value("weighted_metrics", json()), config["optimizer_config"], where);
   if (file.kind(kOptimizerWeights) == h5::ObjectKind::kMissing) return dropped_metrics;
   const std::string group_where = file.where(kOptimizerWeights);
   check(file.kind(kOptimizerWeights) == h5::ObjectKind::kGroup, group_where, ": expected a group");

@@ -462,9 +462,9 @@ LoadedModel load_from_archive(zip_t* archive, const std::string& what, const Seq
     const json& compile = config["compile_config"];
     check(compile.is_object() && compile.contains("optimizer"), compile_where,
           ": expected an object with the optimizer, loss and metrics");
-    dropped_metrics =
-        compile_config::compile_model(model, compile.value("loss", json()), compile.value("metrics", json()),
-                                      compile["optimizer"], compile_where);
+    dropped_metrics = compile_config::compile_model(
+        model, compile.value("loss", json()), compile.value("metrics", json()),
+        compile.value("weighted_metrics", json()), compile["optimizer"], compile_where);
     read_optimizer_variables(reader, model);
   }
   return {std::move(model), ModelFileFormat::kZip, keras_version, read_assets(archive, what),

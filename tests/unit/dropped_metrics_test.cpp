@@ -1,5 +1,6 @@
-// A model file compiled with metrics rnnkit does not compute (AUC, mae, ...) still loads: compiled with its
-// loss, optimizer and accuracy, and LoadedModel::dropped_metrics says what was left out. The files are
+// A model file compiled with metrics rnnkit does not compute (AUC, mae, ..., and any weighted_metrics) still
+// loads: compiled with its loss, optimizer and accuracy, and LoadedModel::dropped_metrics says what was left
+// out. The files are
 // rnnkit's own saves whose training_config (tf.keras 2.11 .h5) or compile_config (Keras 3 .keras) the test
 // rewrites with h5py / zipfile into what Keras writes for compile(metrics=[...]).
 #include <gtest/gtest.h>
@@ -53,12 +54,14 @@ TEST(DroppedMetrics, UnsupportedMetricsDoNotBlockLoading) {
       " 'fn': 'categorical_accuracy'}}, {'class_name': 'AUC', 'config': {'name': 'auc', 'num_thresholds': "
       "200}},"
       " 'mae']]\n"
+      "    tc['weighted_metrics'] = [['accuracy']]\n"
       "    f.attrs['training_config'] = json.dumps(tc)\n"
       "src = zipfile.ZipFile(folder + '/m.keras')\n"
       "members = {n: src.read(n) for n in src.namelist()}\n"
       "config = json.loads(members['config.json'])\n"
       "config['compile_config']['metrics'] = ['accuracy', 'mean_absolute_error', {'module': 'keras.metrics',"
       " 'class_name': 'Precision', 'config': {'name': 'precision'}, 'registered_name': None}]\n"
+      "config['compile_config']['weighted_metrics'] = ['accuracy', 'mae']\n"
       "members['config.json'] = json.dumps(config)\n"
       "with zipfile.ZipFile(folder + '/m.keras', 'w') as out:\n"
       "    for name, data in members.items(): out.writestr(name, data)\n";
@@ -67,12 +70,14 @@ TEST(DroppedMetrics, UnsupportedMetricsDoNotBlockLoading) {
   LoadedModel h5 = load_model_file(folder.path() / "m.h5");
   EXPECT_EQ(h5.dropped_metrics,
             (std::vector<std::string>{R"({"class_name":"AUC","config":{"name":"auc","num_thresholds":200}})",
-                                      R"("mae")"}));
+                                      R"("mae")", R"("accuracy" (in weighted_metrics))"}));
   LoadedModel keras = load_model_file(folder.path() / "m.keras");
-  EXPECT_EQ(keras.dropped_metrics,
-            (std::vector<std::string>{R"("mean_absolute_error")",
-                                      R"({"class_name":"Precision","config":{"name":"precision"},)"
-                                      R"("module":"keras.metrics","registered_name":null})"}));
+  EXPECT_EQ(
+      keras.dropped_metrics,
+      (std::vector<std::string>{R"("mean_absolute_error")",
+                                R"({"class_name":"Precision","config":{"name":"precision"},)"
+                                R"("module":"keras.metrics","registered_name":null})",
+                                R"("accuracy" (in weighted_metrics))", R"("mae" (in weighted_metrics))"}));
   for (LoadedModel* loaded : {&h5, &keras}) {
     ASSERT_TRUE(loaded->model.compiled());
     EXPECT_EQ(loaded->model.loss().name(), "categorical_crossentropy");
