@@ -1,7 +1,7 @@
 #include "rnnkit/layers/dense.h"
 
 #include "core/blas.h"
-#include "core/parallel.h"
+#include "core/rows.h"
 #include "layers/initializers.h"
 #include "rnnkit/error.h"
 
@@ -51,12 +51,7 @@ Tensor Dense::logits(const Tensor& x) const {
   Shape output_shape = x.shape();
   output_shape.back() = units_;
   Tensor y = Tensor::uninitialized(output_shape);  // (N..., U): the bias rows, or the product alone
-  if (options_.use_bias) {
-    const Tensor& bias = own_weight(1);
-    parallel_for(rows, units_, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t r = begin; r < end; ++r) std::copy_n(bias.data(), units_, y.data() + r * units_);
-    });
-  }
+  if (options_.use_bias) fill_rows(y.data(), rows, units_, own_weight(1).data());
   gemm(false, false, rows, units_, features, 1.0f, x.data(), features, own_weight(0).data(), units_,
        options_.use_bias ? 1.0f : 0.0f, y.data(), units_);
   return y;
@@ -127,14 +122,7 @@ Tensor Dense::backward_affine(const Tensor& grad) {
   const std::int64_t features = trained_input_.dim(-1), rows = trained_input_.size() / features;
   gemm(true, false, features, units_, rows, 1.0f, trained_input_.data(), features, grad.data(), units_, 1.0f,
        own_grad(0).data(), units_);
-  if (options_.use_bias) {
-    float* bias_grad = own_grad(1).data();
-    // Each thread sums its own columns over every row, in row order.
-    parallel_for(units_, rows, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t r = 0; r < rows; ++r)
-        for (std::int64_t u = begin; u < end; ++u) bias_grad[u] += grad[r * units_ + u];
-    });
-  }
+  if (options_.use_bias) add_column_sums(grad.data(), rows, units_, own_grad(1).data());
   Tensor input_grad = Tensor::uninitialized(trained_input_.shape());
   gemm(false, true, rows, features, units_, 1.0f, grad.data(), units_, own_weight(0).data(), units_, 0.0f,
        input_grad.data(), features);

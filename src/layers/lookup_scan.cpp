@@ -6,6 +6,7 @@
 #include "core/blas.h"
 #include "core/fast_math.h"
 #include "core/parallel.h"
+#include "core/rows.h"
 #include "oneapi/dnnl/dnnl.hpp"
 #include "rnnkit/error.h"
 #include "rnnkit/tensor.h"
@@ -170,22 +171,6 @@ using Floats = std::vector<float, FloatAllocator>;
 
 int gate_count(ScanCell cell) {
   return cell == ScanCell::lstm ? 4 : 3;
-}
-
-// Each of `rows` rows of `width` values set to `row`, or to zeros where `row` is null (no bias).
-void fill_rows(float* values, std::int64_t rows, std::int64_t width, const float* row) {
-  for (std::int64_t index = 0; index < rows; ++index) {
-    if (row)
-      std::copy_n(row, width, values + index * width);
-    else
-      std::fill_n(values + index * width, width, 0.0f);
-  }
-}
-
-// dst[j] += Σ_rows values[row·width + j], over the rows in order.
-void add_column_sums(const float* values, std::int64_t rows, std::int64_t width, float* dst) {
-  for (std::int64_t row = 0; row < rows; ++row)
-    for (std::int64_t j = 0; j < width; ++j) dst[j] += values[row * width + j];
 }
 
 }  // namespace

@@ -435,6 +435,7 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
   ProgressBar progress(steps, options.verbose, out, is_terminal(out));
   RunningMean loss, accuracy;
   Logs logs;
+  Dense* head = logits_head();
   for (std::int64_t step = 0; step < steps; ++step) {
     const auto [batch_x, batch_y] = data.batch(step);
     const std::string batch_where = where() + ", batch " + std::to_string(step);
@@ -443,7 +444,6 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
     // As in training, cross-entropy after a final Dense(softmax|sigmoid) is computed from its logits
     // (tf.keras reads them from the output's _keras_logits in evaluate too). Its outputs are computed only
     // for accuracy, or by a call where an activity penalty reads them.
-    Dense* head = logits_head();
     std::optional<Tensor> output_mask;  // a Dense head passes its input's mask on
     // The model's outputs, or the head's input (its outputs are made below where they are needed).
     Tensor y_pred = run(batch_x, false, &output_mask, layers_.size() - (head ? 1 : 0));
