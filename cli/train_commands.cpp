@@ -1,11 +1,11 @@
 #include "train_commands.h"
 
+#include <unistd.h>
 #include <iostream>
 #include <memory>
-#include <unistd.h>
 
-#include "rnnkit/rnnkit.h"
 #include "rnnkit/model_file.h"
+#include "rnnkit/rnnkit.h"
 #include "text_commands.h"
 
 namespace rnnkit::cli {
@@ -37,6 +37,8 @@ Sequential load_with_weights(const DataArgs& args, std::uint64_t seed, const Ten
   for (const std::string& metric : loaded.dropped_metrics)
     std::cerr << "rnnkit: warning: " << args.model << ": metric " << metric
               << " is not computed by rnnkit; the model is compiled without it\n";
+  for (const std::string& dropped : loaded.dropped_training_state)
+    std::cerr << "rnnkit: warning: " << args.model << ": dropped " << dropped << "\n";
   Sequential model = std::move(loaded.model);
   if (!model.built()) {
     Shape shape = x.shape();
@@ -51,12 +53,14 @@ Sequential load_with_weights(const DataArgs& args, std::uint64_t seed, const Ten
 // `required`: false for evaluate, which takes either these or --text.
 void add_data_options(CLI::App& command, DataArgs& args, bool required = true) {
   command.add_option("model", args.model, "Keras model (.h5, .keras or model JSON)")->required();
-  command.add_option("--weights", args.weights, "Weights to start from (.h5, .keras, .npz) when the model has none");
+  command.add_option("--weights", args.weights,
+                     "Weights to start from (.h5, .keras, .npz) when the model has none");
   command.add_option("--x", args.x, "Inputs, .npy, batch first")->required(required);
   command.add_option("--y", args.y, "Targets, .npy, batch first")->required(required);
-  command.add_option("--loss", args.loss,
-                     "categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy or "
-                     "mean_squared_error")
+  command
+      .add_option("--loss", args.loss,
+                  "categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy or "
+                  "mean_squared_error")
       ->required(required);
   command.add_option("--batch-size", args.batch_size, "Samples per step")->capture_default_str();
 }
@@ -75,8 +79,12 @@ void run_fit(const FitArgs& args) {
                    .metrics = {"accuracy"}});
   }
   const int verbose = args.verbose >= 0 ? args.verbose : (isatty(STDOUT_FILENO) ? 1 : 2);
-  model.fit(x, y, {.epochs = args.epochs, .batch_size = args.data.batch_size, .verbose = verbose,
-                   .shuffle = !args.no_shuffle, .validation_split = args.validation_split});
+  model.fit(x, y,
+            {.epochs = args.epochs,
+             .batch_size = args.data.batch_size,
+             .verbose = verbose,
+             .shuffle = !args.no_shuffle,
+             .validation_split = args.validation_split});
   save_model(model, args.output);
   std::cout << "saved " << args.output << "\n";
 }
@@ -106,10 +114,12 @@ void add_training_commands(CLI::App& app) {
   fit_command->add_flag("--no-shuffle", fit->no_shuffle, "Keep the sample order in every epoch");
   fit_command->add_option("--validation-split", fit->validation_split, "Fraction held out, from the end")
       ->capture_default_str();
-  fit_command->add_option("--verbose", fit->verbose, "0 silent, 1 progress bar, 2 a line per epoch (default: 1 on "
+  fit_command->add_option("--verbose", fit->verbose,
+                          "0 silent, 1 progress bar, 2 a line per epoch (default: 1 on "
                           "a terminal, 2 otherwise)");
   fit_command->add_option("--seed", fit->seed, "Seed of shuffling and dropout")->capture_default_str();
-  fit_command->add_option("-o,--output", fit->output, "Where to save the trained model (.keras or .h5)")->required();
+  fit_command->add_option("-o,--output", fit->output, "Where to save the trained model (.keras or .h5)")
+      ->required();
   fit_command->callback([fit] { run_fit(*fit); });
 
   // Two forms, chosen by the flags: .npy data (--x --y --loss), or a text file (--text) for a model
@@ -118,10 +128,12 @@ void add_training_commands(CLI::App& app) {
   auto text = std::make_shared<std::string>();
   auto replace_invalid = std::make_shared<bool>(false);
   CLI::App* evaluate_command = app.add_subcommand(
-      "evaluate", "Loss and accuracy of a Keras model on .npy data, or cross-entropy and perplexity of a text");
+      "evaluate",
+      "Loss and accuracy of a Keras model on .npy data, or cross-entropy and perplexity of a text");
   add_data_options(*evaluate_command, *evaluate, false);
   CLI::Option* text_option = evaluate_command->add_option(
-      "--text", *text, "UTF-8 text for a model trained by rnnkit train: cross-entropy per token and perplexity");
+      "--text", *text,
+      "UTF-8 text for a model trained by rnnkit train: cross-entropy per token and perplexity");
   for (const char* data_flag : {"--x", "--y", "--loss", "--weights"})
     text_option->excludes(evaluate_command->get_option(data_flag));
   evaluate_command->add_flag("--replace-invalid", *replace_invalid,

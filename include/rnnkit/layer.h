@@ -21,7 +21,7 @@ namespace rnnkit {
 struct Param {
   std::string name;
   Tensor value;
-  Tensor grad;  // same shape as value
+  Tensor grad;                               // same shape as value
   std::optional<Regularizer> regularizer{};  // Keras's kernel_regularizer etc. for this weight
   std::optional<Constraint> constraint{};    // Keras's kernel_constraint etc.: applied after each update
 };
@@ -69,7 +69,8 @@ class Layer {
   // Keras's trainable flag: counted as non-trainable params in the summary when false.
   bool trainable() const { return trainable_; }
   void set_trainable(bool trainable) { trainable_ = trainable; }
-  // The batch input shape declared through input_shape / batch_input_shape, if any.
+  // The batch input shape declared through input_shape / batch_input_shape, if any. It gives a model's first
+  // layer its input; elsewhere Keras ignores it (a layer is built for the input it receives), as here.
   const std::optional<Shape>& declared_batch_input_shape() const { return declared_batch_input_shape_; }
 
   bool built() const { return built_input_shape_.has_value(); }
@@ -116,6 +117,9 @@ class Layer {
   virtual std::unique_ptr<Layer> clone() const = 0;
   // Forgets the state a stateful recurrent layer carries between calls.
   virtual void reset_states() {}
+  // Whether the layer carries state between calls (a stateful RNN, or a wrapper of one): such a layer takes
+  // only batches of the size it was built for; every other layer takes any batch size, as in Keras.
+  virtual bool stateful() const { return false; }
 
  protected:
   // `snake_name` is Keras's base name for the class ("simple_rnn"); an empty `name` takes the next

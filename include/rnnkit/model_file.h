@@ -52,6 +52,11 @@ struct LoadedModel {
   // The saved compile's metrics that rnnkit does not compute (anything but accuracy), as the file gives them
   // (JSON): the model is compiled without them, as they change no training.
   std::vector<std::string> dropped_metrics{};
+  // The parts of the saved training state that could not be honoured, each with the reason and what the model
+  // got instead: a training configuration rnnkit cannot compile (the model loads uncompiled), or optimizer
+  // state it cannot map (Keras 1 per-gate weights, a missing slot list, shapes that do not fit: the optimizer
+  // starts afresh, as Keras does when it cannot load one). The model and its weights load all the same.
+  std::vector<std::string> dropped_training_state{};
 };
 
 // Loads a Keras model: architecture and weights (.h5 / .keras) or architecture only (.json).

@@ -151,7 +151,9 @@ class Sequential {
   Logs train_step(const Tensor& x, const Tensor& y, const Tensor* sample_weight, double& accuracy_weight);
   // The final Dense(softmax|sigmoid) whose logits Keras's cross-entropy reads, or null.
   Dense* logits_head();
-  // A model whose batch size is fixed (a stateful RNN's batch_input_shape) takes only batches of that size.
+  // A model whose batch size is fixed (a stateful RNN's batch_input_shape) takes only batches of that size;
+  // a batch size declared without a stateful layer is shown in the summary and binds nothing, as in Keras.
+  bool fixed_batch_size() const;
   // check_fixed_batch refuses `samples` rows of x in batches of `batch_size` before any runs, naming the
   // batch that would not fit (`what`: "training ", "validation " or ""); check_batch_fits refuses one batch.
   void check_fixed_batch(const Tensor& x, std::int64_t samples, std::int64_t batch_size,

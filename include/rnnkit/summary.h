@@ -27,6 +27,7 @@ struct SummaryRow {
   std::string class_name;  // "Embedding"
   std::string output_shape;
   std::int64_t params;
+  bool built = true;  // Keras 3 shows an unbuilt layer as "?" and "0 (unbuilt)"
 };
 
 struct SummaryTable {

@@ -28,6 +28,14 @@ std::vector<std::string> compile_model(Sequential& model, const nlohmann::json& 
                                        const nlohmann::json& metrics, const nlohmann::json& weighted_metrics,
                                        const nlohmann::json& optimizer, const std::string& where);
 
+// What loading a model file's training state left out: the saved metrics rnnkit does not compute (see
+// compile_model), and each other part it could not honour (the whole configuration, or the optimizer's
+// state), with the reason and what the model got instead.
+struct TrainingState {
+  std::vector<std::string> dropped_metrics;
+  std::vector<std::string> dropped;
+};
+
 // The trainable weights the optimizer steps, in its order: their Keras names ("lstm/lstm_cell/kernel:0") and
 // shapes.
 std::vector<std::string> trainable_weight_names(const Sequential& model);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -468,11 +469,19 @@ std::int64_t Reader::integer_scalar(const std::string& path) const {
   const Handle type(H5Dget_type(dataset.get()), H5Tclose);
   check(type.valid(), where(path), ": cannot read the dataset's dtype", library_reason());
   const H5T_class_t type_class = H5Tget_class(type.get());
-  check(type_class == H5T_INTEGER, where(path), ": dtype is ", type_class_name(type_class),
-        ", expected an integer");
+  check(type_class == H5T_INTEGER || type_class == H5T_FLOAT, where(path), ": dtype is ",
+        type_class_name(type_class), ", expected an integer");
   const Shape shape = impl_->shape_of(dataset.get(), path);
   check(shape.empty() || (shape.size() == 1 && shape[0] == 1), where(path), ": shape ", shape_string(shape),
         ", expected a scalar");
+  if (type_class == H5T_FLOAT) {
+    double whole = 0.0;
+    check(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &whole) >= 0, where(path),
+          ": cannot read the dataset: the file is truncated or corrupt", library_reason());
+    check(std::isfinite(whole) && whole == std::floor(whole) && std::abs(whole) < 0x1p62, where(path),
+          ": holds ", whole, ", expected a whole number");
+    return static_cast<std::int64_t>(whole);
+  }
   std::int64_t value = 0;
   check(H5Dread(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value) >= 0, where(path),
         ": cannot read the dataset: the file is truncated or corrupt", library_reason());
@@ -1164,8 +1173,6 @@ json upgrade_legacy_config(const json& model, std::string_view keras_version) {
 void load_weights(const h5::Reader& file, const std::string& group, Sequential& model) {
   const std::string where = file.where(group);
   check(file.kind(group) == h5::ObjectKind::kGroup, where, ": expected the group of a Keras weights file");
-  check(model.built(), where, ": model '", model.name(),
-        "' is not built, so its weight shapes are unknown: give it an input shape first");
   struct SavedLayer {
     std::string name;
     std::string path;
@@ -1185,6 +1192,10 @@ void load_weights(const h5::Reader& file, const std::string& group, Sequential& 
     saved_list += (saved_list.empty() ? "" : ", ") + name;
     saved.push_back({name, path, std::move(weight_names)});
   }
+  // Keras saves a model that was never built with no weights at all, and loads it unbuilt.
+  if (saved.empty() && !model.built()) return;
+  check(model.built(), where, ": model '", model.name(),
+        "' is not built, so its weight shapes are unknown: give it an input shape first");
   std::vector<std::size_t> with_weights;
   std::string model_list;
   for (std::size_t i = 0; i < model.size(); ++i) {
@@ -1279,64 +1290,140 @@ void write_training_state(h5::Writer& file, const Sequential& model) {
     file.dataset(join(kOptimizerWeights, names[i + 1]), *variables[i].second);
 }
 
-std::vector<std::string> compile_from_file(const h5::Reader& file, Sequential& model) {
-  if (!file.has_attribute("/", "training_config")) return {};
+namespace {
+
+// The Keras 1 / Keras 2.0-2.3 optimizers' own slot lists, in the order get_updates() made them, under the
+// names of rnnkit's slots (Keras 3's). A list rnnkit's optimizer lacks is one Keras kept but never read with
+// those options: Adam's vhats without amsgrad, SGD's moments without momentum.
+std::vector<std::string> standalone_keras_slot_lists(const std::string& optimizer) {
+  if (optimizer == "Adam") return {"momentum", "velocity", "velocity_hat"};
+  if (optimizer == "RMSprop") return {"velocity"};
+  if (optimizer == "SGD") return {"momentum"};
+  if (optimizer == "Adagrad") return {"accumulator"};
+  return {};
+}
+
+// The optimizer_weights group of any Keras that wrote one, read into `optimizer` (built for `shapes`):
+//   tf.keras >= 2.11        "iteration:0", then Keras 3's optimizer.variables order ("Adam/m/<weight>:0",
+//   ...) Keras 3's legacy .h5    "adam/iteration", "adam/learning_rate" (no schedule), then that same order
+//   tf.keras 2.0-2.10       optimizer_v2: "Adam/iter:0", then each slot for every weight in turn
+//   Keras 1, Keras 2.0-2.3  the step count when the optimizer kept one ("Adam/iterations:0", "Variable:0"),
+//                           then each of the optimizer's own slot lists whole ("training/Adam/Variable_3:0")
+// Anything else, or a count or shape that does not fit, is an Error naming the file and the object.
+void read_optimizer_weights(const h5::Reader& file, const std::vector<std::string>& names,
+                            Optimizer& optimizer, const std::vector<Shape>& shapes,
+                            const std::string& model_name) {
+  const std::string group_where = file.where(kOptimizerWeights);
+  const auto path = [](const std::string& name) { return join(kOptimizerWeights, name); };
+  std::size_t next = 0;
+  const bool keras3_order = names[0] == "iteration:0" || names[0].ends_with("/iteration");
+  const bool optimizer_v2 = names[0].ends_with("/iter:0");
+  std::int64_t iterations = 0;
+  if (file.dataset_shape(path(names[0])).empty()) {
+    iterations = file.integer_scalar(path(names[0]));
+    check(iterations >= 0, file.where(path(names[0])), ": a negative step count, ", iterations);
+    ++next;
+  }
+  if (next < names.size() && names[next].ends_with("/learning_rate") &&
+      file.dataset_shape(path(names[next])).empty())
+    ++next;  // Keras 3 saves the learning rate the config already gives
+  const std::size_t stored = names.size() - next;
+  if (stored > 0) {
+    std::vector<Tensor*> targets;  // rnnkit's slot tensors, in the file's order; nullptr: a list to skip
+    std::size_t lists = optimizer.slots().size();
+    if (!keras3_order && !optimizer_v2) {
+      check(!shapes.empty() && stored % shapes.size() == 0, group_where, ": holds ", stored,
+            " slot tensors, which are not whole lists for the ", shapes.size(),
+            " trainable weights of model '", model_name, "'");
+      lists = stored / shapes.size();
+    }
+    check(stored == lists * shapes.size(), group_where, ": holds ", names.size(),
+          " optimizer weights, but optimizer ", optimizer.name(), " of model '", model_name, "' has ",
+          next + lists * shapes.size(), " (", next == 0 ? "" : "the step count and ", lists,
+          " slot(s) for each of its ", shapes.size(), " trainable weights)");
+    optimizer.build(shapes);
+    if (keras3_order) {
+      for (const auto& [slot, tensor] : optimizer.keras3_variables()) targets.push_back(tensor);
+    } else if (optimizer_v2) {
+      for (const auto& [slot, list] : optimizer.slots())
+        for (Tensor& tensor : *list) targets.push_back(&tensor);
+    } else {
+      const std::vector<std::string> saved_lists = standalone_keras_slot_lists(optimizer.name());
+      check(lists <= saved_lists.size(), group_where, ": holds ", lists, " slot lists, more than Keras's ",
+            optimizer.name(), " keeps (", saved_lists.size(), ")");
+      const auto rnnkit_slots = optimizer.slots();
+      for (const auto& [slot, list] : rnnkit_slots)
+        check(std::find(saved_lists.begin(), saved_lists.begin() + static_cast<std::ptrdiff_t>(lists),
+                        slot) != saved_lists.begin() + static_cast<std::ptrdiff_t>(lists),
+              group_where, ": has no '", slot, "' slot list, which optimizer ", optimizer.name(), " needs");
+      for (std::size_t l = 0; l < lists; ++l) {
+        const auto found = std::find_if(rnnkit_slots.begin(), rnnkit_slots.end(),
+                                        [&](const auto& entry) { return entry.first == saved_lists[l]; });
+        for (std::size_t w = 0; w < shapes.size(); ++w)
+          targets.push_back(found == rnnkit_slots.end() ? nullptr : &(*found->second)[w]);
+      }
+    }
+    // Read everything first: a failure part-way leaves the optimizer as the caller gave it back.
+    std::vector<Tensor> values(targets.size());
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      if (targets[i] == nullptr) continue;
+      const std::string object = path(names[next + i]);
+      values[i] = file.dataset(object, 2 * targets[i]->size() + 64);
+      check(values[i].shape() == targets[i]->shape(), file.where(object), ": shape ",
+            shape_string(values[i].shape()), ", but optimizer ", optimizer.name(), " keeps shape ",
+            shape_string(targets[i]->shape()), " there (trainable weight ", i % shapes.size(), ")");
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i)
+      if (targets[i] != nullptr) *targets[i] = std::move(values[i]);
+  }
+  optimizer.set_iterations(iterations);
+}
+
+}  // namespace
+
+compile_config::TrainingState compile_from_file(const h5::Reader& file, Sequential& model) {
+  compile_config::TrainingState state;
+  if (!file.has_attribute("/", "training_config")) return state;
   const std::string where = file.where("/") + ", attribute 'training_config'";
   json config;
   try {
     config = json::parse(file.string_attribute("/", "training_config"));
+    check(config.is_object() && config.contains("optimizer_config"), where,
+          ": expected a JSON object with an optimizer_config");
   } catch (const json::exception& error) {
-    fail(where, ": not valid JSON: ", error.what());
+    state.dropped.push_back(where + ": not valid JSON: " + error.what() + "; the model loads uncompiled");
+    return state;
+  } catch (const Error& error) {
+    state.dropped.push_back(std::string(error.what()) + "; the model loads uncompiled");
+    return state;
   }
-  check(config.is_object() && config.contains("optimizer_config"), where,
-        ": expected a JSON object with an optimizer_config");
-  std::vector<std::string> dropped_metrics = compile_config::compile_model(
-      model, config.value("loss", json()), config.value("metrics", json()),
-      config.value("weighted_metrics", json()), config["optimizer_config"], where);
-  if (file.kind(kOptimizerWeights) == h5::ObjectKind::kMissing) return dropped_metrics;
-  const std::string group_where = file.where(kOptimizerWeights);
-  check(file.kind(kOptimizerWeights) == h5::ObjectKind::kGroup, group_where, ": expected a group");
-  const std::vector<std::string> names = read_list_attribute(file, kOptimizerWeights, "weight_names");
-  if (names.empty()) return dropped_metrics;
-  for (const std::string& name : names)
-    check_relative_name(name, group_where + ", attribute 'weight_names'", "weight name");
-  Optimizer& optimizer = model.optimizer();
-  // tf.keras >= 2.11 lists "iteration:0" first; optimizer_v2 (tf.keras < 2.11) "Adam/iter:0".
-  const bool legacy = names[0].ends_with("/iter:0");
-  check(legacy || names[0] == "iteration:0", group_where, ": the first optimizer weight is '", names[0],
-        "', expected the step count 'iteration:0' (or optimizer_v2's '<optimizer>/iter:0')");
-  const std::int64_t iterations = file.integer_scalar(join(kOptimizerWeights, names[0]));
-  check(iterations >= 0, file.where(join(kOptimizerWeights, names[0])), ": a negative step count, ",
-        iterations);
-  const std::vector<Shape> shapes = compile_config::trainable_weight_shapes(model);
-  const std::size_t slot_lists = optimizer.slots().size();
-  if (names.size() > 1) {  // a built optimizer: every slot of every trainable weight
-    const std::size_t expected = 1 + slot_lists * shapes.size();
-    check(names.size() == expected, group_where, ": holds ", names.size(),
-          " optimizer weights, but optimizer ", optimizer.name(), " of model '", model.name(), "' has ",
-          expected, " (the step count and ", slot_lists, " slot(s) for each of its ", shapes.size(),
-          " trainable weights)");
-    optimizer.build(shapes);
-    // Both layouts list the slots in creation order: tf.keras >= 2.11 as Keras 3 does (keras3_variables),
-    // optimizer_v2 one slot for every weight, then the next slot.
-    std::vector<Tensor*> targets;
-    if (legacy) {
-      for (const auto& [slot, list] : optimizer.slots())
-        for (Tensor& tensor : *list) targets.push_back(&tensor);
-    } else {
-      for (const auto& [slot, tensor] : optimizer.keras3_variables()) targets.push_back(tensor);
-    }
-    for (std::size_t i = 0; i < targets.size(); ++i) {
-      const std::string path = join(kOptimizerWeights, names[i + 1]);
-      Tensor value = file.dataset(path, 2 * targets[i]->size() + 64);
-      check(value.shape() == targets[i]->shape(), file.where(path), ": shape ", shape_string(value.shape()),
-            ", but optimizer ", optimizer.name(), " keeps shape ", shape_string(targets[i]->shape()),
-            " there (trainable weight ", i % shapes.size(), ")");
-      *targets[i] = std::move(value);
-    }
+  const auto compile = [&] {
+    return compile_config::compile_model(model, config.value("loss", json()), config.value("metrics", json()),
+                                         config.value("weighted_metrics", json()), config["optimizer_config"],
+                                         where);
+  };
+  try {
+    state.dropped_metrics = compile();
+  } catch (const Error& error) {
+    state.dropped.push_back(std::string(error.what()) + "; the model loads uncompiled");
+    return state;
   }
-  optimizer.set_iterations(iterations);
-  return dropped_metrics;
+  if (file.kind(kOptimizerWeights) == h5::ObjectKind::kMissing) return state;
+  try {
+    const std::string group_where = file.where(kOptimizerWeights);
+    check(file.kind(kOptimizerWeights) == h5::ObjectKind::kGroup, group_where, ": expected a group");
+    const std::vector<std::string> names = read_list_attribute(file, kOptimizerWeights, "weight_names");
+    for (const std::string& name : names)
+      check_relative_name(name, group_where + ", attribute 'weight_names'", "weight name");
+    if (!names.empty())
+      read_optimizer_weights(file, names, model.optimizer(), compile_config::trainable_weight_shapes(model),
+                             model.name());
+  } catch (const Error& error) {
+    compile();  // a fresh optimizer, as Keras starts one when it cannot load the saved state
+    state.dropped.push_back(std::string("the optimizer state: ") + error.what() +
+                            "; training starts with a fresh optimizer");
+  }
+  return state;
 }
 
 }  // namespace rnnkit::keras2

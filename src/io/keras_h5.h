@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/compile_config.h"
 #include "rnnkit/error.h"
 #include "rnnkit/sequential.h"
 #include "rnnkit/tensor.h"
@@ -77,7 +78,8 @@ class Reader {
   // A float16/32/64 dataset converted to float32. Its element count must not exceed `max_elements`, checked
   // before anything is allocated, so a corrupt shape cannot ask for terabytes.
   Tensor dataset(const std::string& path, std::int64_t max_elements) const;
-  // A scalar integer dataset (Keras's int64 `iteration`), of any integer type.
+  // A scalar integer dataset (Keras's int64 `iteration`), of any integer type, or a float one holding a whole
+  // number (Keras 1 and 2.0 kept their step counts as float32).
   std::int64_t integer_scalar(const std::string& path) const;
   // A 1-D uint8 dataset as bytes, at most `max_bytes` of them (checked before anything is allocated).
   std::string bytes_dataset(const std::string& path, std::uint64_t max_bytes) const;
@@ -177,10 +179,10 @@ void load_weights(const h5::Reader& file, const std::string& group, Sequential& 
 void write_training_state(h5::Writer& file, const Sequential& model);
 
 // Compiles the model as the file's training_config says (Keras's load_model(compile=True)) and restores the
-// optimizer_weights: tf.keras >= 2.11's layout or optimizer_v2's ("Adam/iter:0", each slot for every weight
-// in turn). Nothing when the file has no training_config. Optimizer weights of the wrong count or shape are
-// an Error naming the file and the path.
-// Returns the saved metrics left out (see compile_config::compile_model).
-std::vector<std::string> compile_from_file(const h5::Reader& file, Sequential& model);
+// optimizer_weights of any Keras era (see read_optimizer_weights). Nothing when the file has no
+// training_config. What cannot be honoured is dropped, never an error, as the model itself loads whatever its
+// training state: a training_config rnnkit cannot compile leaves the model uncompiled, optimizer weights that
+// cannot be mapped leave a fresh optimizer.
+compile_config::TrainingState compile_from_file(const h5::Reader& file, Sequential& model);
 
 }  // namespace rnnkit::keras2

@@ -455,20 +455,40 @@ LoadedModel load_from_archive(zip_t* archive, const std::string& what, const Seq
   }
   const h5::Reader reader = h5::Reader::open_memory(*weights, what + " member " + kWeightsMember);
   load_weights(reader, model);
-  // Keras 3's load_model(compile=True): compile_from_config, then the optimizer's variables.
-  std::vector<std::string> dropped_metrics;
+  // Keras 3's load_model(compile=True): compile_from_config, then the optimizer's variables. What cannot be
+  // honoured is dropped with the reason, never an error: the model loads whatever its training state.
+  compile_config::TrainingState training;
   if (config.contains("compile_config") && !config["compile_config"].is_null()) {
     const std::string compile_where = config_where + ", compile_config";
     const json& compile = config["compile_config"];
-    check(compile.is_object() && compile.contains("optimizer"), compile_where,
-          ": expected an object with the optimizer, loss and metrics");
-    dropped_metrics = compile_config::compile_model(
-        model, compile.value("loss", json()), compile.value("metrics", json()),
-        compile.value("weighted_metrics", json()), compile["optimizer"], compile_where);
-    read_optimizer_variables(reader, model);
+    // compile() without an optimizer takes Keras 3's default, "rmsprop", as compile_from_config does.
+    const json optimizer =
+        compile.is_object() && compile.contains("optimizer") ? compile["optimizer"] : json("rmsprop");
+    const auto compile_model = [&] {
+      return compile_config::compile_model(
+          model, compile.value("loss", json()), compile.value("metrics", json()),
+          compile.value("weighted_metrics", json()), optimizer, compile_where);
+    };
+    try {
+      check(compile.is_object(), compile_where, ": expected an object with the optimizer, loss and metrics");
+      training.dropped_metrics = compile_model();
+      try {
+        read_optimizer_variables(reader, model);
+      } catch (const Error& error) {
+        compile_model();  // a fresh optimizer, as Keras skips variables it cannot load
+        training.dropped.push_back(std::string("the optimizer state: ") + error.what() +
+                                   "; training starts with a fresh optimizer");
+      }
+    } catch (const Error& error) {
+      training.dropped.push_back(std::string(error.what()) + "; the model loads uncompiled");
+    }
   }
-  return {std::move(model), ModelFileFormat::kZip, keras_version, read_assets(archive, what),
-          std::move(dropped_metrics)};
+  return {std::move(model),
+          ModelFileFormat::kZip,
+          keras_version,
+          read_assets(archive, what),
+          std::move(training.dropped_metrics),
+          std::move(training.dropped)};
 }
 
 }  // namespace

@@ -114,9 +114,13 @@ LoadedModel load_h5_model(const h5::Reader& file, const SequentialOptions& optio
   check(group != "/" || keras2::is_weights_group(file, "/"), file.what(),
         ": has a model_config but no model_weights group: the file is truncated or not a Keras model file");
   keras2::load_weights(file, group, model);
-  std::vector<std::string> dropped_metrics = keras2::compile_from_file(file, model);
-  return {std::move(model), ModelFileFormat::kHdf5, keras_version, read_h5_assets(file),
-          std::move(dropped_metrics)};
+  compile_config::TrainingState training = keras2::compile_from_file(file, model);
+  return {std::move(model),
+          ModelFileFormat::kHdf5,
+          keras_version,
+          read_h5_assets(file),
+          std::move(training.dropped_metrics),
+          std::move(training.dropped)};
 }
 
 LoadedModel load_json_model(std::string_view text, const std::string& what,

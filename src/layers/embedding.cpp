@@ -9,10 +9,11 @@
 namespace rnnkit {
 namespace {
 
-// Keras gives every Embedding an input shape: (input_length,), or (None,) when the length is free.
+// tf.keras 2 gives every Embedding an input shape: (input_length,), or (None,) when the length is free.
 InputSpec embedding_input(const EmbeddingOptions& options) {
   if (options.input_shape || options.batch_input_shape)
     return {.input_shape = options.input_shape, .batch_input_shape = options.batch_input_shape};
+  if (!options.implies_input_shape && !options.input_length) return {};
   return {.input_shape = Shape{options.input_length.value_or(kNone)}};
 }
 
@@ -52,12 +53,12 @@ std::vector<Tensor> Embedding::forward(const Tensor& x, const CallArgs& args) {
   Shape output_shape = x.shape();
   output_shape.push_back(output_dim_);
   Tensor y = Tensor::uninitialized(output_shape);  // (B,T,E): every row copied from the table
-  const float* table = own_weight(0).data();  // (V,E)
+  const float* table = own_weight(0).data();       // (V,E)
   for (std::int64_t i = 0; i < x.size(); ++i) {
     const float id = x[i];
     // Keras casts ids to int; a fractional, negative or too large id is a bug in the caller's data.
-    check(std::isfinite(id) && id == std::floor(id) && id >= 0.0f && id < static_cast<float>(input_dim_), where(),
-          ": token id ", id, " at flat position ", i, " of the input ", shape_string(x.shape()),
+    check(std::isfinite(id) && id == std::floor(id) && id >= 0.0f && id < static_cast<float>(input_dim_),
+          where(), ": token id ", id, " at flat position ", i, " of the input ", shape_string(x.shape()),
           " is not an integer in [0, ", input_dim_, ")");
     const auto row = static_cast<std::int64_t>(id);
     std::copy_n(table + row * output_dim_, output_dim_, y.data() + i * output_dim_);
@@ -68,7 +69,7 @@ std::vector<Tensor> Embedding::forward(const Tensor& x, const CallArgs& args) {
 
 // Only the rows that were looked up get a gradient; token ids have none.
 InputGrads Embedding::backward_pass(const std::vector<Tensor>& output_grads) {
-  const Tensor& grad = output_grads[0];  // (B,T,E)
+  const Tensor& grad = output_grads[0];    // (B,T,E)
   float* table_grad = own_grad(0).data();  // (V,E)
   for (std::int64_t i = 0; i < trained_ids_.size(); ++i) {
     float* row = table_grad + static_cast<std::int64_t>(trained_ids_[i]) * output_dim_;
@@ -101,7 +102,8 @@ nlohmann::json Embedding::config() const {
   config["activity_regularizer"] = regularizer_config(options_.activity_regularizer);
   config["embeddings_constraint"] = constraint_config(options_.embeddings_constraint);
   config["mask_zero"] = options_.mask_zero;
-  config["input_length"] = options_.input_length ? nlohmann::json(*options_.input_length) : nlohmann::json(nullptr);
+  config["input_length"] =
+      options_.input_length ? nlohmann::json(*options_.input_length) : nlohmann::json(nullptr);
   return config;
 }
 

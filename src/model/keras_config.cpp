@@ -198,6 +198,7 @@ const std::map<std::string, Factory, std::less<>>& factories() {
          return std::make_unique<Embedding>(
              r.required<std::int64_t>("input_dim"), r.required<std::int64_t>("output_dim"),
              EmbeddingOptions{.input_length = input_length,
+                              .implies_input_shape = !r.dialect().keras3,
                               .mask_zero = r.get("mask_zero", false),
                               .embeddings_initializer = r.get<json>("embeddings_initializer", "uniform"),
                               .embeddings_regularizer = r.regularizer("embeddings_regularizer"),

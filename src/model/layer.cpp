@@ -56,20 +56,22 @@ void check_compatible_shape(const Shape& expected, const Shape& received, std::s
         shape_string(received));
 }
 
-Layer::Layer(std::string_view class_name, std::string_view snake_name, std::string name, const InputSpec& input)
+Layer::Layer(std::string_view class_name, std::string_view snake_name, std::string name,
+             const InputSpec& input)
     : class_name_(class_name),
       name_(name.empty() ? unique_object_name(snake_name) : std::move(name)),
       declared_batch_input_shape_(resolve_batch_input_shape(input, snake_name)) {
   if (declared_batch_input_shape_)
     for (std::int64_t extent : *declared_batch_input_shape_)
-      check(extent == kNone || extent > 0, where(), ": input shape ", shape_string(*declared_batch_input_shape_),
-            " has a dimension that is not positive");
+      check(extent == kNone || extent > 0, where(), ": input shape ",
+            shape_string(*declared_batch_input_shape_), " has a dimension that is not positive");
 }
 
-std::string Layer::where() const { return "layer '" + name_ + "' (" + class_name() + ")"; }
+std::string Layer::where() const {
+  return "layer '" + name_ + "' (" + class_name() + ")";
+}
 
 void Layer::build(const Shape& input_shape, Rng& rng) {
-  if (declared_batch_input_shape_) check_compatible_shape(*declared_batch_input_shape_, input_shape, where());
   if (built_input_shape_) {
     check_compatible_shape(*built_input_shape_, input_shape, where());
     return;
@@ -129,11 +131,14 @@ std::vector<Tensor> Layer::call(const Tensor& x, const CallArgs& args) {
     Shape shape = x.shape();
     // A declared batch size stays (stateful layers need it); otherwise the batch is free, as in Keras.
     if (!shape.empty())
-      shape[0] = declared_batch_input_shape_ && !declared_batch_input_shape_->empty() ? (*declared_batch_input_shape_)[0]
-                                                                                        : kNone;
+      shape[0] = declared_batch_input_shape_ && !declared_batch_input_shape_->empty()
+                     ? (*declared_batch_input_shape_)[0]
+                     : kNone;
     build(shape, rng);
   }
-  check_compatible_shape(input_shape(), x.shape(), where());
+  Shape accepted = input_shape();
+  if (!stateful() && !accepted.empty()) accepted[0] = kNone;  // a fixed batch size binds stateful layers only
+  check_compatible_shape(accepted, x.shape(), where());
   if (args.mask) {
     check(args.mask->rank() == 2 && x.rank() >= 2 && args.mask->dim(0) == x.dim(0) &&
               args.mask->dim(1) == x.dim(1),
@@ -174,7 +179,8 @@ void Layer::add_regularization_grads() {
 }
 
 InputGrads Layer::backward(std::vector<Tensor> output_grads) {
-  check(!trained_output_shapes_.empty(), where(), ": backward() needs a forward call with training=true first");
+  check(!trained_output_shapes_.empty(), where(),
+        ": backward() needs a forward call with training=true first");
   check(output_grads.size() == trained_output_shapes_.size(), where(), ": backward() takes ",
         trained_output_shapes_.size(), " output gradient(s), one per output, received ", output_grads.size());
   for (std::size_t i = 0; i < output_grads.size(); ++i) {

@@ -129,7 +129,9 @@ Tensor Sequential::run(const Tensor& x, bool training, std::optional<Tensor>* ou
     if (!declared_input_shape_) shape[0] = kNone;
     build(declared_input_shape_ ? *declared_input_shape_ : shape);
   }
-  check_compatible_shape(*input_shape_, x.shape(), where());
+  Shape accepted = *input_shape_;
+  if (!fixed_batch_size() && !accepted.empty()) accepted[0] = kNone;
+  check_compatible_shape(accepted, x.shape(), where());
   Tensor value = x;
   std::optional<Tensor> mask;
   Tensor ids;  // an Embedding's input, while the layer after it runs
@@ -244,6 +246,13 @@ SummaryTable Sequential::summary_table() const {
 }
 
 std::string Sequential::summary_text(SummaryStyle style) const {
+  // Keras 3 summarises a model that was never built (Keras 2 refuses, as summary_table does).
+  if (!input_shape_ && style == SummaryStyle::keras3) {
+    SummaryTable table{name_, {}, 0, 0};
+    for (const auto& layer : layers_)
+      table.rows.push_back({layer->name(), layer->class_name(), "?", 0, false});
+    return format_summary(table, style);
+  }
   return format_summary(summary_table(), style);
 }
 

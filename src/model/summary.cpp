@@ -341,8 +341,9 @@ std::string keras3_summary(const SummaryTable& table, int line_length) {
   for (std::size_t i = 0; i < table.rows.size(); ++i) {
     const SummaryRow& row = table.rows[i];
     if (i > 0) text += rich_rule(widths, "\u251c", "\u2500", "\u253c", "\u2524");  // ├─┼┤
-    text += rich_row({layer_field(row), keras3_shape(row.output_shape), with_thousands(row.params)}, widths,
-                     right, "\u2502", false);  // │
+    text += rich_row({layer_field(row), keras3_shape(row.output_shape),
+                      row.built ? with_thousands(row.params) : std::string("0 (unbuilt)")},
+                     widths, right, "\u2502", false);  // │
   }
   text += rich_rule(widths, "\u2514", "\u2500", "\u2534", "\u2518");  // └─┴┘
   const std::int64_t all = table.trainable_params + table.non_trainable_params;

@@ -122,7 +122,7 @@ std::string fixed_batch_text(const Shape& batch_input_shape) {
          " (its input shape is " + shape_string(batch_input_shape) + ", as a stateful RNN needs)";
 }
 
-bool has_fixed_batch(const std::optional<Shape>& batch_input_shape) {
+bool has_batch_size(const std::optional<Shape>& batch_input_shape) {
   return batch_input_shape && !batch_input_shape->empty() && (*batch_input_shape)[0] != kNone;
 }
 
@@ -264,11 +264,16 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
   return logs;
 }
 
+bool Sequential::fixed_batch_size() const {
+  if (!has_batch_size(declared_input_shape_)) return false;
+  return std::any_of(layers_.begin(), layers_.end(), [](const auto& layer) { return layer->stateful(); });
+}
+
 // Keras finds a batch of another size than a fixed one only when it reaches it, after training on those
 // before it; check_fixed_batch refuses the data before training.
 void Sequential::check_fixed_batch(const Tensor& x, std::int64_t samples, std::int64_t batch_size,
                                    std::string_view what) const {
-  if (!has_fixed_batch(declared_input_shape_)) return;
+  if (!fixed_batch_size()) return;
   const std::int64_t fixed = (*declared_input_shape_)[0];
   // Batches of batch_size rows, the last one shorter; fewer samples than batch_size make one batch.
   const std::int64_t first = std::min(batch_size, samples);
@@ -281,7 +286,7 @@ void Sequential::check_fixed_batch(const Tensor& x, std::int64_t samples, std::i
 }
 
 void Sequential::check_batch_fits(const Tensor& batch_x, const std::string& batch_where) const {
-  if (!has_fixed_batch(declared_input_shape_) || batch_x.rank() == 0) return;
+  if (!fixed_batch_size() || batch_x.rank() == 0) return;
   check(batch_x.dim(0) == (*declared_input_shape_)[0], batch_where, ": ",
         fixed_batch_text(*declared_input_shape_), ", but this batch has shape ",
         shape_string(batch_x.shape()));

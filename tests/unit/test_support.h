@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include <stdlib.h>
 
@@ -73,6 +75,20 @@ inline std::string read_text(const std::filesystem::path& path) {
   return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
 }
 
+// Runs a Python script with Debian's Python (h5py, numpy) in `folder`: its exit status and what it printed.
+inline std::pair<int, std::string> python(const std::string& script, const std::string& arguments,
+                                          const std::filesystem::path& folder) {
+  const std::filesystem::path source = folder / "script.py", output = folder / "output.txt";
+  std::ofstream(source) << script;
+  const int status = std::system(
+      ("/usr/bin/python3 " + source.string() + " " + arguments + " > " + output.string() + " 2>&1").c_str());
+  return {status, read_text(output)};
+}
+
+inline bool have_h5py() {
+  return std::system("/usr/bin/python3 -c 'import h5py' > /dev/null 2>&1") == 0;
+}
+
 // (f(v + step) - f(v - step)) / (2 step): the central difference of `evaluate` in one value, which is put
 // back afterwards.
 inline double central_difference(float& value, float step, const std::function<double()>& evaluate) {
@@ -94,16 +110,16 @@ inline Tensor tensor_from_json(const nlohmann::json& value) {
 inline ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double atol = 1e-5,
                                             double rtol = 1e-5) {
   if (actual.shape() != expected.shape())
-    return ::testing::AssertionFailure() << "shape " << shape_string(actual.shape()) << " != expected "
-                                         << shape_string(expected.shape());
+    return ::testing::AssertionFailure()
+           << "shape " << shape_string(actual.shape()) << " != expected " << shape_string(expected.shape());
   double worst = 0.0;
   for (std::int64_t i = 0; i < actual.size(); ++i) {
     const double a = actual[i], e = expected[i];
     if (std::isnan(e) && std::isnan(a)) continue;
     const double difference = std::abs(a - e);
     if (!(difference <= atol + rtol * std::abs(e)))
-      return ::testing::AssertionFailure() << "value " << i << ": " << a << " != expected " << e
-                                           << " (|diff| " << difference << ")";
+      return ::testing::AssertionFailure()
+             << "value " << i << ": " << a << " != expected " << e << " (|diff| " << difference << ")";
     worst = std::max(worst, difference);
   }
   return ::testing::AssertionSuccess() << "max |diff| " << worst;

@@ -24,6 +24,7 @@ class Bidirectional : public Layer {
   double activity_loss() const override { return forward_->activity_loss() + backward_->activity_loss(); }
   std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const override;
   void reset_states() override;
+  bool stateful() const override { return forward_->stateful(); }
   nlohmann::json config() const override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Bidirectional>(*this); }
   // Keras's direct call: the merged output (two without merge), then forward states, then backward states.

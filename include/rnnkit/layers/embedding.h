@@ -7,6 +7,9 @@ namespace rnnkit {
 
 struct EmbeddingOptions {
   std::optional<std::int64_t> input_length{};  // T, when fixed
+  // tf.keras 2 gives every Embedding the input shape (input_length,) (None when free), so a model that starts
+  // with one is built from its config; Keras 3's Embedding declares none, and such a model stays unbuilt.
+  bool implies_input_shape = true;
   bool mask_zero = false;
   nlohmann::json embeddings_initializer = "uniform";
   std::optional<Regularizer> embeddings_regularizer{};  // rnnkit::L2(0.01), ...

@@ -71,6 +71,7 @@ class Recurrent : public Layer {
   // A copy under another name, reading the sequence in the given direction (Bidirectional's copies).
   std::unique_ptr<Recurrent> copy_as(std::string name, bool go_backwards) const;
   void reset_states() override;
+  bool stateful() const override { return options_.stateful; }
   // Training calls run on the fastest scan that computes them (see TrainingScan); this turns the fast
   // ones off, leaving the general scan (for comparing them).
   void use_fast_scans(bool enabled) { use_fast_scans_ = enabled; }
@@ -93,21 +94,21 @@ class Recurrent : public Layer {
   struct StepInput {
     const float* projected;
     std::int64_t projected_stride;
-    const float* recurrent_input;  // (B,U)
+    const float* recurrent_input;       // (B,U)
     const std::vector<Tensor>& states;  // (B,U) each: h (and c)
   };
 
   // What one timestep's backward pass reads and writes.
   struct StepGrads {
-    const float* step_values;            // (B, step_values_width()) kept by step()
+    const float* step_values;                          // (B, step_values_width()) kept by step()
     const std::vector<const float*>& previous_states;  // (B,U) each
-    const float* recurrent_input;        // (B,U)
-    std::vector<Tensor>& state_grads;    // in: dL/d(next states); out: dL/d(previous states), except
-                                         // what flows through recurrent_input
-    float* projected_grad;               // (B, G·U): dL/d(projected)
-    float* recurrent_grad;               // (B, G·U): dL/d(the recurrent product, per gate); null where
-                                         // that is projected_grad (separate_recurrent_grads() false)
-    float* recurrent_input_grad;         // (B,U): dL/d(recurrent_input)
+    const float* recurrent_input;                      // (B,U)
+    std::vector<Tensor>& state_grads;  // in: dL/d(next states); out: dL/d(previous states), except
+                                       // what flows through recurrent_input
+    float* projected_grad;             // (B, G·U): dL/d(projected)
+    float* recurrent_grad;             // (B, G·U): dL/d(the recurrent product, per gate); null where
+                                       // that is projected_grad (separate_recurrent_grads() false)
+    float* recurrent_input_grad;       // (B,U): dL/d(recurrent_input)
   };
 
   Recurrent(std::string_view class_name, std::string_view snake_name, std::int64_t units,
@@ -189,13 +190,13 @@ class Recurrent : public Layer {
   // What the last training call keeps for backward, laid out by processing step s (row s·B + b).
   struct Trained {
     std::int64_t batch = 0, timesteps = 0;
-    Tensor inputs;                         // (T·B, F): x after input dropout
-    Tensor input_dropout;                  // (B,F) scales, or empty
-    Tensor recurrent_dropout;              // (B,U) scales, or empty
-    Tensor recurrent_inputs;               // (T·B, U)
-    std::vector<Tensor> previous_states;   // (T·B, U) each
-    Tensor step_values;                    // (T·B, step_values_width())
-    Tensor mask;                           // (B,T), or empty
+    Tensor inputs;                        // (T·B, F): x after input dropout
+    Tensor input_dropout;                 // (B,F) scales, or empty
+    Tensor recurrent_dropout;             // (B,U) scales, or empty
+    Tensor recurrent_inputs;              // (T·B, U)
+    std::vector<Tensor> previous_states;  // (T·B, U) each
+    Tensor step_values;                   // (T·B, step_values_width())
+    Tensor mask;                          // (B,T), or empty
     bool had_initial_state = false;
     TrainingScan scan = TrainingScan::general;  // a fast scan keeps the rest itself
   };

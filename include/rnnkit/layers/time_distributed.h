@@ -21,6 +21,7 @@ class TimeDistributed : public Layer {
   double activity_loss() const override { return layer_->activity_loss(); }
   nlohmann::json config() const override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<TimeDistributed>(*this); }
+  bool stateful() const override { return layer_->stateful(); }
 
  protected:
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
