@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rnnkit/activation.h"
 #include "rnnkit/constraints.h"
 #include "rnnkit/regularizers.h"
 #include "rnnkit/rng.h"
@@ -162,6 +163,31 @@ class Layer {
   std::optional<Regularizer> activity_regularizer_;
   double activity_loss_ = 0.0;
   std::vector<Tensor> trained_outputs_;  // of the last training call, with an activity regularizer only
+};
+
+// A layer whose output is an activation of its logits (Dense, Activation). Where it ends a model with
+// softmax or sigmoid, Keras's cross-entropy reads the logits instead (tf.keras's _keras_logits).
+class LogitsHead {
+ public:
+  virtual ~LogitsHead() = default;
+  // The activation between the logits and the output.
+  virtual ActivationFunction head_activation() const = 0;
+  // The logits for an input x: the output before the activation, as forward computes it.
+  virtual Tensor logits(const Tensor& x) const = 0;
+  // The output for its logits: activation(logits).
+  virtual Tensor activation_of(const Tensor& logits) const = 0;
+  // A training call that stops at the logits, for a loss that reads them: sets trained_logits() (returned)
+  // for backward_from_logits. Where the outputs are needed too, they are activation_of(the logits).
+  virtual const Tensor& train_to_logits(const Tensor& x) = 0;
+  // The logits of the last training call.
+  virtual const Tensor& trained_logits() const = 0;
+  // Backward from dL/d(logits) instead of dL/d(output); returns dL/d(input).
+  virtual Tensor backward_from_logits(const Tensor& logits_grad) = 0;
+
+ protected:
+  LogitsHead() = default;
+  LogitsHead(const LogitsHead&) = default;
+  LogitsHead& operator=(const LogitsHead&) = default;
 };
 
 // Keras's per-process layer and model names: "lstm", "lstm_1", ... Keras keeps these counters for the

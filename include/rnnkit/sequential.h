@@ -19,6 +19,7 @@
 namespace rnnkit {
 
 class Dense;
+class LogitsHead;
 class ProgressBar;
 
 struct SequentialOptions {
@@ -149,8 +150,9 @@ class Sequential {
   Tensor backpropagate(Tensor grad, std::size_t count);
   // train_on_batch; `accuracy_weight` receives the number of rows the accuracy counted (see train_epoch).
   Logs train_step(const Tensor& x, const Tensor& y, const Tensor* sample_weight, double& accuracy_weight);
-  // The final Dense(softmax|sigmoid) whose logits Keras's cross-entropy reads, or null.
-  Dense* logits_head();
+  // The final Dense or Activation layer with softmax or sigmoid whose logits Keras's cross-entropy reads, or
+  // null.
+  LogitsHead* logits_head();
   // A model whose batch size is fixed (a stateful RNN's batch_input_shape) takes only batches of that size;
   // a batch size declared without a stateful layer is shown in the summary and binds nothing, as in Keras.
   bool fixed_batch_size() const;

@@ -799,12 +799,15 @@ void check_expressible(const json& value, const std::string& where) {
   }
   if (!value.is_object()) return;
   for (const auto& [key, item] : value.items()) {
-    if ((key == "activation" || key == "recurrent_activation") && item == "hard_sigmoid_keras3") {
-      const std::string name =
-          value.contains("name") && value["name"].is_string() ? value["name"].get<std::string>() : "?";
+    const bool activation = key == "activation" || key == "recurrent_activation";
+    const std::string name =
+        value.contains("name") && value["name"].is_string() ? value["name"].get<std::string>() : "?";
+    if (activation && item == "hard_sigmoid_keras3")
       fail(where, ": layer '", name, "' uses Keras 3's hard_sigmoid (x/6 + 0.5) as its ", key,
            ", which Keras 2's 'hard_sigmoid' (0.2x + 0.5) is not: save it as .keras instead");
-    }
+    if (activation && item == "gelu_approximate")
+      fail(where, ": layer '", name, "' uses gelu's tanh approximation as its ", key,
+           ", which no Keras config can name (Keras's 'gelu' is the exact form)");
     check_expressible(item, where);
   }
 }

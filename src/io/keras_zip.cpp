@@ -128,6 +128,9 @@ json shape_json(const Shape& shape) {
 std::string activation3(const json& value, const std::string& where) {
   const std::string name = value.is_string() ? value.get<std::string>() : value.dump();
   if (name == "hard_sigmoid_keras3") return "hard_sigmoid";
+  check(name != "gelu_approximate", where,
+        ": the model uses gelu's tanh approximation, which no Keras config can name (Keras's 'gelu' is the "
+        "exact form)");
   check(name != "hard_sigmoid", where,
         ": the model uses Keras 1/2's hard_sigmoid (0.2x + 0.5), which Keras 3's "
         "'hard_sigmoid' (x/6 + 0.5) is not: save it as .h5 instead");

@@ -77,7 +77,7 @@ std::vector<Tensor> Dense::forward(const Tensor& x, const CallArgs& args) {
     apply_activation(activation_, y.values(), units_);
     return {std::move(y)};
   }
-  if (activation_ == Activation::linear) {
+  if (activation_ == ActivationFunction::linear) {
     trained_input_ = x;
     trained_logits_ = Tensor();  // the outputs are the logits: backward needs no copy of them
     return {logits(x)};
@@ -88,14 +88,21 @@ std::vector<Tensor> Dense::forward(const Tensor& x, const CallArgs& args) {
 // y = act(x W + b):  dz = act'(dy);  dW += xᵀ dz;  db += Σ_rows dz;  dx = dz Wᵀ.
 InputGrads Dense::backward_pass(const std::vector<Tensor>& output_grads) {
   Tensor grad = output_grads[0];  // (N..., U): dL/dy, then dL/dz
-  if (activation_ != Activation::linear) {
-    // The outputs again from the logits: keeping a copy of them costs every training step a pass over
-    // (N..., U), while the fused cross-entropy path (backward_from_logits) never needs them.
-    Tensor outputs = trained_logits_;
-    apply_activation(activation_, outputs.values(), units_);
-    activation_backward(activation_, outputs.values(), grad.values(), units_);
+  if (activation_ != ActivationFunction::linear) {
+    activation_backward_at_logits(grad);
   }
   return {backward_affine(grad)};
+}
+
+void Dense::activation_backward_at_logits(Tensor& grad) const {
+  if (activation_backward_needs_inputs(activation_)) {
+    activation_backward(activation_, trained_logits_.values(), {}, grad.values(), units_);
+    return;
+  }
+  // The outputs again from the logits: keeping a copy of them costs every training step a pass over
+  // (N..., U), while the fused cross-entropy path (backward_from_logits) never needs them.
+  const Tensor outputs = activation_of(trained_logits_);
+  activation_backward(activation_, {}, outputs.values(), grad.values(), units_);
 }
 
 const Tensor& Dense::trained_logits() const {
@@ -110,9 +117,7 @@ Tensor Dense::backward_from_logits(const Tensor& logits_grad) {
   // The activity penalty reads the output after the activation, so its gradient goes back through it.
   std::vector<Tensor> output_grad{Tensor(trained_logits_.shape())};
   add_activity_grads(output_grad);
-  Tensor outputs = trained_logits_;
-  apply_activation(activation_, outputs.values(), units_);
-  activation_backward(activation_, outputs.values(), output_grad[0].values(), units_);
+  activation_backward_at_logits(output_grad[0]);
   Tensor grad = logits_grad;
   for (std::int64_t i = 0; i < grad.size(); ++i) grad[i] += output_grad[0][i];
   return backward_affine(grad);

@@ -35,7 +35,7 @@ void GRU::step(const StepInput& input, std::vector<Tensor>& next_states, StepWor
     const float* x_gates = input.projected + b * input.projected_stride;
     float* z = recurrent + b * gate_units;  // z, then r
     for (std::int64_t j = 0; j < 2 * units; ++j) z[j] += x_gates[j];
-    activate(recurrent_activation(), z, 2 * units);
+    activate(recurrent_activation(), z, 2 * units, units);
   }
   float* candidate = workspace.extra.data();  // (B,U): hh before its activation
   if (reset_after) {
@@ -62,7 +62,7 @@ void GRU::step(const StepInput& input, std::vector<Tensor>& next_states, StepWor
       for (std::int64_t u = 0; u < units; ++u) candidate[b * units + u] = x_h[u] + h_u[u];
     }
   }
-  activate(activation(), candidate, batch * units);
+  activate(activation(), candidate, batch * units, units);
   float* next_h = next_states[0].data();
   for (std::int64_t b = 0; b < batch; ++b) {
     const float* z = recurrent + b * gate_units;
@@ -94,7 +94,7 @@ void GRU::step_backward(const StepGrads& grads, StepWorkspace& workspace) const 
       dhh[u] = dh[u] * (1.0f - z[u]);
       dh[u] *= z[u];
     }
-    activation_backward(activation(), {hh, std::size_t(units)}, {dhh, std::size_t(units)}, units);
+    activation_backward(activation(), {}, {hh, std::size_t(units)}, {dhh, std::size_t(units)}, units);
   }
   float* reset_grad = workspace.extra.data();  // (B,U): reset_before: dL/d(r ⊙ h_in)
   if (!reset_after)
@@ -109,7 +109,8 @@ void GRU::step_backward(const StepGrads& grads, StepWorkspace& workspace) const 
     float *dr = d_proj + units, *dhh = d_proj + 2 * units;
     for (std::int64_t u = 0; u < units; ++u)
       dr[u] = reset_after ? dhh[u] * candidate_input[u] : reset_grad[b * units + u] * h_in[u];
-    activation_backward(recurrent_activation(), {z, std::size_t(2 * units)}, {d_proj, std::size_t(2 * units)}, units);
+    activation_backward(recurrent_activation(), {}, {z, std::size_t(2 * units)},
+                        {d_proj, std::size_t(2 * units)}, units);
     std::copy_n(d_proj, gate_units, d_rec);
     if (reset_after)
       for (std::int64_t u = 0; u < units; ++u) d_rec[2 * units + u] = dhh[u] * r[u];

@@ -29,15 +29,15 @@ void LSTM::step(const StepInput& input, std::vector<Tensor>& next_states, StepWo
   for (std::int64_t b = 0; b < batch; ++b) {
     float* i = gates + b * 4 * units;
     float *f = i + units, *g = f + units, *o = g + units;
-    activate(recurrent_activation(), i, 2 * units);  // i and f
-    activate(activation(), g, units);
-    activate(recurrent_activation(), o, units);
+    activate(recurrent_activation(), i, 2 * units, units);  // i and f
+    activate(activation(), g, units, units);
+    activate(recurrent_activation(), o, units, units);
     const float* c = input.states[1].data() + b * units;
     float* next_c = next_states[1].data() + b * units;
     float* next_h = next_states[0].data() + b * units;
     for (std::int64_t u = 0; u < units; ++u) next_c[u] = f[u] * c[u] + i[u] * g[u];
     std::copy_n(next_c, units, next_h);
-    activate(activation(), next_h, units);
+    activate(activation(), next_h, units, units);
     for (std::int64_t u = 0; u < units; ++u) next_h[u] *= o[u];
     if (step_values) {
       std::copy_n(i, 4 * units, step_values + b * 5 * units);
@@ -61,12 +61,12 @@ void LSTM::step_backward(const StepGrads& grads, StepWorkspace& workspace) const
     float *di = d_gates, *df = di + units, *dg = df + units, *d_o = dg + units;
     float* tc = tanh_c + b * units;
     std::copy_n(c_next, units, tc);
-    activate(activation(), tc, units);
+    activate(activation(), tc, units, units);
     for (std::int64_t u = 0; u < units; ++u) {
       d_o[u] = dh[u] * tc[u];
       dg[u] = dh[u] * o[u];  // dL/d(tc), for a moment
     }
-    activation_backward(activation(), {tc, std::size_t(units)}, {dg, std::size_t(units)}, units);
+    activation_backward(activation(), {}, {tc, std::size_t(units)}, {dg, std::size_t(units)}, units);
     for (std::int64_t u = 0; u < units; ++u) {
       const float dc_total = dc[u] + dg[u];
       di[u] = dc_total * g[u];
@@ -74,9 +74,11 @@ void LSTM::step_backward(const StepGrads& grads, StepWorkspace& workspace) const
       dg[u] = dc_total * i[u];
       dc[u] = dc_total * f[u];
     }
-    activation_backward(recurrent_activation(), {i, std::size_t(2 * units)}, {di, std::size_t(2 * units)}, units);
-    activation_backward(activation(), {g, std::size_t(units)}, {dg, std::size_t(units)}, units);
-    activation_backward(recurrent_activation(), {o, std::size_t(units)}, {d_o, std::size_t(units)}, units);
+    activation_backward(recurrent_activation(), {}, {i, std::size_t(2 * units)}, {di, std::size_t(2 * units)},
+                        units);
+    activation_backward(activation(), {}, {g, std::size_t(units)}, {dg, std::size_t(units)}, units);
+    activation_backward(recurrent_activation(), {}, {o, std::size_t(units)}, {d_o, std::size_t(units)},
+                        units);
     std::fill_n(dh, units, 0.0f);  // h_prev reaches the gates only through U
   }
   gemm(false, true, batch, units, 4 * units, 1.0f, grads.projected_grad, 4 * units, recurrent_kernel().data(),

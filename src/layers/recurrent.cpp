@@ -138,13 +138,26 @@ Recurrent::ScanCache& Recurrent::ScanCache::operator=(const ScanCache& /*other*/
 }
 Recurrent::ScanCache::~ScanCache() = default;
 
+void Recurrent::check_trainable_activations() const {
+  // The time loop keeps each step's activation outputs, not their inputs, so it cannot train through an
+  // activation whose derivative needs the inputs; predicting needs neither. SimpleRNN has no recurrent
+  // activation.
+  const int used = gate_count() > 1 ? 2 : 1;
+  const ActivationFunction functions[] = {activation_, recurrent_activation_};
+  for (int k = 0; k < used; ++k)
+    check(!activation_backward_needs_inputs(functions[k]), where(), ": training through activation '",
+          activation_name(functions[k]),
+          "' is not supported in a recurrent layer (its derivative needs the "
+          "values before the activation, which the time loop does not keep); prediction works");
+}
+
 std::optional<ScanCell> Recurrent::onednn_cell() const {
-  const bool tanh = activation_ == Activation::tanh,
-             sigmoid_gates = recurrent_activation_ == Activation::sigmoid;
+  const bool tanh = activation_ == ActivationFunction::tanh,
+             sigmoid_gates = recurrent_activation_ == ActivationFunction::sigmoid;
   switch (gate_count()) {
     case 1:  // SimpleRNN has no recurrent activation
       if (tanh) return ScanCell::simple_tanh;
-      if (activation_ == Activation::relu) return ScanCell::simple_relu;
+      if (activation_ == ActivationFunction::relu) return ScanCell::simple_relu;
       return std::nullopt;
     case 3:
       if (!tanh || !sigmoid_gates) return std::nullopt;
@@ -177,6 +190,7 @@ std::vector<Tensor> Recurrent::forward(const Tensor& x, const CallArgs& args) {
   const bool training = args.training;
   const bool dropping = training && (options_.dropout > 0.0f || options_.recurrent_dropout > 0.0f);
   check(!dropping || args.rng != nullptr, where(), ": a training call with dropout needs a random generator");
+  if (training) check_trainable_activations();
 
   Trained trained;
   const Tensor* inputs = &x;  // (B,T,F)

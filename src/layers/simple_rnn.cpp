@@ -18,7 +18,7 @@ void SimpleRNN::step(const StepInput& input, std::vector<Tensor>& next_states, S
     std::copy_n(input.projected + b * input.projected_stride, units, h + b * units);
   gemm(false, false, batch, units, units, 1.0f, input.recurrent_input, units, recurrent_kernel().data(), units, 1.0f,
        h, units);
-  activate(activation(), h, batch * units);
+  activate(activation(), h, batch * units, units);
   if (step_values) std::copy_n(h, batch * units, step_values);
 }
 
@@ -27,7 +27,7 @@ void SimpleRNN::step_backward(const StepGrads& grads, StepWorkspace& /*workspace
   const std::int64_t batch = grads.state_grads[0].dim(0), units = this->units();
   float* dz = grads.projected_grad;  // (B,U)
   std::copy_n(grads.state_grads[0].data(), batch * units, dz);
-  activation_backward(activation(), {grads.step_values, static_cast<std::size_t>(batch * units)},
+  activation_backward(activation(), {}, {grads.step_values, static_cast<std::size_t>(batch * units)},
                       {dz, static_cast<std::size_t>(batch * units)}, units);
   gemm(false, true, batch, units, units, 1.0f, dz, units, recurrent_kernel().data(), units, 0.0f,
        grads.recurrent_input_grad, units);

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "rnnkit/error.h"
+#include "rnnkit/layers/activation.h"
 #include "rnnkit/layers/bidirectional.h"
 #include "rnnkit/layers/dense.h"
 #include "rnnkit/layers/dropout.h"
@@ -56,12 +57,23 @@ class ConfigReader {
   std::string activation(const char* key, const char* fallback) const {
     if (!has(key)) return fallback;
     const json& value = config_.at(key);
-    // Keras 3 may write an activation as a serialized object.
-    std::string name = value.is_object()
-                           ? ConfigReader(value, where_, dialect_).required<std::string>("config")
-                           : get<std::string>(key, fallback);
+    std::string name = value.is_object() ? activation_object(key, value) : get<std::string>(key, fallback);
     if (name == "hard_sigmoid" && dialect_.keras3) name = "hard_sigmoid_keras3";
     return name;
+  }
+
+  // Keras 3 may write an activation as a serialized function, {"class_name": "function", "config": "gelu",
+  // ...}: that names it. Anything else there (a lambda, or an object such as a LeakyReLU layer with its
+  // own parameters) has no name rnnkit could read without losing what it says.
+  std::string activation_object(const char* key, const json& value) const {
+    const std::string field = where_ + " field '" + key + "'";
+    const ConfigReader object(value, field, dialect_);
+    const std::string class_name = object.get<std::string>("class_name", "");
+    check(
+        class_name == "function", field, ": an activation given as ",
+        class_name.empty() ? std::string("an object without a class_name") : "a '" + class_name + "' object",
+        " is not supported, only an activation name: ", value.dump());
+    return object.required<std::string>("config");
   }
 
   std::optional<Shape> shape(const char* key) const {
@@ -185,6 +197,13 @@ const std::map<std::string, Factory, std::less<>>& factories() {
                           .input_shape = std::nullopt,
                           .batch_input_shape = r.batch_input_shape(),
                           .name = r.get<std::string>("name", "")});
+       }},
+      {"Activation",
+       [](const ConfigReader& r) {
+         return std::make_unique<Activation>(r.activation("activation", "linear"),
+                                             ActivationOptions{.input_shape = std::nullopt,
+                                                               .batch_input_shape = r.batch_input_shape(),
+                                                               .name = r.get<std::string>("name", "")});
        }},
       {"Embedding",
        [](const ConfigReader& r) {

@@ -194,12 +194,13 @@ std::vector<std::string> Sequential::metrics() const {
   return accuracy_metric_ ? std::vector<std::string>{"accuracy"} : std::vector<std::string>{};
 }
 
-Dense* Sequential::logits_head() {
-  auto* head = layers_.empty() ? nullptr : dynamic_cast<Dense*>(layers_.back().get());
-  // Keras (_get_logits) does this for any cross-entropy after either activation.
+LogitsHead* Sequential::logits_head() {
+  auto* head = layers_.empty() ? nullptr : dynamic_cast<LogitsHead*>(layers_.back().get());
+  // Keras (_get_logits) does this for any cross-entropy after either activation, whichever layer applied it.
   const bool fused = head && loss_ && !loss_->from_logits() &&
                      loss_->kind() != Loss::Kind::mean_squared_error &&
-                     (head->activation() == Activation::softmax || head->activation() == Activation::sigmoid);
+                     (head->head_activation() == ActivationFunction::softmax ||
+                      head->head_activation() == ActivationFunction::sigmoid);
   return fused ? head : nullptr;
 }
 
@@ -227,14 +228,14 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
   check(loss_.has_value(), where(), " is not compiled: call compile() before training");
   check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0), where(), ": x has ", x.rank() ? x.dim(0) : 0,
         " samples but y has ", y.rank() ? y.dim(0) : 0);
-  // Keras computes cross-entropy from the logits of a final Dense(softmax|sigmoid): exact where the
-  // probabilities would be clipped, and the gradient reaches the logits directly.
-  Dense* head = logits_head();
+  // Keras computes cross-entropy from the logits of a final Dense(softmax|sigmoid) or Activation(softmax|
+  // sigmoid): exact where the probabilities would be clipped, and the gradient reaches the logits directly.
+  LogitsHead* head = logits_head();
   const bool fused = head != nullptr;
   // Such a head runs to its logits alone (a pass over the batch's outputs less), unless an activity
   // penalty reads its outputs; they are computed after all where accuracy needs them.
-  const bool to_logits = fused && !head->activity_regularizer();
-  std::optional<Tensor> output_mask;  // a Dense head passes its input's mask on
+  const bool to_logits = fused && !layers_.back()->activity_regularizer();
+  std::optional<Tensor> output_mask;  // a Dense or Activation head passes its input's mask on
   // The model's outputs, or the head's input where the head runs to its logits alone.
   Tensor y_pred = run(x, true, &output_mask, layers_.size() - (to_logits ? 1 : 0));
   const Tensor* mask = output_mask ? &*output_mask : nullptr;
@@ -440,24 +441,24 @@ Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
   ProgressBar progress(steps, options.verbose, out, is_terminal(out));
   RunningMean loss, accuracy;
   Logs logs;
-  Dense* head = logits_head();
+  LogitsHead* head = logits_head();
   for (std::int64_t step = 0; step < steps; ++step) {
     const auto [batch_x, batch_y] = data.batch(step);
     const std::string batch_where = where() + ", batch " + std::to_string(step);
     check_samples(batch_x, batch_y, batch_where);
     check_batch_fits(batch_x, batch_where);
-    // As in training, cross-entropy after a final Dense(softmax|sigmoid) is computed from its logits
+    // As in training, cross-entropy after a final softmax or sigmoid head is computed from its logits
     // (tf.keras reads them from the output's _keras_logits in evaluate too). Its outputs are computed only
     // for accuracy, or by a call where an activity penalty reads them.
-    std::optional<Tensor> output_mask;  // a Dense head passes its input's mask on
+    std::optional<Tensor> output_mask;  // a Dense or Activation head passes its input's mask on
     // The model's outputs, or the head's input (its outputs are made below where they are needed).
     Tensor y_pred = run(batch_x, false, &output_mask, layers_.size() - (head ? 1 : 0));
     const Tensor* mask = output_mask ? &*output_mask : nullptr;
     Tensor logits;
     if (head) {
       logits = head->logits(y_pred);
-      if (head->activity_regularizer()) {
-        y_pred = head->call(y_pred)[0];
+      if (layers_.back()->activity_regularizer()) {
+        y_pred = layers_.back()->call(y_pred)[0];
       } else if (accuracy_metric_) {
         y_pred = head->activation_of(logits);
       }

@@ -87,6 +87,13 @@ MODELS = {
                    L("GRU", "gru_1", units=2),
                    L("Dense", "dense", units=3, activation="softmax")],
     },
+    "char_rnn_activation": {
+        "source": ("activations", "lstm_seq_time_distributed_dense_activation_softmax"),
+        "input_shape": [None, 3, 2],
+        "layers": [L("LSTM", "lstm", units=4, return_sequences=True),
+                   L("TimeDistributed", "time_distributed", layer=L("Dense", "dense", units=3)),
+                   L("Activation", "activation", activation="softmax")],
+    },
     "lstm_dropout_td": {
         "source": ("dense_misc", "dropout_identity_after_lstm"),
         "input_shape": [None, 3, 2],
@@ -150,6 +157,8 @@ def tf211_layer(spec, batch_input_shape=None):
                   "bias_constraint": None})
     elif cls == "Dropout":
         c.update({"rate": o["rate"], "noise_shape": None, "seed": None})
+    elif cls == "Activation":  # keras/layers/core/activation.py get_config
+        c.update({"activation": o["activation"]})
     elif cls == "Bidirectional":
         # Wrapper.get_config serializes the original layer (named "lstm"), Bidirectional adds merge_mode.
         c.update({"layer": tf211_layer(o["layer"]), "merge_mode": "concat"})
@@ -231,6 +240,8 @@ def keras1_layer(spec, batch_input_shape=None, input_length=None):
                   "b_constraint": None, "bias": True, "input_dim": o.get("input_dim")})
     elif cls == "TimeDistributed":
         c.update({"layer": keras1_layer(o["layer"])})
+    elif cls == "Activation":  # keras/layers/core.py Activation.get_config
+        c.update({"activation": o["activation"]})
     return {"class_name": cls, "config": c}
 
 
@@ -275,6 +286,8 @@ def keras3_layer_config(spec, zero_output_for_mask=False, legacy=False):
                   "bias_regularizer": None, "kernel_constraint": None, "bias_constraint": None})
     elif cls == "Dropout":
         c.update({"rate": o["rate"], "seed": None, "noise_shape": None})
+    elif cls == "Activation":  # keras/src/layers/activations/activation.py get_config
+        c.update({"activation": o["activation"]})
     return c
 
 
@@ -599,7 +612,7 @@ def tf211_weight_names(model):
     cells = {"SimpleRNN": "simple_rnn_cell", "LSTM": "lstm_cell", "GRU": "gru_cell"}
     params = {"SimpleRNN": ["kernel", "recurrent_kernel", "bias"], "LSTM": ["kernel", "recurrent_kernel", "bias"],
               "GRU": ["kernel", "recurrent_kernel", "bias"], "Dense": ["kernel", "bias"], "Embedding": ["embeddings"],
-              "Dropout": []}
+              "Dropout": [], "Activation": []}
     names = {}
     for spec in model["layers"]:
         cls = spec["class_name"]
@@ -764,6 +777,30 @@ def main():
         del f.attrs["backend"]
     entries.append({"file": file, "model": "char_rnn_td", "writer": "Keras 1.2.2 model.save (h5py 2)",
                     "summary_names": {"lstm": "lstm_1", "time_distributed": "timedistributed_1"},
+                    "model_name": "sequential"})
+
+    # The same era's char-RNN head: TimeDistributed(Dense) then Activation('softmax').
+    act_model, act_case = MODELS["char_rnn_activation"], load_case(*MODELS["char_rnn_activation"]["source"])
+    lstm_spec = dict(act_model["layers"][0], name="lstm_1")
+    dense_spec = dict(act_model["layers"][1]["options"]["layer"], name="dense_1")
+    dense_spec["options"] = dict(dense_spec["options"], input_dim=4)
+    td_spec = {"class_name": "TimeDistributed", "name": "timedistributed_1", "options": {"layer": dense_spec}}
+    activation_spec = dict(act_model["layers"][2], name="activation_1")
+    config = {"class_name": "Sequential", "config": [keras1_layer(lstm_spec, act_model["input_shape"], 3),
+                                                      keras1_layer(td_spec), keras1_layer(activation_spec)]}
+    per_gate = lstm_to_keras1(*weights_of(act_case, "lstm"))
+    weights = [("lstm_1", list(zip(gate_names, per_gate))),
+               ("timedistributed_1", list(zip(["dense_1_W:0", "dense_1_b:0"],
+                                              weights_of(act_case, "time_distributed")))),
+               ("activation_1", [])]
+    file = "char_rnn_activation.keras1.2.2.h5"
+    write_model_h5(os.path.join(FILES, file), config, weights, "1.2.2", fixed=True, top_level=False,
+                   str_metadata=False, weights_version_and_backend=False)
+    with h5py.File(os.path.join(FILES, file), "r+") as f:
+        del f.attrs["backend"]
+    entries.append({"file": file, "model": "char_rnn_activation", "writer": "Keras 1.2.2 model.save (h5py 2)",
+                    "summary_names": {"lstm": "lstm_1", "time_distributed": "timedistributed_1",
+                                      "activation": "activation_1"},
                     "model_name": "sequential"})
 
     # Keras 3's legacy .h5 (model.save("m.h5") in Keras 3): weight names are variable paths without ":0" that

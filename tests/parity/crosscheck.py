@@ -20,6 +20,7 @@ Exits non-zero when any case differs by more than 1e-5, or any gradient by more 
 """
 import glob
 import json
+import math
 import os
 import sys
 
@@ -45,13 +46,65 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def softplus(x):
+    return np.logaddexp(x, 0.0)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def hard_sigmoid_keras3(x):
+    return np.clip(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+def elu(x):
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
+
+
+def gelu(x):
+    return x * 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+# Keras's definitions (keras/src/backend/numpy/nn.py and tf.keras 2.x activations.py), with Keras's defaults.
 ACT = {
     "tanh": np.tanh,
     "relu": lambda x: np.maximum(x, 0.0),
     "linear": lambda x: x,
-    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "sigmoid": sigmoid,
     "hard_sigmoid": hard_sigmoid,
+    "hard_sigmoid_keras3": hard_sigmoid_keras3,
     "softmax": softmax,
+    "elu": elu,
+    "selu": lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0.0))),
+    "celu": lambda x: np.maximum(x, 0.0) + np.expm1(np.minimum(x, 0.0)),
+    "softplus": softplus,
+    "softsign": lambda x: x / (1.0 + np.abs(x)),
+    "exponential": np.exp,
+    "leaky_relu": lambda x: np.maximum(x, 0.2 * x),
+    "relu6": lambda x: np.minimum(np.maximum(x, 0.0), 6.0),
+    "gelu": gelu,
+    "gelu_approximate": gelu_tanh,
+    "swish": lambda x: x * sigmoid(x),
+    "silu": lambda x: x * sigmoid(x),
+    "hard_silu": lambda x: x * hard_sigmoid_keras3(x),
+    "hard_swish": lambda x: x * hard_sigmoid_keras3(x),
+    "mish": lambda x: x * np.tanh(softplus(x)),
+    "log_softmax": lambda x: x - x.max(-1, keepdims=True) - np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True)),
+    "log_sigmoid": lambda x: -softplus(-x),
+    "hard_tanh": lambda x: np.clip(x, -1.0, 1.0),
+    "tanh_shrink": lambda x: x - np.tanh(x),
+    "soft_shrink": lambda x: np.where(x > 0.5, x - 0.5, np.where(x < -0.5, x + 0.5, 0.0)),
+    "hard_shrink": lambda x: np.where(np.abs(x) > 0.5, x, 0.0),
+    "sparse_plus": lambda x: np.where(x <= -1, 0.0, np.where(x < 1, 0.25 * (x + 1) ** 2, x)),
+    "sparse_sigmoid": lambda x: np.where(x <= -1, 0.0, np.where(x >= 1, 1.0, 0.5 * (x + 1))),
+    "squareplus": lambda x: 0.5 * (x + np.sqrt(x * x + 4.0)),
 }
 
 
@@ -178,6 +231,8 @@ def run_layer(layer, w, inputs, mask):
     if cls == "TimeDistributed":
         assert cfg["layer"]["class_name"] == "Dense"
         return [dense(cfg["layer"]["config"], w, x)], mask
+    if cls == "Activation":
+        return [ACT[cfg["activation"]](x)], mask
     if cls in ("Dropout", "InputLayer"):
         return [x], mask
     raise ValueError(cls)

@@ -12,4 +12,5 @@ if [ ! -d node_modules/@tensorflow/tfjs ]; then
 fi
 node gen_tfjs.mjs   # (TF.js prints a banner suggesting tfjs-node on stderr: ignore it, never install tfjs-node)
 /usr/bin/python3 gen_torch.py
+/usr/bin/python3 gen_activations.py
 /usr/bin/python3 crosscheck.py

@@ -79,8 +79,8 @@ TEST(ErrorsConfig, UnknownActivation) {
                       {"config", {{"name", "head"}, {"units", 2}, {"activation", "swishy"}}}};
   expect_error([&] { return layer_from_config(dense, "here"); }, {"swishy", "activation", "head"});
   const json lstm = {{"class_name", "LSTM"},
-                     {"config", {{"name", "enc"}, {"units", 2}, {"recurrent_activation", "hard_tanh"}}}};
-  expect_error([&] { return layer_from_config(lstm, "here"); }, {"hard_tanh", "recurrent_activation", "enc"});
+                     {"config", {{"name", "enc"}, {"units", 2}, {"recurrent_activation", "rrelu"}}}};
+  expect_error([&] { return layer_from_config(lstm, "here"); }, {"rrelu", "recurrent_activation", "enc"});
   expect_error([] { return SimpleRNN(2, {.activation = "gelu_x", .name = "rnn"}); },
                {"gelu_x", "activation", "rnn"});
   expect_error([] { return Dense(2, {.activation = "Tanh", .name = "d"}); }, {"Tanh", "activation", "'d'"});

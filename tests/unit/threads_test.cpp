@@ -45,7 +45,7 @@ std::vector<Tensor> row_parallel_results(int threads) {
   set_num_threads(threads);
   std::vector<Tensor> results;
   Tensor probabilities = logits;
-  apply_activation(Activation::softmax, probabilities.values(), kClasses);
+  apply_activation(ActivationFunction::softmax, probabilities.values(), kClasses);
   results.push_back(probabilities);
   const LossResult loss = Loss("sparse_categorical_crossentropy", true).compute(logits, labels);
   results.push_back(Tensor({1}, std::vector<float>{static_cast<float>(loss.value)}));

@@ -21,26 +21,22 @@ struct DenseOptions {
   std::string name{};
 };
 
-class Dense : public Layer {
+class Dense : public Layer, public LogitsHead {
  public:
   explicit Dense(std::int64_t units, const DenseOptions& options = {});
   std::int64_t units() const { return units_; }
-  Activation activation() const { return activation_; }
+  ActivationFunction activation() const { return activation_; }
   nlohmann::json config() const override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Dense>(*this); }
-  // x @ kernel + bias of the last training call, before the activation: what Keras's cross-entropy
-  // reads when this layer ends a model with softmax or sigmoid.
-  const Tensor& trained_logits() const;
-  // x @ kernel + bias for an input x (N..., F): the layer's output before the activation, as forward computes
-  // it.
-  Tensor logits(const Tensor& x) const;
-  // The layer's output for its logits: activation(logits).
-  Tensor activation_of(const Tensor& logits) const;
-  // A training call that stops at the logits, for a loss that reads them: sets trained_logits() (returned)
-  // for backward_from_logits. Where the outputs are needed too, they are activation_of(the logits).
-  const Tensor& train_to_logits(const Tensor& x);
-  // Backward from dL/d(logits) instead of dL/d(output): the fused softmax/sigmoid cross-entropy path.
-  Tensor backward_from_logits(const Tensor& logits_grad);
+
+  // Its logits are x @ kernel + bias.
+  ActivationFunction head_activation() const override { return activation_; }
+  Tensor logits(const Tensor& x) const override;
+  Tensor activation_of(const Tensor& logits) const override;
+  const Tensor& train_to_logits(const Tensor& x) override;
+  const Tensor& trained_logits() const override;
+  // With an activity penalty, which reads the output, its gradient goes through the activation too.
+  Tensor backward_from_logits(const Tensor& logits_grad) override;
 
  protected:
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
@@ -51,8 +47,10 @@ class Dense : public Layer {
  private:
   std::int64_t units_;  // U
   DenseOptions options_;
-  Activation activation_;
+  ActivationFunction activation_;
   Tensor backward_affine(const Tensor& logits_grad);
+  // Turns dL/d(output) of the last training call into dL/d(logits).
+  void activation_backward_at_logits(Tensor& grad) const;
 
   Tensor trained_input_;   // (N..., F) of the last training call
   Tensor trained_logits_;  // (N..., U), before the activation

@@ -138,8 +138,8 @@ class Recurrent : public Layer {
   const Tensor* bias() const { return options_.use_bias ? &own_weight(2) : nullptr; }
   Tensor& recurrent_kernel_grad() { return own_grad(1); }
   Tensor* bias_grad() { return options_.use_bias ? &own_grad(2) : nullptr; }
-  Activation activation() const { return activation_; }
-  Activation recurrent_activation() const { return recurrent_activation_; }
+  ActivationFunction activation() const { return activation_; }
+  ActivationFunction recurrent_activation() const { return recurrent_activation_; }
 
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;
   void build_weights(const Shape& input_shape, Rng& rng) override;
@@ -150,6 +150,8 @@ class Recurrent : public Layer {
 
  private:
   std::vector<Tensor> initial_states(const Tensor& x, const CallArgs& args) const;
+  // Refuses a training call through an activation the time loop cannot differentiate.
+  void check_trainable_activations() const;
   // The oneDNN cell that computes this layer's step, if any does.
   std::optional<ScanCell> onednn_cell() const;
   struct Trained;
@@ -180,8 +182,8 @@ class Recurrent : public Layer {
 
   std::int64_t units_;  // U
   RecurrentOptions options_;
-  Activation activation_;
-  Activation recurrent_activation_;
+  ActivationFunction activation_;
+  ActivationFunction recurrent_activation_;
   bool zero_output_for_mask_ = false;
   std::vector<Tensor> carried_states_;  // stateful only: (B,U) each
   bool use_fast_scans_ = true;
@@ -203,9 +205,10 @@ class Recurrent : public Layer {
   Trained trained_;
 };
 
-// "relu" over a (B,U) block etc.: the activation over `count` consecutive values.
-inline void activate(Activation activation, float* values, std::int64_t count) {
-  apply_activation(activation, {values, static_cast<std::size_t>(count)}, count);
+// "relu" over a (B,U) block etc.: the activation over `count` consecutive values, each run of `units` of
+// them one gate's (softmax and the other row-wise activations work over one gate of one sample).
+inline void activate(ActivationFunction activation, float* values, std::int64_t count, std::int64_t units) {
+  apply_activation(activation, {values, static_cast<std::size_t>(count)}, units);
 }
 
 }  // namespace rnnkit
