@@ -90,59 +90,10 @@ TEST(Summary, MatchesAcceptanceKeras26) {
   }
 }
 
-// KNOWN DISAGREEMENT, to be settled by whoever owns shared/acceptance: in 7 of the 15 keras2.15 files the
-// memory sizes of "Total params" and "Trainable params" are always in KB ("42 (0.16 KB)", "860216
-// (3360.22 KB)"), which Keras 2.13-2.15 never prints. Its readable_memory_size() divides by 1024 only while
-// the quotient is at least 1, so 42 float32 params (168 bytes) print "168.00 Byte" and 3,440,864 bytes print
-// "3.28 MB" (captured real 2.13-2.15 summaries read likewise: "2 (8.00 Byte)", "269322 (1.03 MB)").
-// format_summary follows Keras; for those files the test compares against the file with exactly these lines
-// replaced, and checks that the file still holds the replaced lines (so a corrected file fails here and
-// this table can go).
-struct DisputedLine {
-  const char* file_line;
-  const char* keras_line;
-};
-const std::vector<std::pair<std::string, std::vector<DisputedLine>>>& keras215_disputed() {
-  static const std::vector<std::pair<std::string, std::vector<DisputedLine>>> disputed = {
-      {"char_rnn_td",
-       {{"Total params: 860216 (3360.22 KB)\n", "Total params: 860216 (3.28 MB)\n"},
-        {"Trainable params: 860216 (3360.22 KB)\n", "Trainable params: 860216 (3.28 MB)\n"}}},
-      {"deep_simple_rnn",
-       {{"Total params: 248 (0.97 KB)\n", "Total params: 248 (992.00 Byte)\n"},
-        {"Trainable params: 248 (0.97 KB)\n", "Trainable params: 248 (992.00 Byte)\n"}}},
-      {"gru_reset_after",
-       {{"Total params: 135 (0.53 KB)\n", "Total params: 135 (540.00 Byte)\n"},
-        {"Trainable params: 135 (0.53 KB)\n", "Trainable params: 135 (540.00 Byte)\n"}}},
-      {"gru_reset_before",
-       {{"Total params: 126 (0.49 KB)\n", "Total params: 126 (504.00 Byte)\n"},
-        {"Trainable params: 126 (0.49 KB)\n", "Trainable params: 126 (504.00 Byte)\n"}}},
-      {"simple_rnn_2x10",
-       {{"Total params: 42 (0.16 KB)\n", "Total params: 42 (168.00 Byte)\n"},
-        {"Trainable params: 42 (0.16 KB)\n", "Trainable params: 42 (168.00 Byte)\n"}}},
-      {"simple_rnn_batch8",
-       {{"Total params: 42 (0.16 KB)\n", "Total params: 42 (168.00 Byte)\n"},
-        {"Trainable params: 42 (0.16 KB)\n", "Trainable params: 42 (168.00 Byte)\n"}}},
-      {"simple_rnn_batch8_seq",
-       {{"Total params: 42 (0.16 KB)\n", "Total params: 42 (168.00 Byte)\n"},
-        {"Trainable params: 42 (0.16 KB)\n", "Trainable params: 42 (168.00 Byte)\n"}}},
-  };
-  return disputed;
-}
-
 TEST(Summary, MatchesAcceptanceKeras215) {
   for (const auto& [stem, table] : acceptance_tables()) {
     SCOPED_TRACE(stem);
-    std::string expected = read_text(acceptance_path(stem, "2.15"));
-    for (const auto& [disputed_stem, lines] : keras215_disputed()) {
-      if (disputed_stem != stem) continue;
-      for (const DisputedLine& line : lines) {
-        const std::size_t at = expected.find(line.file_line);
-        ASSERT_NE(at, std::string::npos) << "the acceptance file no longer has \"" << line.file_line
-                                         << "\": if it now agrees with Keras, drop it from keras215_disputed";
-        expected.replace(at, std::string(line.file_line).size(), line.keras_line);
-      }
-    }
-    EXPECT_EQ(format_summary(table, SummaryStyle::keras2_15), expected);
+    EXPECT_EQ(format_summary(table, SummaryStyle::keras2_15), read_text(acceptance_path(stem, "2.15")));
   }
 }
 
