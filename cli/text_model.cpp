@@ -214,8 +214,8 @@ void add_text_model_options(CLI::App& command, TextModelFlags& flags) {
       "--lower", flags.lower,
       "With --vocabulary-from: lowercase that text and every text read, as the example's .lower()");
   command.add_option("--level", flags.level,
-                     "char or word: how tokens are cut and joined (default: the tokenizer's char_level; "
-                     "--vocabulary-from is char)");
+                     "char (tokens joined directly) or word (joined by a space); must agree with the "
+                     "tokenizer's char_level, which is the default (--vocabulary-from is char)");
   command.add_option("--seq-length", flags.seq_length,
                      "Predict from the last N tokens, padded to N as pad_sequences(maxlen=N) (default: the "
                      "model's fixed input length where its output has no time axis, else the whole context)");
