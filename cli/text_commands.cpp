@@ -24,65 +24,12 @@
 #include "rnnkit/text/tokenizer.h"
 #include "rnnkit/text/utf8.h"
 #include "rnnkit/threads.h"
+#include "text_model.h"
 
 namespace rnnkit::cli {
 namespace {
 
-// What travels inside the model file besides the model: the tokenizer (Keras's tokenizer.to_json()) and
-// how the text was cut into tokens and windows, so `generate` and `evaluate` need only the model.
-constexpr const char* kTokenizerAsset = "tokenizer.json";
-constexpr const char* kTextInfoAsset = "rnnkit_text.json";
 constexpr const char* kDemoCorpus = "ko_short_stories_default.txt";
-
-struct TextInfo {
-  std::string level = "char";       // "char" or "word"
-  std::string samples = "windows";  // "windows" or "line-prefixes" (the tutorial's prefix n-grams)
-  std::int64_t seq_length = 100;    // T of the training windows, or the padded prefix length
-  int epochs_done = 0;              // epochs behind the saved weights, for --resume
-  std::string monitor = "val_loss";
-  double best = std::numeric_limits<double>::infinity();
-
-  std::string to_json() const {
-    return nlohmann::json{
-        {"level", level},           {"samples", samples},
-        {"seq_length", seq_length}, {"epochs_done", epochs_done},
-        {"monitor", monitor},       {"best", std::isfinite(best) ? nlohmann::json(best) : nlohmann::json()}}
-        .dump(1);
-  }
-  static TextInfo from_json(const std::string& text, const std::string& where) {
-    try {
-      const nlohmann::json json = nlohmann::json::parse(text);
-      TextInfo info;
-      info.level = json.at("level").get<std::string>();
-      check(info.level == "char" || info.level == "word", where, ": level must be \"char\" or \"word\"");
-      info.samples = json.value("samples", "windows");
-      info.seq_length = json.at("seq_length").get<std::int64_t>();
-      info.epochs_done = json.value("epochs_done", 0);
-      info.monitor = json.value("monitor", "val_loss");
-      if (json.contains("best") && json["best"].is_number()) info.best = json["best"].get<double>();
-      return info;
-    } catch (const nlohmann::json::exception& error) {
-      fail(where, ": malformed: ", error.what());
-    }
-  }
-};
-
-// A model trained by `rnnkit train`, with its tokenizer.
-struct TextModel {
-  Sequential model;
-  Tokenizer tokenizer;
-  TextInfo info;
-};
-
-TextModel load_text_model(const std::string& path) {
-  LoadedModel loaded = load_model_file(path);
-  const auto tokenizer = loaded.assets.find(kTokenizerAsset);
-  const auto info = loaded.assets.find(kTextInfoAsset);
-  check(tokenizer != loaded.assets.end() && info != loaded.assets.end(), "model file '", path, "' has no ",
-        kTokenizerAsset, " and ", kTextInfoAsset, " assets: it was not written by `rnnkit train`");
-  return {std::move(loaded.model), Tokenizer::from_json(tokenizer->second),
-          TextInfo::from_json(info->second, "model file '" + path + "' asset " + kTextInfoAsset)};
-}
 
 // Character level keeps every character (spaces, newlines, punctuation, case); word level is Keras's
 // default Tokenizer (punctuation and newlines filtered, lowercase, split on spaces).
@@ -115,22 +62,27 @@ std::string join_tokens(const Tokenizer& tokenizer, const std::vector<std::int64
 
 // The seed's ids; tokens outside the vocabulary are dropped with a warning, and a seed with none known
 // is an error.
-std::vector<std::int64_t> encode_seed(const Tokenizer& tokenizer, const std::string& seed_text) {
-  check_utf8(seed_text, "the seed text");
-  const std::vector<int> ids = tokenizer.text_to_sequence(seed_text);
-  const std::size_t tokens = tokenizer.tokenize(seed_text, "the seed text").size();
-  check(!ids.empty(), "the seed text \"", seed_text, "\" has no token the model knows (", tokens,
-        " token(s), all outside its vocabulary of ", tokenizer.vocabulary_size() - 1, ")");
-  if (ids.size() < tokens)
-    std::cerr << "rnnkit: warning: " << tokens - ids.size() << " of the " << tokens
+std::vector<std::int64_t> encode_seed(const TextVocabulary& vocabulary, const std::string& seed_text) {
+  const TextVocabulary::Encoded seed = vocabulary.encode(seed_text, "the seed text");
+  check(!seed.ids.empty(), "the seed text \"", seed_text, "\" has no token the model knows (", seed.tokens,
+        " token(s), all outside the vocabulary of ", vocabulary.source(), ")");
+  if (seed.ids.size() < seed.tokens)
+    std::cerr << "rnnkit: warning: " << seed.tokens - seed.ids.size() << " of the " << seed.tokens
               << " seed tokens are not in the vocabulary and are skipped\n";
-  return {ids.begin(), ids.end()};
+  return seed.ids;
 }
 
-// Without a seed text: a newline (start of a line) when it is a token, else the most frequent token.
-std::vector<std::int64_t> default_seed(const Tokenizer& tokenizer) {
-  if (const int* newline = tokenizer.word_index().find("\n")) return {*newline};
-  return {1};
+// Without a seed text: a newline (start of a line) when it is a token, else a Tokenizer's most frequent
+// token (id 1, or 2 after an oov_token).
+std::vector<std::int64_t> default_seed(const TextVocabulary& vocabulary) {
+  if (const auto newline = vocabulary.find("\n")) return {*newline};
+  check(vocabulary.zero_is_padding(), "the vocabulary (", vocabulary.source(),
+        ") has no newline to start from: give --seed-text");
+  const auto& oov = vocabulary.tokenizer()->options().oov_token;
+  const std::int64_t first = oov && vocabulary.find(*oov) == 1 ? 2 : 1;
+  check(first < vocabulary.id_count(), "the vocabulary (", vocabulary.source(),
+        ") has no token to start from: give --seed-text");
+  return {first};
 }
 
 std::chrono::duration<double> parse_duration(const std::string& text) {
@@ -510,24 +462,27 @@ struct GenerateArgs {
   std::int64_t top_k = 0;
   double top_p = 1.0;
   std::uint64_t seed = 1;
+  TextModelFlags text;
 };
 
 // Prints the seed, then each token as it comes.
-void generate_text(const GenerateArgs& args, const TextModel& text_model) {
+void generate_text(const GenerateArgs& args) {
   const SamplingOptions sampling{
       .greedy = args.greedy, .temperature = args.temperature, .top_k = args.top_k, .top_p = args.top_p};
   check_sampling_options(sampling);
   check(args.count >= 0, "-n must be >= 0, received ", args.count);
-  const std::vector<std::int64_t> seed = args.seed_text.empty()
-                                             ? default_seed(text_model.tokenizer)
-                                             : encode_seed(text_model.tokenizer, args.seed_text);
-  Generator generator(text_model.model, {.window = text_model.info.seq_length});
+  LanguageModel language_model = load_language_model(args.model, args.text);
+  const TextVocabulary& vocabulary = language_model.vocabulary;
+  const std::vector<std::int64_t> seed =
+      args.seed_text.empty() ? default_seed(vocabulary) : encode_seed(vocabulary, args.seed_text);
+  Generator& generator = language_model.generator;
   Rng rng(args.seed);
-  const bool words = text_model.info.level == "word";
-  std::cout << join_tokens(text_model.tokenizer, seed, text_model.info.level) << std::flush;
-  generate(generator, seed, args.count, sampling, rng, [&](std::int64_t id) {
-    std::cout << (words ? " " : "") << token_text(text_model.tokenizer, id) << std::flush;
-  });
+  const std::string separator = language_model.level == "word" ? " " : "";
+  for (std::size_t i = 0; i < seed.size(); ++i)
+    std::cout << (i ? separator : "") << vocabulary.token(seed[i]);
+  std::cout << std::flush;
+  generate(generator, seed, args.count, sampling, rng,
+           [&](std::int64_t id) { std::cout << separator << vocabulary.token(id) << std::flush; });
   std::cout << "\n";
 }
 
@@ -616,21 +571,22 @@ void run_demo(const DemoArgs& args) {
   generate_args.model = train.output;
   generate_args.count = args.count;
   generate_args.seed = args.seed;
-  generate_text(generate_args, load_text_model(train.output));
+  generate_text(generate_args);
 }
 
 }  // namespace
 
-void evaluate_text(const std::string& model_path, const std::string& text_path, bool replace_invalid) {
-  const TextModel text_model = load_text_model(model_path);
+void evaluate_text(const std::string& model_path, const std::string& text_path, bool replace_invalid,
+                   const TextModelFlags& flags) {
+  LanguageModel language_model = load_language_model(model_path, flags);
   const std::string text = read_text_file(text_path, {.replace_invalid = replace_invalid});
-  const std::vector<int> ids = text_model.tokenizer.text_to_sequence(text);
-  const std::size_t tokens = text_model.tokenizer.tokenize(text, text_path).size();
+  const TextVocabulary::Encoded encoded = language_model.vocabulary.encode(text, text_path);
+  const std::vector<std::int64_t>& ids = encoded.ids;
   check(
       ids.size() >= 2, "text '", text_path, "' has ", ids.size(),
       " token(s) the model knows; the cross-entropy needs at least 2 (one to predict from, one to predict)");
-  Generator generator(text_model.model, {.window = text_model.info.seq_length});
-  generator.start(std::vector<std::int64_t>{ids[0]});
+  Generator& generator = language_model.generator;
+  generator.start(std::span(ids).first(1));
   double total_nats = 0;
   for (std::size_t i = 1; i < ids.size(); ++i) {
     const auto scores = generator.next_scores();
@@ -649,7 +605,8 @@ void evaluate_text(const std::string& model_path, const std::string& text_path, 
   const double predicted = static_cast<double>(ids.size() - 1);
   const double nats = total_nats / predicted;
   std::cout << "tokens: " << ids.size() << " (" << ids.size() - 1 << " predicted";
-  if (tokens > ids.size()) std::cout << ", " << tokens - ids.size() << " outside the vocabulary skipped";
+  if (encoded.tokens > ids.size())
+    std::cout << ", " << encoded.tokens - ids.size() << " outside the vocabulary skipped";
   std::cout << ")\ncross_entropy_nats: " << nats << "\ncross_entropy_bits: " << nats / std::log(2.0)
             << "\nperplexity: " << std::exp(nats) << "\n";
 }
@@ -720,8 +677,11 @@ void add_text_commands(CLI::App& app) {
 
   auto generate_args = std::make_shared<GenerateArgs>();
   CLI::App* generate_command =
-      app.add_subcommand("generate", "Generate text from a model trained by rnnkit train, streaming it");
-  generate_command->add_option("model", generate_args->model, "Model file written by rnnkit train")
+      app.add_subcommand("generate", "Generate text from a language model, streaming it");
+  generate_command
+      ->add_option(
+          "model", generate_args->model,
+          "Model file written by rnnkit train, or a Keras model with --tokenizer or --vocabulary-from")
       ->required();
   generate_command->add_option("--seed-text", generate_args->seed_text,
                                "Text to continue (default: a new line, or the most frequent token)");
@@ -741,8 +701,8 @@ void add_text_commands(CLI::App& app) {
       ->capture_default_str()
       ->excludes(greedy);
   generate_command->add_option("--seed", generate_args->seed, "Seed of the sampling")->capture_default_str();
-  generate_command->callback(
-      [generate_args] { generate_text(*generate_args, load_text_model(generate_args->model)); });
+  add_text_model_options(*generate_command, generate_args->text);
+  generate_command->callback([generate_args] { generate_text(*generate_args); });
 
   auto demo = std::make_shared<DemoArgs>();
   CLI::App* demo_command = app.add_subcommand("demo",

@@ -5,12 +5,16 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "text_model.h"
+
 namespace rnnkit::cli {
 
 void add_text_commands(CLI::App& app);
 
 // `rnnkit evaluate MODEL --text FILE`: cross-entropy per token (nats and bits) and perplexity of the text
-// under a model trained by `rnnkit train`, run statefully over the whole file.
-void evaluate_text(const std::string& model_path, const std::string& text_path, bool replace_invalid);
+// under a language model, each token predicted from the ones before it as `generate` would (statefully over
+// the whole file, or from each padded window).
+void evaluate_text(const std::string& model_path, const std::string& text_path, bool replace_invalid,
+                   const TextModelFlags& flags);
 
 }  // namespace rnnkit::cli

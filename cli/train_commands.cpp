@@ -122,8 +122,8 @@ void add_training_commands(CLI::App& app) {
       ->required();
   fit_command->callback([fit] { run_fit(*fit); });
 
-  // Two forms, chosen by the flags: .npy data (--x --y --loss), or a text file (--text) for a model
-  // trained by `rnnkit train`.
+  // Two forms, chosen by the flags: .npy data (--x --y --loss), or a text file (--text) for a language
+  // model (trained by `rnnkit train`, or in Keras with --tokenizer or --vocabulary-from).
   auto evaluate = std::make_shared<DataArgs>();
   auto text = std::make_shared<std::string>();
   auto replace_invalid = std::make_shared<bool>(false);
@@ -132,14 +132,17 @@ void add_training_commands(CLI::App& app) {
       "Loss and accuracy of a Keras model on .npy data, or cross-entropy and perplexity of a text");
   add_data_options(*evaluate_command, *evaluate, false);
   CLI::Option* text_option = evaluate_command->add_option(
-      "--text", *text,
-      "UTF-8 text for a model trained by rnnkit train: cross-entropy per token and perplexity");
+      "--text", *text, "UTF-8 text for a language model: cross-entropy per token and perplexity");
   for (const char* data_flag : {"--x", "--y", "--loss", "--weights"})
     text_option->excludes(evaluate_command->get_option(data_flag));
   evaluate_command->add_flag("--replace-invalid", *replace_invalid,
                              "With --text: replace invalid UTF-8 with U+FFFD instead of failing");
-  evaluate_command->callback([evaluate, text, replace_invalid] {
-    if (!text->empty()) return evaluate_text(evaluate->model, *text, *replace_invalid);
+  auto text_flags = std::make_shared<TextModelFlags>();
+  add_text_model_options(*evaluate_command, *text_flags);
+  evaluate_command->callback([evaluate, text, replace_invalid, text_flags] {
+    if (!text->empty()) return evaluate_text(evaluate->model, *text, *replace_invalid, *text_flags);
+    check(!text_flags->any(), "--tokenizer, --vocabulary-from, --lower, --level, --seq-length and --padding ",
+          "go with --text");
     check(!evaluate->x.empty() && !evaluate->y.empty() && !evaluate->loss.empty(),
           "evaluate needs --x, --y and --loss (.npy data), or --text (a text file)");
     run_evaluate(*evaluate);

@@ -180,6 +180,94 @@ TEST(Generation, SamplingIsReproducibleAndNeverDrawsPadding) {
   EXPECT_GT(std::set<std::int64_t>(a.begin(), a.end()).size(), 3u);
 }
 
+// The Keras char-RNN's x_pred: one row per token, (1, T, V); kPad rows stay all zero.
+constexpr std::int64_t kPad = -1;
+std::vector<float> predicted_one_hot_scores(Sequential& model, const std::vector<std::int64_t>& ids) {
+  Tensor x({1, static_cast<std::int64_t>(ids.size()), kVocabulary});
+  for (std::size_t t = 0; t < ids.size(); ++t)
+    if (ids[t] != kPad) x[static_cast<std::int64_t>(t) * kVocabulary + ids[t]] = 1.0f;
+  const Tensor y = model.predict(x);
+  return {y.values().end() - kVocabulary, y.values().end()};
+}
+
+// The last `length` ids, padded to `length` with `pad` before ('pre') or after them.
+std::vector<std::int64_t> pad_window(const std::vector<std::int64_t>& text, std::size_t length, bool pre,
+                                     std::int64_t pad) {
+  const std::size_t kept = std::min(length, text.size());
+  std::vector<std::int64_t> window(text.end() - static_cast<std::ptrdiff_t>(kept), text.end());
+  window.insert(pre ? window.begin() : window.end(), length - kept, pad);
+  return window;
+}
+
+TEST(Generation, OneHotModelsMatchTheKerasCharRnn) {
+  // LSTM(input_shape=(maxlen, V)) + Dense(V, softmax), one-hot inputs; with chars = sorted(set(text)) every
+  // id is a character (id 0 too) and a window shorter than maxlen has all-zero rows.
+  constexpr std::size_t kLength = 4;
+  Sequential model({.name = "char_rnn", .seed = 5});
+  model.add(LSTM(6, {.input_shape = Shape{static_cast<std::int64_t>(kLength), kVocabulary}}));
+  model.add(Dense(kVocabulary, {.activation = "softmax"}));
+  randomize(model, 17);
+  for (const Padding padding : {Padding::pre, Padding::post}) {
+    Generator generator(model, {.padding = padding, .zero_is_padding = false});
+    EXPECT_TRUE(generator.one_hot_input());
+    EXPECT_EQ(generator.mode(), GenerationMode::padded_window);
+    EXPECT_TRUE(generator.drawable(0));
+    std::vector<std::int64_t> text = {3, 0};
+    Rng rng(1);
+    const auto drawn = generate(generator, text, 10, {.greedy = true}, rng);
+    for (const std::int64_t id : drawn) {
+      const std::vector<float> scores =
+          predicted_one_hot_scores(model, pad_window(text, kLength, padding == Padding::pre, kPad));
+      EXPECT_EQ(id, std::max_element(scores.begin(), scores.end()) - scores.begin());
+      text.push_back(id);
+    }
+    EXPECT_GT(std::set<std::int64_t>(drawn.begin(), drawn.end()).size(), 1u);
+  }
+  // The padding changes the prediction, so the checks above see where it goes.
+  Generator pre(model, {.zero_is_padding = false}),
+      post(model, {.padding = Padding::post, .zero_is_padding = false});
+  pre.start(std::vector<std::int64_t>{5});
+  post.start(std::vector<std::int64_t>{5});
+  EXPECT_GT(std::abs(pre.next_scores()[1] - post.next_scores()[1]), 1e-4f);
+  // With a Keras Tokenizer's ids, padding is to_categorical(0): id 0's row.
+  Generator tokenizer_ids(model);
+  tokenizer_ids.start(std::vector<std::int64_t>{5});
+  const std::vector<float> expected = predicted_one_hot_scores(model, {0, 0, 0, 5});
+  for (std::size_t v = 0; v < expected.size(); ++v)
+    EXPECT_NEAR(tokenizer_ids.next_scores()[v], expected[v], 1e-5f);
+}
+
+TEST(Generation, SeqLengthPadsAModelWithoutAFixedLength) {
+  // pad_sequences([text], maxlen=3) on a model over any length: the output over time is read at the last
+  // token, which 'post' padding puts before the end.
+  Sequential model = language_model(layers(GRU(5, {.return_sequences = true}).clone()), "softmax");
+  for (const Padding padding : {Padding::pre, Padding::post}) {
+    Generator generator(model, {.seq_length = 3, .padding = padding});
+    EXPECT_EQ(generator.mode(), GenerationMode::padded_window);
+    const std::vector<std::int64_t> seed = {4};
+    Rng rng(1);
+    const auto drawn = generate(generator, seed, 8, {.greedy = true}, rng);
+    std::vector<std::int64_t> text = seed;
+    for (const std::int64_t id : drawn) {
+      const std::vector<std::int64_t> window = pad_window(text, 3, padding == Padding::pre, 0);
+      const std::size_t last = padding == Padding::pre ? 3 : std::min<std::size_t>(3, text.size());
+      const std::vector<float> scores =
+          predicted_scores(model, std::vector<std::int64_t>(window.begin(), window.begin() + last));
+      EXPECT_EQ(id, std::max_element(scores.begin() + 1, scores.end()) - scores.begin());
+      text.push_back(id);
+    }
+  }
+}
+
+TEST(Generation, IdsFromDrawableIdsOnAreNeverDrawn) {
+  // A Keras Tokenizer's num_words: the model's output is wider than the ids the tokenizer gives.
+  Sequential model = language_model(layers(LSTM(6, {.return_sequences = true}).clone()), "softmax");
+  Generator generator(model, {.drawable_ids = 4});
+  Rng rng(3);
+  const auto drawn = generate(generator, std::vector<std::int64_t>{1}, 300, {.temperature = 3.0}, rng);
+  EXPECT_EQ(std::set<std::int64_t>(drawn.begin(), drawn.end()), (std::set<std::int64_t>{1, 2, 3}));
+}
+
 TEST(Generation, BadModelsAndSeedsAreErrors) {
   Sequential model = language_model(layers(LSTM(6, {.return_sequences = true}).clone()), "softmax");
   Generator generator(model);
@@ -191,7 +279,13 @@ TEST(Generation, BadModelsAndSeedsAreErrors) {
   Sequential floats({.name = "floats", .seed = 1});
   floats.add(LSTM(3, {.return_sequences = true, .input_shape = Shape{kNone, 2}}));
   floats.add(Dense(4, {.activation = "softmax"}));
+  // One-hot rows of 2 values cannot take back the 4 ids the output gives.
   EXPECT_THROW(Generator{floats}, Error);
+  Sequential fixed = language_model(layers(SimpleRNN(6).clone()), "softmax", 5);
+  EXPECT_THROW(Generator(fixed, {.seq_length = 4}), Error);
+  EXPECT_NO_THROW(Generator(fixed, {.seq_length = 5}));
+  EXPECT_EQ(language_model_scores(model), ScoreKind::probabilities);
+  EXPECT_THROW(language_model_scores(relu), Error);
 }
 
 }  // namespace
