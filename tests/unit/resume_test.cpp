@@ -341,23 +341,31 @@ INSTANTIATE_TEST_SUITE_P(Keras2_0, OlderKerasOptimizerState,
 
 // A training configuration rnnkit cannot compile (an optimizer it lacks) leaves the model loaded, uncompiled,
 // with the reason.
-TEST(ResumeFiles, UncompilableTrainingConfigLoadsTheModelUncompiled) {
-  if (!have_h5py()) GTEST_SKIP() << "no h5py";
+// A model trained an epoch with Adam, saved as `extension`, edited by a Python script (argv[1]: the file) and
+// loaded again; `trained` receives the model as it was saved.
+LoadedModel save_edit_and_load(const std::string& extension, const std::string& edit, Sequential& trained) {
   const testing::TempFolder folder;
-  Sequential trained = model(Adam());
+  trained = model(Adam());
   const auto [x, y] = data();
   trained.fit(x, y, epochs(0, 1));
-  const fs::path file = folder.path() / "m.h5";
+  const fs::path file = folder.path() / ("m" + extension);
   save_model(trained, file);
-  const auto [status, output] = python(
+  const auto [status, output] = python(edit, file.string(), folder.path());
+  EXPECT_EQ(status, 0) << output;
+  return load_model_file(file);
+}
+
+TEST(ResumeFiles, UncompilableTrainingConfigLoadsTheModelUncompiled) {
+  if (!have_h5py()) GTEST_SKIP() << "no h5py";
+  Sequential trained;
+  const LoadedModel loaded = save_edit_and_load(
+      ".h5",
       "import sys, json, h5py\n"
       "f = h5py.File(sys.argv[1], 'r+')\n"
       "t = json.loads(f.attrs['training_config'])\n"
       "t['optimizer_config'] = {'class_name': 'Nadam', 'config': {'lr': 0.002, 'schedule_decay': 0.004}}\n"
       "f.attrs['training_config'] = json.dumps(t)\n",
-      file.string(), folder.path());
-  ASSERT_EQ(status, 0) << output;
-  const LoadedModel loaded = load_model_file(file);
+      trained);
   EXPECT_FALSE(loaded.model.compiled());
   EXPECT_TRUE(bitwise_equal(loaded.model.get_weights(), trained.get_weights()));
   ASSERT_EQ(loaded.dropped_training_state.size(), 1u);
@@ -370,24 +378,17 @@ TEST(ResumeFiles, UncompilableTrainingConfigLoadsTheModelUncompiled) {
 // compile_from_config does; the saved Adam variables do not fit it and are dropped, as Keras skips them.
 TEST(ResumeFiles, KerasArchiveWithoutAnOptimizerCompilesKerasDefault) {
   if (!have_h5py()) GTEST_SKIP() << "no h5py";
-  const testing::TempFolder folder;
-  Sequential trained = model(Adam());
-  const auto [x, y] = data();
-  trained.fit(x, y, epochs(0, 1));
-  const fs::path file = folder.path() / "m.keras";
-  save_model(trained, file);
-  const auto [status, output] = python(
-      "import sys, json, zipfile\n"
-      "z = zipfile.ZipFile(sys.argv[1])\n"
-      "members = {n: z.read(n) for n in z.namelist()}\n"
-      "config = json.loads(members['config.json'])\n"
-      "del config['compile_config']['optimizer']\n"
-      "members['config.json'] = json.dumps(config).encode()\n"
-      "with zipfile.ZipFile(sys.argv[1], 'w') as out:\n"
-      "    for n, b in members.items(): out.writestr(n, b)\n",
-      file.string(), folder.path());
-  ASSERT_EQ(status, 0) << output;
-  const LoadedModel loaded = load_model_file(file);
+  Sequential trained;
+  const LoadedModel loaded = save_edit_and_load(".keras",
+                                                "import sys, json, zipfile\n"
+                                                "z = zipfile.ZipFile(sys.argv[1])\n"
+                                                "members = {n: z.read(n) for n in z.namelist()}\n"
+                                                "config = json.loads(members['config.json'])\n"
+                                                "del config['compile_config']['optimizer']\n"
+                                                "members['config.json'] = json.dumps(config).encode()\n"
+                                                "with zipfile.ZipFile(sys.argv[1], 'w') as out:\n"
+                                                "    for n, b in members.items(): out.writestr(n, b)\n",
+                                                trained);
   ASSERT_TRUE(loaded.model.compiled());
   EXPECT_EQ(loaded.model.optimizer().name(), "RMSprop");
   EXPECT_EQ(loaded.model.loss().name(), "categorical_crossentropy");
