@@ -14,12 +14,7 @@ trap 'rm -rf "$work"' EXIT
 cp "$tests"/e2e/keras_lm/* "$work"
 cd "$work"
 
-failures=0
-pass() { echo "ok   $1"; }
-fail_check() {
-  echo "FAIL $1"
-  failures=$((failures + 1))
-}
+source "$tests/e2e/lib/checks.bash"
 
 # The numpy cases: each command's stdout, or its cross-entropy within 1e-4 (float32 against float64).
 "$python" - "$rnnkit" <<'PY' || failures=$((failures + 1))
@@ -76,17 +71,6 @@ cmp -s wrapped.txt plain.txt && pass "a tokenizer JSON saved as a JSON string" |
   fail_check "--lower: $(cat lower.txt)"
 
 # Errors: one line on stderr naming what is wrong, exit status 1.
-expect_error() {  # expect_error NAME SUBSTRING -- ARGS...
-  local name=$1 wanted=$2
-  shift 3
-  local status=0
-  "$rnnkit" "$@" >out.txt 2>err.txt </dev/null || status=$?
-  if ((status == 1)) && [[ $(head -c 14 err.txt) == "rnnkit: error:" ]] && grep -qF -- "$wanted" err.txt; then
-    pass "$name: $(head -n 1 err.txt)"
-  else
-    fail_check "$name: status $status, stderr: $(cat err.txt)"
-  fi
-}
 model_json=$tests/e2e/fixtures/embedding_lstm_dense/model.json
 "$python" -c "
 import json

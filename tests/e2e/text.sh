@@ -13,12 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-failures=0
-pass() { echo "ok   $1"; }
-fail_check() {
-  echo "FAIL $1"
-  failures=$((failures + 1))
-}
+source "$tests/e2e/lib/checks.bash"
 
 # A small Korean and English corpus: a few repeated lines (the model learns them within seconds).
 for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
@@ -103,17 +98,6 @@ sentence=$("$rnnkit" generate tutorial.keras --seed-text "경마장에" -n 4 --g
   fail_check "tutorial generation: '$sentence'"
 
 # Errors: one line on stderr, exit status 1.
-expect_error() {  # expect_error NAME SUBSTRING -- ARGS...
-  local name=$1 wanted=$2
-  shift 3
-  local status=0
-  "$rnnkit" "$@" >out.txt 2>err.txt </dev/null || status=$?
-  if ((status == 1)) && [[ $(head -c 14 err.txt) == "rnnkit: error:" ]] && grep -qF -- "$wanted" err.txt; then
-    pass "$name: $(head -n 1 err.txt)"
-  else
-    fail_check "$name: status $status, stderr: $(cat err.txt)"
-  fi
-}
 : >empty.txt
 printf 'short\n' >short.txt
 printf 'abc\xff\xfedef\n' >invalid.txt
