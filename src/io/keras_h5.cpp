@@ -989,7 +989,6 @@ void upgrade_variance_scaling(json& config) {
     const double truncated_std = 0.87962566103423978;
     const json scale = options.value("scale", json(1.0));
     if (scale.is_number()) options["scale"] = scale.get<double>() * truncated_std * truncated_std;
-    options["distribution"] = "normal";
   }
 }
 
