@@ -37,9 +37,10 @@ Constraint NonNeg();
 Constraint UnitNorm(int axis = 0);
 Constraint MinMaxNorm(double min_value = 0.0, double max_value = 1.0, double rate = 1.0, int axis = 0);
 
-// A constraint from a Keras config: null (none), a shortcut name ("max_norm", "non_neg", "unit_norm",
-// "min_max_norm", and Keras 2's "maxnorm", "nonneg", "unitnorm") or a serialized object; `where` names the
-// layer and field for errors.
+// A constraint from a Keras config of any era: null (none); a name ("max_norm", "non_neg", "unit_norm",
+// "min_max_norm", Keras 1/2's "maxnorm", "nonneg", "unitnorm", or a class name); a serialized object whose
+// class_name is any of those; Keras 1's {"name": "MaxNorm", "m": 2, "axis": 0} (MinMaxNorm's bounds as "low"
+// and "high"). `where` names the layer and field for errors.
 std::optional<Constraint> constraint_from_config(const nlohmann::json& config, std::string_view where);
 // Checks a constraint given in C++ as a config read would; `where` names the layer and field.
 void check_constraint(const std::optional<Constraint>& constraint, std::string_view where);

@@ -66,9 +66,12 @@ Sequential load_model(const std::filesystem::path& path, const SequentialOptions
 Sequential load_model_from_memory(std::string_view bytes, const std::string& what,
                                   const SequentialOptions& options = {});
 
-// A model from Keras model JSON of any era: Keras 1.x, 2.0-2.2 (and tf.keras 1.x's CuDNNLSTM/CuDNNGRU, read
-// as LSTM/GRU), tf.keras 2.x, Keras 3 (module/registered_name wrappers, DTypePolicy, batch_shape,
-// Bidirectional's backward_layer), TF.js. "keras_version" in `config` says which Keras wrote it where the
+// A model from Keras model JSON of any era: Keras 1.x (TimeDistributedDense read as TimeDistributed(Dense)),
+// 2.0-2.2 (and tf.keras 1.x's CuDNNLSTM/CuDNNGRU, read as LSTM/GRU), tf.keras 2.x, Keras 3
+// (module/registered_name wrappers, DTypePolicy, batch_shape, Bidirectional's backward_layer), TF.js; each
+// era's names for initializers, regularizers and constraints. An initializer rnnkit cannot compute (a custom
+// one) is kept in the config: building the model afresh is then an error naming it, while the model files
+// (.h5, .keras), which hold every weight, load. "keras_version" in `config` says which Keras wrote it where the
 // dialect alone does not (Keras 3's hard_sigmoid is x/6 + 0.5, Keras 2's 0.2x + 0.5). Built when the config
 // records an input shape.
 Sequential model_from_keras_config(const nlohmann::json& config, std::string_view where,

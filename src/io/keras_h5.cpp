@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "io/compile_config.h"
+#include "layers/initializers.h"
 #include "rnnkit/error.h"
 #include "rnnkit/layers/bidirectional.h"
 #include "rnnkit/layers/gru.h"
@@ -978,6 +979,31 @@ void upgrade_initializer(json& config, const char* key) {
   if (found != renamed.end()) config[key] = found->second;
 }
 
+// Keras 2.0-2.1's VarianceScaling(distribution="normal") drew from a normal of standard deviation
+// sqrt(scale/n) cut at two of them; from 2.2 on (and in tf.keras and Keras 3) "normal" divides that by
+// 0.8796, the standard deviation of the cut standard normal, to keep the variance scale/n. The same draw in
+// the later meaning has `scale` times 0.8796². (TF 1.x's own VarianceScaling, which tf.keras "2.1.6-tf"
+// wrote, already divided.)
+void upgrade_variance_scaling(json& config) {
+  if (config.is_array())
+    for (json& item : config) upgrade_variance_scaling(item);
+  if (!config.is_object()) return;
+  for (auto& [key, item] : config.items()) {
+    if (!key.ends_with("_initializer") || !item.is_object() ||
+        item.value("class_name", json()) != "VarianceScaling" || !item.contains("config") ||
+        !item["config"].is_object()) {
+      upgrade_variance_scaling(item);
+      continue;
+    }
+    json& options = item["config"];
+    const json distribution = options.value("distribution", json("normal"));  // 2.0-2.1's default
+    if (distribution != "normal") continue;
+    const double truncated_std = 0.87962566103423978;
+    const json scale = options.value("scale", json(1.0));
+    if (scale.is_number()) options["scale"] = scale.get<double>() * truncated_std * truncated_std;
+  }
+}
+
 void upgrade_layer(json& layer, const std::pair<int, int>& version, bool nested);
 
 // `nested`: a layer inside a wrapper (TimeDistributed, Bidirectional), whose input shape is the wrapper's.
@@ -1048,7 +1074,21 @@ void upgrade_layer(json& layer, const std::pair<int, int>& version, bool nested)
     config["use_bias"] = true;
     if (!is_lstm) config["reset_after"] = true;
   }
-  upgrade_layer_config(class_name, config, version, nested);
+  // Keras 1's TimeDistributedDense: a Dense applied at every timestep, with the same two weights as
+  // TimeDistributed(Dense).
+  if (class_name == "TimeDistributedDense") {
+    json dense = config;
+    json wrapper = {{"name", config.value("name", json("time_distributed_dense"))},
+                    {"trainable", config.value("trainable", json(true))}};
+    if (config.contains("batch_input_shape")) wrapper["batch_input_shape"] = config["batch_input_shape"];
+    for (const char* key : {"batch_input_shape", "input_dim", "input_length", "input_dtype"})
+      dense.erase(key);
+    wrapper["layer"] = {{"class_name", "Dense"}, {"config", dense}};
+    class_name = "TimeDistributed";
+    layer["class_name"] = class_name;
+    layer["config"] = wrapper;
+  }
+  upgrade_layer_config(class_name, layer["config"], version, nested);
 }
 
 // Sets the model's weights; `source` names the file for errors.
@@ -1072,7 +1112,7 @@ void set_layer_weights(Layer& layer, std::vector<Tensor> arrays, const std::stri
 
 json model_config(const Sequential& model) {
   const std::string where = "cannot save model '" + model.name() + "' in Keras 2 format";
-  json full = without_keras3_wrappers(model.config());
+  json full = initializers_for_era(without_keras3_wrappers(model.config()), KerasEra::tf_keras2);
   check_expressible(full, where);
   json config = full.at("config");
   json& layers = config["layers"];
@@ -1170,6 +1210,9 @@ json upgrade_legacy_config(const json& model, std::string_view keras_version) {
                                                                    : nullptr;
   if (layers != nullptr && layers->is_array())
     for (json& layer : *layers) upgrade_layer(layer, version, false);
+  const bool tf_keras = keras_version.find("-tf") != std::string_view::npos;
+  if (version.first == 2 && version.second >= 0 && version.second < 2 && !tf_keras)
+    upgrade_variance_scaling(config);
   return upgraded;
 }
 

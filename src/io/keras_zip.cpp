@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "io/compile_config.h"
+#include "layers/initializers.h"
 #include "rnnkit/error.h"
 #include "rnnkit/keras_config.h"
 #include "rnnkit/layers/bidirectional.h"
@@ -78,6 +79,12 @@ json normalize(const json& value) {
     } else {
       result[key] = normalize(item);
     }
+  }
+  if (wrapper && value.contains("registered_name") && value["registered_name"].is_string() &&
+      value["registered_name"].get<std::string>().find('>') != std::string::npos) {
+    // A custom object registered as "package>Name": keep that name, so that a custom class named like a Keras
+    // one is not read as the Keras one.
+    result["class_name"] = value["registered_name"];
   }
   if (wrapper && result["class_name"] == "Bidirectional" && result["config"].is_object()) {
     json& config = result["config"];
@@ -157,11 +164,17 @@ json layer3(const json& entry, const std::optional<Shape>& build_shape, bool zer
                          : key.ends_with("_regularizer") ? "keras.regularizers"
                          : key.ends_with("_constraint")  ? "keras.constraints"
                                                          : nullptr;
+    if (key.ends_with("_initializer")) item = initializer_for_era(item, KerasEra::keras3);
     if (module && item.is_object() && item.contains("class_name")) {
-      item = json{{"module", module},
-                  {"class_name", item.at("class_name")},
-                  {"config", item.contains("config") ? item.at("config") : json::object()},
-                  {"registered_name", nullptr}};
+      // A custom object keeps its registration ("package>Name"), under which Keras 3 looks it up first.
+      const std::string name =
+          item.at("class_name").is_string() ? item.at("class_name").get<std::string>() : "";
+      const std::size_t mark = name.find('>');
+      item = json{
+          {"module", module},
+          {"class_name", mark == std::string::npos ? item.at("class_name") : json(name.substr(mark + 1))},
+          {"config", item.contains("config") ? item.at("config") : json::object()},
+          {"registered_name", mark == std::string::npos ? json(nullptr) : json(name)}};
     }
     if (key == "activation" || key == "recurrent_activation")
       item = activation3(item, at + " field '" + key + "'");
@@ -447,7 +460,10 @@ LoadedModel load_from_archive(zip_t* archive, const std::string& what, const Seq
   }
   json versioned = config;
   versioned["keras_version"] = keras_version;  // the dialect: Keras 3's hard_sigmoid differs from Keras 2's
-  Sequential model = model_from_keras_config(versioned, config_where, options);
+  Sequential model = [&] {
+    const WeightsFollowFromFile weights_follow;  // an initializer rnnkit lacks must not stop it loading
+    return model_from_keras_config(versioned, config_where, options);
+  }();
 
   const std::optional<std::string> weights = read_member(archive, kWeightsMember, what, kMaxWeightsMember);
   if (!weights) {

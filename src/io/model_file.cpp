@@ -12,6 +12,7 @@
 #include "core/atomic_file.h"
 #include "io/keras_h5.h"
 #include "io/keras_zip.h"
+#include "layers/initializers.h"
 #include "rnnkit/error.h"
 #include "rnnkit/keras_config.h"
 #include "rnnkit/weights.h"
@@ -109,7 +110,10 @@ LoadedModel load_h5_model(const h5::Reader& file, const SequentialOptions& optio
   const json config = keras2::read_model_config(file);
   const std::string keras_version =
       config.at("keras_version").is_string() ? config.at("keras_version").get<std::string>() : "";
-  Sequential model = model_from_keras_config(config, file.where("/") + ", attribute 'model_config'", options);
+  Sequential model = [&] {
+    const WeightsFollowFromFile weights_follow;  // an initializer rnnkit lacks must not stop it loading
+    return model_from_keras_config(config, file.where("/") + ", attribute 'model_config'", options);
+  }();
   const std::string group = file.kind("/model_weights") == h5::ObjectKind::kGroup ? "/model_weights" : "/";
   check(group != "/" || keras2::is_weights_group(file, "/"), file.what(),
         ": has a model_config but no model_weights group: the file is truncated or not a Keras model file");

@@ -125,27 +125,64 @@ Constraint MinMaxNorm(double min_value, double max_value, double rate, int axis)
           .axes = {axis}};
 }
 
+namespace {
+
+// Every name a Keras era resolves for a constraint: class names, their snake_case forms and Keras 1/2's
+// aliases (maxnorm, nonneg, unitnorm).
+std::optional<Constraint::Kind> kind_named(const std::string& name) {
+  using Kind = Constraint::Kind;
+  if (name == "MaxNorm" || name == "max_norm" || name == "maxnorm") return Kind::max_norm;
+  if (name == "NonNeg" || name == "non_neg" || name == "nonneg") return Kind::non_neg;
+  if (name == "UnitNorm" || name == "unit_norm" || name == "unitnorm") return Kind::unit_norm;
+  if (name == "MinMaxNorm" || name == "min_max_norm") return Kind::min_max_norm;
+  return std::nullopt;
+}
+
+// `what`: "constraint" for a name, "constraint class" for an object's class_name.
+[[noreturn]] void unknown(const char* what, const std::string& name, std::string_view where) {
+  if (name == "RadialConstraint" || name == "radial_constraint")
+    fail(where, ": tf.keras's RadialConstraint is not supported (it constrains 2-D convolution kernels)");
+  fail(where, ": unknown ", what, " '", name, "' (known: MaxNorm, NonNeg, UnitNorm, MinMaxNorm and their ",
+       "snake_case names, maxnorm, nonneg, unitnorm)");
+}
+
+}  // namespace
+
 std::optional<Constraint> constraint_from_config(const json& config, std::string_view where) {
   if (config.is_null()) return std::nullopt;
-  using Kind = Constraint::Kind;
   if (config.is_string()) {
     const std::string name = config.get<std::string>();
-    if (name == "max_norm" || name == "maxnorm") return from_fields(Kind::max_norm, json::object(), where);
-    if (name == "non_neg" || name == "nonneg") return from_fields(Kind::non_neg, json::object(), where);
-    if (name == "unit_norm" || name == "unitnorm") return from_fields(Kind::unit_norm, json::object(), where);
-    if (name == "min_max_norm") return from_fields(Kind::min_max_norm, json::object(), where);
-    fail(where, ": unknown constraint '", name, "' (known: max_norm, non_neg, unit_norm, min_max_norm)");
+    const std::optional<Constraint::Kind> kind = kind_named(name);
+    if (!kind) unknown("constraint", name, where);
+    return from_fields(*kind, json::object(), where);
   }
-  check(config.is_object() && config.contains("class_name") && config.at("class_name").is_string(), where,
+  check(config.is_object(), where,
+        ": a constraint must be null, a name or {\"class_name\": ..., \"config\": {...}}, ", "received ",
+        config.dump());
+  if (!config.contains("class_name") && config.contains("name") && config.at("name").is_string()) {
+    // Keras 1 wrote the arguments beside the class name, MaxNorm's bound as m, MinMaxNorm's as low and high.
+    const std::string name = config.at("name").get<std::string>();
+    const std::optional<Constraint::Kind> kind = kind_named(name);
+    if (!kind) unknown("constraint class", name, where);
+    json fields = json::object();
+    for (const auto& [key, value] : config.items()) {
+      if (key == "name") continue;
+      const std::string renamed = key == "m" || key == "high" ? "max_value"
+                                  : key == "low"              ? "min_value"
+                                                              : key;
+      fields[renamed] = value;
+    }
+    return from_fields(*kind, fields, where);
+  }
+  check(config.contains("class_name") && config.at("class_name").is_string(), where,
         ": a constraint must be null, a name or {\"class_name\": ..., \"config\": {...}}, received ",
         config.dump());
   const std::string class_name = config.at("class_name").get<std::string>();
-  const json fields = config.contains("config") ? config.at("config") : json::object();
-  if (class_name == "MaxNorm") return from_fields(Kind::max_norm, fields, where);
-  if (class_name == "NonNeg") return from_fields(Kind::non_neg, fields, where);
-  if (class_name == "UnitNorm") return from_fields(Kind::unit_norm, fields, where);
-  if (class_name == "MinMaxNorm") return from_fields(Kind::min_max_norm, fields, where);
-  fail(where, ": unknown constraint class '", class_name, "' (known: MaxNorm, NonNeg, UnitNorm, MinMaxNorm)");
+  const std::optional<Constraint::Kind> kind = kind_named(class_name);
+  if (!kind) unknown("constraint class", class_name, where);
+  const json fields =
+      config.contains("config") && !config.at("config").is_null() ? config.at("config") : json::object();
+  return from_fields(*kind, fields, where);
 }
 
 void check_constraint(const std::optional<Constraint>& constraint, std::string_view where) {

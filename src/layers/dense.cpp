@@ -39,11 +39,11 @@ void Dense::build_weights(const Shape& input_shape, Rng& rng) {
         shape_string(input_shape));
   initialize(options_.kernel_initializer,
              add_param("kernel", {features, units_}, options_.kernel_regularizer, options_.kernel_constraint),
-             rng, where());
+             rng, where() + " kernel_initializer");
   if (options_.use_bias)
     initialize(options_.bias_initializer,
                add_param("bias", {units_}, options_.bias_regularizer, options_.bias_constraint), rng,
-               where());
+               where() + " bias_initializer");
 }
 
 Tensor Dense::logits(const Tensor& x) const {

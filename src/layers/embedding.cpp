@@ -46,7 +46,7 @@ void Embedding::build_weights(const Shape& input_shape, Rng& rng) {
   initialize(options_.embeddings_initializer,
              add_param("embeddings", {input_dim_, output_dim_}, options_.embeddings_regularizer,
                        options_.embeddings_constraint),
-             rng, where());
+             rng, where() + " embeddings_initializer");
 }
 
 std::vector<Tensor> Embedding::forward(const Tensor& x, const CallArgs& args) {

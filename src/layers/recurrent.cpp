@@ -90,18 +90,18 @@ void Recurrent::build_weights(const Shape& input_shape, Rng& rng) {
   initialize(
       options_.kernel_initializer,
       add_param("kernel", {features, gate_units}, options_.kernel_regularizer, options_.kernel_constraint),
-      rng, where());
+      rng, where() + " kernel_initializer");
   initialize(options_.recurrent_initializer,
              add_param("recurrent_kernel", {units_, gate_units}, options_.recurrent_regularizer,
                        options_.recurrent_constraint),
-             rng, where());
+             rng, where() + " recurrent_initializer");
   if (options_.use_bias)
     initialize_bias(add_param("bias", bias_shape(), options_.bias_regularizer, options_.bias_constraint),
                     rng);
 }
 
 void Recurrent::initialize_bias(Tensor& bias, Rng& rng) const {
-  initialize(options_.bias_initializer, bias, rng, where());
+  initialize(options_.bias_initializer, bias, rng, where() + " bias_initializer");
 }
 
 std::optional<Tensor> Recurrent::compute_mask(const Tensor& x, const Tensor* mask) const {

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "layers/initializers.h"
 #include "rnnkit/error.h"
 #include "rnnkit/layers/activation.h"
 #include "rnnkit/layers/bidirectional.h"
@@ -95,6 +96,12 @@ class ConfigReader {
     return has("batch_input_shape") ? shape("batch_input_shape") : shape("batch_shape");
   }
 
+  // An initializer, checked here so that an error names the file as well as the layer and field.
+  json initializer(const char* key, const char* fallback) const {
+    if (!has(key)) return fallback;
+    return initializer_config(config_.at(key), where_ + " field '" + key + "'");
+  }
+
   std::optional<Regularizer> regularizer(const char* key) const {
     if (!has(key)) return std::nullopt;
     return regularizer_from_config(config_.at(key), where_ + " field '" + key + "'");
@@ -144,9 +151,9 @@ RecurrentOptions recurrent_options(const ConfigReader& reader) {
   options.reset_after = reader.get("reset_after", true);
   options.dropout = reader.get("dropout", 0.0f);
   options.recurrent_dropout = reader.get("recurrent_dropout", 0.0f);
-  options.kernel_initializer = reader.get<json>("kernel_initializer", "glorot_uniform");
-  options.recurrent_initializer = reader.get<json>("recurrent_initializer", "orthogonal");
-  options.bias_initializer = reader.get<json>("bias_initializer", "zeros");
+  options.kernel_initializer = reader.initializer("kernel_initializer", "glorot_uniform");
+  options.recurrent_initializer = reader.initializer("recurrent_initializer", "orthogonal");
+  options.bias_initializer = reader.initializer("bias_initializer", "zeros");
   options.kernel_regularizer = reader.regularizer("kernel_regularizer");
   options.recurrent_regularizer = reader.regularizer("recurrent_regularizer");
   options.bias_regularizer = reader.regularizer("bias_regularizer");
@@ -187,8 +194,8 @@ const std::map<std::string, Factory, std::less<>>& factories() {
              r.required<std::int64_t>("units"),
              DenseOptions{.activation = r.activation("activation", "linear"),
                           .use_bias = r.get("use_bias", true),
-                          .kernel_initializer = r.get<json>("kernel_initializer", "glorot_uniform"),
-                          .bias_initializer = r.get<json>("bias_initializer", "zeros"),
+                          .kernel_initializer = r.initializer("kernel_initializer", "glorot_uniform"),
+                          .bias_initializer = r.initializer("bias_initializer", "zeros"),
                           .kernel_regularizer = r.regularizer("kernel_regularizer"),
                           .bias_regularizer = r.regularizer("bias_regularizer"),
                           .activity_regularizer = r.regularizer("activity_regularizer"),
@@ -219,7 +226,7 @@ const std::map<std::string, Factory, std::less<>>& factories() {
              EmbeddingOptions{.input_length = input_length,
                               .implies_input_shape = !r.dialect().keras3,
                               .mask_zero = r.get("mask_zero", false),
-                              .embeddings_initializer = r.get<json>("embeddings_initializer", "uniform"),
+                              .embeddings_initializer = r.initializer("embeddings_initializer", "uniform"),
                               .embeddings_regularizer = r.regularizer("embeddings_regularizer"),
                               .activity_regularizer = r.regularizer("activity_regularizer"),
                               .embeddings_constraint = r.constraint("embeddings_constraint"),

@@ -149,7 +149,7 @@ std::vector<Tensor> Layer::call(const Tensor& x, const CallArgs& args) {
   activity_loss_ = 0.0;
   if (activity_regularizer_)
     for (const Tensor& output : outputs)
-      activity_loss_ += activity_regularizer_->penalty(output.values()) / static_cast<double>(output.dim(0));
+      activity_loss_ += activity_regularizer_->penalty(output, where()) / static_cast<double>(output.dim(0));
   if (!args.training) return outputs;
   trained_output_shapes_.clear();
   for (const Tensor& output : outputs) trained_output_shapes_.push_back(output.shape());
@@ -161,21 +161,21 @@ void Layer::add_activity_grads(std::vector<Tensor>& output_grads) const {
   if (!activity_regularizer_) return;
   for (std::size_t i = 0; i < output_grads.size() && i < trained_outputs_.size(); ++i) {
     const Tensor& output = trained_outputs_[i];
-    activity_regularizer_->add_gradient(output.values(), output_grads[i].values(),
-                                        1.0 / static_cast<double>(output.dim(0)));
+    activity_regularizer_->add_gradient(output, output_grads[i], 1.0 / static_cast<double>(output.dim(0)),
+                                        where());
   }
 }
 
 double Layer::regularization_loss() const {
   double total = activity_loss();
   for (const Param* param : params())
-    if (param->regularizer) total += param->regularizer->penalty(param->value.values());
+    if (param->regularizer) total += param->regularizer->penalty(param->value, where());
   return total;
 }
 
 void Layer::add_regularization_grads() {
   for (Param* param : params())
-    if (param->regularizer) param->regularizer->add_gradient(param->value.values(), param->grad.values());
+    if (param->regularizer) param->regularizer->add_gradient(param->value, param->grad, 1.0, where());
 }
 
 InputGrads Layer::backward(std::vector<Tensor> output_grads) {

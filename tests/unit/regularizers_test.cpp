@@ -217,8 +217,8 @@ TEST(Regularizers, ConfigsOfEveryEra) {
   EXPECT_EQ(written.at("bias_regularizer"), old_l1l2);
   EXPECT_TRUE(written.at("activity_regularizer").is_null());
 
-  // Keras 3 wraps each in module / registered_name; Keras's shortcut names give the defaults (Keras 3's
-  // "l1_l2" is the class L1L2(), whose factors default to 0).
+  // Keras 3 wraps each in module / registered_name; Keras's shortcut names give the defaults (tf.keras 2.10+
+  // reads "l1_l2" as L1L2(0.01, 0.01)).
   const json keras3_l2 = {{"module", "keras.regularizers"},
                           {"class_name", "L2"},
                           {"config", {{"l2", 0.05}}},
@@ -234,7 +234,7 @@ TEST(Regularizers, ConfigsOfEveryEra) {
   EXPECT_EQ(dense_written.at("kernel_regularizer"), (json{{"class_name", "L2"}, {"config", {{"l2", 0.05}}}}));
   EXPECT_EQ(dense_written.at("bias_regularizer"), (json{{"class_name", "L1"}, {"config", {{"l1", 0.01}}}}));
   EXPECT_EQ(dense_written.at("activity_regularizer"),
-            (json{{"class_name", "L1L2"}, {"config", {{"l1", 0.0}, {"l2", 0.0}}}}));
+            (json{{"class_name", "L1L2"}, {"config", {{"l1", 0.01}, {"l2", 0.01}}}}));
 
   const json keras1 = {
       {"class_name", "Embedding"},
