@@ -70,16 +70,22 @@ std::vector<OptimizerCase> optimizers() {
            }}};
 }
 
+// The model trained 5 epochs straight through, and one stopped after 2, to be saved and resumed to 5.
+std::pair<Sequential, Sequential> straight_and_stopped(const OptimizerCase& optimizer) {
+  const auto [x, y] = data();
+  Sequential straight = model(optimizer.make());
+  straight.fit(x, y, epochs(0, 5));
+  Sequential stopped = model(optimizer.make());
+  stopped.fit(x, y, epochs(0, 2));
+  return {std::move(straight), std::move(stopped)};
+}
+
 class Resume : public ::testing::TestWithParam<std::tuple<OptimizerCase, std::string>> {};
 
 TEST_P(Resume, TrainingStopSaveLoadAndGoOnIsTrainingStraight) {
   const auto& [optimizer, extension] = GetParam();
   const auto [x, y] = data();
-  Sequential straight = model(optimizer.make());
-  straight.fit(x, y, epochs(0, 5));
-
-  Sequential first = model(optimizer.make());
-  first.fit(x, y, epochs(0, 2));
+  auto [straight, first] = straight_and_stopped(optimizer);
   const testing::TempFolder folder;
   const fs::path file = folder.path() / ("model" + extension);
   save_model(first, file);
@@ -295,10 +301,7 @@ TEST_P(OlderKerasOptimizerState, ResumesTrainingExactly) {
   if (!have_h5py()) GTEST_SKIP() << "no h5py";
   const auto& [optimizer, era] = GetParam();
   const auto [x, y] = data();
-  Sequential straight = model(optimizer.make());
-  straight.fit(x, y, epochs(0, 5));
-  Sequential first = model(optimizer.make());
-  first.fit(x, y, epochs(0, 2));
+  auto [straight, first] = straight_and_stopped(optimizer);
   const testing::TempFolder folder;
   const fs::path file = folder.path() / "model.h5";
   save_model(first, file);
