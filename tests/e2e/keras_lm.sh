@@ -76,10 +76,6 @@ json.dump(json.loads(config['config']['word_index']), open('word_index.json', 'w
 del config['config']['word_index']
 json.dump(config, open('no_word_index.json', 'w'))"
 printf 'the cat sat\n' >tiny.txt
-"$python" -c "
-from keras_preprocessing.text import Tokenizer
-t = Tokenizer(); t.fit_on_texts(['one two three'])
-open('small_tokenizer.json', 'w').write(t.to_json())"
 
 expect_error "a model JSON as the tokenizer" "tokenizer file '$model_json': field class_name is \"Sequential\"" -- \
   generate word_lm.h5 --tokenizer "$model_json"
