@@ -28,6 +28,9 @@ struct SummaryRow {
   std::string output_shape;
   std::int64_t params;
   bool built = true;  // Keras 3 shows an unbuilt layer as "?" and "0 (unbuilt)"
+  // A Functional model's "Connected to" column: each input of each call of the layer in this model, as Keras
+  // prints it ("lstm_1[0][1]" in Keras 2, "lstm_1[0][1]" too in Keras 3); empty for an InputLayer.
+  std::vector<std::string> connected_to{};
 };
 
 struct SummaryTable {
@@ -35,6 +38,7 @@ struct SummaryTable {
   std::vector<SummaryRow> rows;
   std::int64_t trainable_params;
   std::int64_t non_trainable_params;
+  bool functional = false;  // Keras's Functional layout: the "Connected to" column, longer lines
 };
 
 // The whole summary text, each line ending in '\n', with Keras's default line length: 65 for the Keras 2
