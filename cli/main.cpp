@@ -29,7 +29,7 @@ struct PredictArgs {
 };
 
 // NaN or infinite weights load (Keras loads them too) but make every prediction meaningless: say so.
-void warn_about_weights(const rnnkit::Sequential& model, const std::string& file) {
+void warn_about_weights(const rnnkit::Model& model, const std::string& file) {
   for (std::size_t i = 0; i < model.size(); ++i) {
     const rnnkit::Layer& layer = model.layer(i);
     for (const rnnkit::Param* param : layer.params()) {

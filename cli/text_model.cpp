@@ -60,7 +60,7 @@ Tokenizer read_tokenizer_file(const std::string& path) {
 }
 
 // The model's fixed input length, or kNone.
-std::int64_t fixed_input_length(const Sequential& model) {
+std::int64_t fixed_input_length(const Model& model) {
   return model.built() && model.input_shape().size() >= 2 ? model.input_shape()[1] : kNone;
 }
 
@@ -173,7 +173,7 @@ std::optional<std::int64_t> TextVocabulary::find(const std::string& token) const
   return *index;
 }
 
-void TextVocabulary::check_fits(const Sequential& model, const std::string& model_path) const {
+void TextVocabulary::check_fits(const Model& model, const std::string& model_path) const {
   const std::int64_t outputs = model.output_shape().back();
   const std::string where = "model " + quoted(model_path);
   if (tokenizer_) {

@@ -72,7 +72,7 @@ class TextVocabulary {
   std::optional<std::int64_t> find(const std::string& token) const;
 
   // Throws Error, naming both numbers, unless the model's input and output sizes fit this vocabulary.
-  void check_fits(const Sequential& model, const std::string& model_path) const;
+  void check_fits(const Model& model, const std::string& model_path) const;
 
  private:
   std::optional<Tokenizer> tokenizer_;

@@ -14,7 +14,7 @@
 
 namespace rnnkit {
 
-class Sequential;
+class Model;
 
 // The numbers of one epoch or batch: "loss", "accuracy", "val_loss", ... as Keras's logs dict.
 using Logs = std::map<std::string, double>;
@@ -28,13 +28,13 @@ class Callback {
   virtual void on_epoch_begin(int /*epoch*/) {}
   virtual void on_epoch_end(int /*epoch*/, const Logs& /*logs*/) {}
   virtual void on_batch_end(std::int64_t /*batch*/, const Logs& /*logs*/) {}
-  void set_model(Sequential* model) { model_ = model; }
+  void set_model(Model* model) { model_ = model; }
 
  protected:
-  Sequential& model() const;
+  Model& model() const;
 
  private:
-  Sequential* model_ = nullptr;
+  Model* model_ = nullptr;
 };
 
 // Why fit ended before its last epoch, if it did.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "rnnkit/rng.h"
 #include "rnnkit/tensor.h"
@@ -21,6 +22,12 @@ class Dataset {
   // Batch `index` of the current pass (0 <= index < batch_count()): inputs (B,...) and targets (B,...), the
   // same B for both; the last batch may be smaller.
   virtual std::pair<Tensor, Tensor> batch(std::int64_t index) = 0;
+  // The same batch for a model with several inputs or outputs: arrays in the model's inputs() and outputs()
+  // order. A dataset of one input and one output need not override it.
+  virtual std::pair<std::vector<Tensor>, std::vector<Tensor>> batch_arrays(std::int64_t index) {
+    auto [x, y] = batch(index);
+    return {{std::move(x)}, {std::move(y)}};
+  }
 };
 
 }  // namespace rnnkit

@@ -49,7 +49,9 @@ struct GraphNode {
 
   bool is_input() const { return inputs.empty(); }
   // The initial_state tensors: inputs after the first.
-  std::vector<SymbolicTensor> initial_state() const { return {inputs.begin() + (inputs.empty() ? 0 : 1), inputs.end()}; }
+  std::vector<SymbolicTensor> initial_state() const {
+    return {inputs.begin() + (inputs.empty() ? 0 : 1), inputs.end()};
+  }
 };
 
 // What a layer call on a SymbolicTensor returns: one tensor, or several (return_state, merge_mode=None).
@@ -76,9 +78,9 @@ struct SymbolicCallArgs {
 };
 
 struct InputOptions {
-  std::string name{};                   // "input_1", "input_2", ... when empty
+  std::string name{};  // "input_1", "input_2", ... when empty
   std::optional<std::int64_t> batch_size{};
-  std::string dtype = "float32";        // "int32" for token ids is accepted; values are held as float32
+  std::string dtype = "float32";  // "int32" for token ids is accepted; values are held as float32
 };
 
 // keras.Input(shape): a model input (shape without the batch dimension). It can also be the first thing

@@ -20,9 +20,9 @@ struct KerasDialect {
 std::unique_ptr<Layer> layer_from_config(const nlohmann::json& layer, std::string_view where,
                                          const KerasDialect& dialect = {});
 // A Sequential model from Keras's model JSON ({"class_name": "Sequential", "config": {...}}).
-Sequential model_from_config(const nlohmann::json& model, std::string_view where,
+Model model_from_config(const nlohmann::json& model, std::string_view where,
                              const SequentialOptions& options = {});
 // Reads and parses a model JSON file; errors name the file.
-Sequential load_model_json(const std::filesystem::path& path, const SequentialOptions& options = {});
+Model load_model_json(const std::filesystem::path& path, const SequentialOptions& options = {});
 
 }  // namespace rnnkit

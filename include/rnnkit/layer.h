@@ -11,6 +11,7 @@
 
 #include "rnnkit/activation.h"
 #include "rnnkit/constraints.h"
+#include "rnnkit/graph.h"
 #include "rnnkit/regularizers.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/tensor.h"
@@ -58,7 +59,7 @@ struct InputSpec {
   std::optional<std::int64_t> batch_size{};
 };
 
-class Layer {
+class Layer : public std::enable_shared_from_this<Layer> {
  public:
   virtual ~Layer() = default;
   Layer(const Layer&) = default;
@@ -94,6 +95,20 @@ class Layer {
 
   // The forward pass. Returns Keras's list of outputs (the output, then states where asked for).
   std::vector<Tensor> call(const Tensor& x, const CallArgs& args = {});
+  // Calls on symbolic tensors, as Keras's layer(x) in the Functional API: adds a node to the graph and
+  // returns its outputs. A temporary layer becomes the graph's own (LSTM(8)(x)); a layer called again must be
+  // held by a std::shared_ptr (std::make_shared<LSTM>(8)), so that every call shares its weights. An unbuilt
+  // layer is built for x's shape, its weights drawn from a generator seeded by its name.
+  LayerOutputs operator()(const SymbolicTensor& x, const SymbolicCallArgs& args = {}) &;
+  LayerOutputs operator()(const SymbolicTensor& x, const SymbolicCallArgs& args = {}) &&;
+  // The symbolic call behind both: `layer` is this layer's owner; `node_index` is the call's Keras node index
+  // (the next free one when not given). Builds an unbuilt layer with `rng`.
+  static LayerOutputs call_symbolic(const std::shared_ptr<Layer>& layer, const SymbolicTensor& x,
+                                    const SymbolicCallArgs& args, Rng& rng,
+                                    std::optional<int> node_index = std::nullopt);
+  // The number of initial state tensors a call takes (a recurrent layer's states), 0 where none.
+  virtual std::size_t initial_state_count() const { return 0; }
+
   // Backward pass of the last training call. `output_grads` holds dL/d(output) for each output of that
   // call (an empty tensor for an output that does not reach the loss); dL/d(weight) is added into each
   // param's grad, and dL/d(input) returned.
@@ -162,6 +177,7 @@ class Layer {
   std::vector<Shape> trained_output_shapes_;  // empty until a training call
   std::optional<Regularizer> activity_regularizer_;
   double activity_loss_ = 0.0;
+  int next_node_index_ = 0;  // Keras's len(layer._inbound_nodes): calls on symbolic tensors so far
   std::vector<Tensor> trained_outputs_;  // of the last training call, with an activity regularizer only
 };
 

@@ -36,10 +36,10 @@ struct CompileOptions {
   std::unique_ptr<Optimizer> optimizer{};  // rmsprop, as Keras, when not given
   std::vector<std::string> metrics{};  // "accuracy": binary, sparse or categorical by the shapes, as Keras
   bool from_logits = false;
-  std::vector<std::string> losses{};                      // one per output, in outputs() order
-  std::map<std::string, std::string> loss_by_output{};    // output layer name -> loss
-  std::vector<double> loss_weights{};                     // one per output; 1 each when empty
-  std::map<std::string, double> loss_weight_by_output{};  // output layer name -> weight
+  std::vector<std::string> losses{};                                    // one per output, in outputs() order
+  std::map<std::string, std::string> loss_by_output{};                  // output layer name -> loss
+  std::vector<double> loss_weights{};                                   // one per output; 1 each when empty
+  std::map<std::string, double> loss_weight_by_output{};                // output layer name -> weight
   std::map<std::string, std::vector<std::string>> metrics_by_output{};  // output layer name -> metrics
 };
 
@@ -74,7 +74,8 @@ class Model {
  public:
   // keras.Model(inputs, outputs): the graph from `inputs` to `outputs`; every tensor the outputs depend on
   // must come from one of the inputs (the error names the first that does not).
-  Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs, const ModelOptions& options = {});
+  Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
+        const ModelOptions& options = {});
   Model(SymbolicTensor input, SymbolicTensor output, const ModelOptions& options = {})
       : Model(std::vector{std::move(input)}, std::vector{std::move(output)}, options) {}
   virtual ~Model();
@@ -131,7 +132,8 @@ class Model {
   // data.batch_count() steps per epoch, data.start_epoch(rng, options.shuffle) before each.
   History fit(Dataset& data, FitOptions options = {});
   // Loss (and metrics) over the whole data, as model.evaluate.
-  Logs evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const EvaluateOptions& options = {});
+  Logs evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                const EvaluateOptions& options = {});
   Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {});
   Logs evaluate(Dataset& data, const EvaluateOptions& options = {});
   // One update on one batch; the batch's logs.
@@ -185,22 +187,32 @@ class Model {
   void set_graph(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs);
   void clear_graph();
   Rng& rng() { return rng_; }
+  // Checks x against the inputs, batch size aside (a Sequential first builds itself for x when it is not
+  // built).
+  void prepare_inputs(const std::vector<Tensor>& x);
+  // A Sequential's graph: its layers chained from an input of this batch shape.
+  void build_chain(const Shape& batch_input_shape);
 
   std::vector<std::shared_ptr<Layer>> layers_;
+  // A Sequential's input as declared (an InputLayer, or its first layer's input shape), and the name of an
+  // explicit InputLayer.
+  std::optional<Shape> declared_input_shape_;
+  std::optional<std::string> input_layer_name_;
 
  private:
-  // The forward pass over the graph; see model.cpp.
+  // The forward pass over the graph; see model.cpp. `fused` runs the loss fusions of the plan.
   struct Pass;
-  Pass run(const std::vector<Tensor>& x, bool training, const TrainingPlan* plan);
-  // Builds an unbuilt Sequential for x, or checks x against the inputs; `where` names the call.
-  virtual void prepare_inputs(const std::vector<Tensor>& x);
+  std::unique_ptr<Pass> run(const std::vector<Tensor>& x, bool training, bool fused);
+  // Backward over the pass from the gradients of the outputs (or of the fused heads' logits).
+  std::vector<Tensor> backpropagate(Pass& pass, std::vector<Tensor> output_grads);
+  void make_plan();
+  void plan_heads();
   void check_arrays(const std::vector<Tensor>& arrays, const std::vector<SymbolicTensor>& expected,
                     std::string_view what) const;
   Logs train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor* sample_weight,
                   std::vector<double>& metric_weights);
   Logs test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
                  std::vector<double>& metric_weights);
-  const TrainingPlan& plan();
   bool fixed_batch_size() const;
   std::optional<std::int64_t> fixed_batch() const;
   void check_fixed_batch(std::int64_t samples, std::int64_t batch_size, std::string_view what) const;
@@ -220,7 +232,8 @@ class Model {
   std::vector<double> loss_weights_;
   std::vector<std::vector<std::string>> metrics_;  // per output: "accuracy" or nothing
   std::shared_ptr<Optimizer> optimizer_;
-  std::unique_ptr<TrainingPlan> plan_;  // made at compile, remade when the graph changes
+  std::unique_ptr<TrainingPlan> plan_;  // how the graph runs: made with the graph, its heads at compile
+  std::unique_ptr<Pass> trained_;       // the last training pass, for backward
 };
 
 }  // namespace rnnkit

@@ -44,7 +44,7 @@ using ModelAssets = std::map<std::string, std::string>;
 
 // A model with what its file says about where it came from.
 struct LoadedModel {
-  Sequential model;
+  Model model;
   ModelFileFormat format = ModelFileFormat::kUnknown;
   std::string keras_version;  // as the file records it ("2.11.0", "3.6.0", "1" when a Keras 1 file has none)
   ModelAssets assets;         // from assets/<name> (.keras; deeper paths, a layer's own assets, are left out)
@@ -61,9 +61,9 @@ struct LoadedModel {
 
 // Loads a Keras model: architecture and weights (.h5 / .keras) or architecture only (.json).
 LoadedModel load_model_file(const std::filesystem::path& path, const SequentialOptions& options = {});
-Sequential load_model(const std::filesystem::path& path, const SequentialOptions& options = {});
+Model load_model(const std::filesystem::path& path, const SequentialOptions& options = {});
 // The same from bytes in memory (HDF5, zip or JSON); `what` names them in errors.
-Sequential load_model_from_memory(std::string_view bytes, const std::string& what,
+Model load_model_from_memory(std::string_view bytes, const std::string& what,
                                   const SequentialOptions& options = {});
 
 // A model from Keras model JSON of any era: Keras 1.x (TimeDistributedDense read as TimeDistributed(Dense)),
@@ -74,18 +74,18 @@ Sequential load_model_from_memory(std::string_view bytes, const std::string& wha
 // (.h5, .keras), which hold every weight, load. "keras_version" in `config` says which Keras wrote it where the
 // dialect alone does not (Keras 3's hard_sigmoid is x/6 + 0.5, Keras 2's 0.2x + 0.5). Built when the config
 // records an input shape.
-Sequential model_from_keras_config(const nlohmann::json& config, std::string_view where,
+Model model_from_keras_config(const nlohmann::json& config, std::string_view where,
                                    const SequentialOptions& options = {});
 
 // .keras: Keras 3 archive; .h5 / .hdf5: Keras 2 HDF5 (tf.keras 2.11's layout). Other extensions are errors.
 // `assets` ride along (see ModelAssets); a name that is not a plain file name is an error.
-void save_model(const Sequential& model, const std::filesystem::path& path, const ModelAssets& assets = {});
+void save_model(const Model& model, const std::filesystem::path& path, const ModelAssets& assets = {});
 
 // Weights only. Saving: ".weights.h5" is Keras 3's layout (model.save_weights in Keras 3), ".h5"/".hdf5"
 // Keras 2's, ".npz" numpy arrays named by Keras weight names. Loading detects the format from the content and
 // also takes a whole .h5 or .keras model file. The model must be built (its weight shapes known).
-void save_weights(const Sequential& model, const std::filesystem::path& path);
-void load_weights(Sequential& model, const std::filesystem::path& path);
+void save_weights(const Model& model, const std::filesystem::path& path);
+void load_weights(Model& model, const std::filesystem::path& path);
 
 // The summary style of the Keras that wrote a file ("2.4.0" -> keras2_6, "2.11.0" -> keras2_12, "2.15.0" ->
 // keras2_15, "3.1.0" -> keras3), or `fallback` for a version that names none (TF.js, unknown).

@@ -114,7 +114,7 @@ json optimizer_json(const Optimizer& optimizer, Dialect dialect) {
       {"module", "keras.optimizers"}, {"class_name", name}, {"config", config}, {"registered_name", nullptr}};
 }
 
-std::vector<std::string> compile_model(Sequential& model, const json& loss, const json& metrics,
+std::vector<std::string> compile_model(Model& model, const json& loss, const json& metrics,
                                        const json& weighted_metrics, const json& optimizer,
                                        const std::string& where) {
   check(optimizer.is_string() || (optimizer.is_object() && optimizer.contains("class_name") &&
@@ -152,7 +152,7 @@ std::vector<std::string> compile_model(Sequential& model, const json& loss, cons
   return dropped_metrics;
 }
 
-std::vector<std::string> trainable_weight_names(const Sequential& model) {
+std::vector<std::string> trainable_weight_names(const Model& model) {
   std::vector<std::string> names;
   for (std::size_t i = 0; i < model.size(); ++i)
     if (model.layer(i).trainable())
@@ -160,7 +160,7 @@ std::vector<std::string> trainable_weight_names(const Sequential& model) {
   return names;
 }
 
-std::vector<Shape> trainable_weight_shapes(const Sequential& model) {
+std::vector<Shape> trainable_weight_shapes(const Model& model) {
   std::vector<Shape> shapes;
   for (std::size_t i = 0; i < model.size(); ++i)
     if (model.layer(i).trainable())

@@ -24,7 +24,7 @@ nlohmann::json optimizer_json(const Optimizer& optimizer, Dialect dialect);
 // A metric rnnkit does not compute is left out, as it changes no training: the return value lists those (as
 // saved, JSON; every weighted metric, followed by " (in weighted_metrics)"). Anything else rnnkit cannot
 // honour (an unknown loss, label smoothing, weight decay, ...) is an Error naming `where`.
-std::vector<std::string> compile_model(Sequential& model, const nlohmann::json& loss,
+std::vector<std::string> compile_model(Model& model, const nlohmann::json& loss,
                                        const nlohmann::json& metrics, const nlohmann::json& weighted_metrics,
                                        const nlohmann::json& optimizer, const std::string& where);
 
@@ -38,7 +38,7 @@ struct TrainingState {
 
 // The trainable weights the optimizer steps, in its order: their Keras names ("lstm/lstm_cell/kernel:0") and
 // shapes.
-std::vector<std::string> trainable_weight_names(const Sequential& model);
-std::vector<Shape> trainable_weight_shapes(const Sequential& model);
+std::vector<std::string> trainable_weight_names(const Model& model);
+std::vector<Shape> trainable_weight_shapes(const Model& model);
 
 }  // namespace rnnkit::compile_config

@@ -1110,7 +1110,7 @@ void set_layer_weights(Layer& layer, std::vector<Tensor> arrays, const std::stri
 
 }  // namespace
 
-json model_config(const Sequential& model) {
+json model_config(const Model& model) {
   const std::string where = "cannot save model '" + model.name() + "' in Keras 2 format";
   json full = initializers_for_era(without_keras3_wrappers(model.config()), KerasEra::tf_keras2);
   check_expressible(full, where);
@@ -1136,7 +1136,7 @@ json model_config(const Sequential& model) {
   return {{"class_name", "Sequential"}, {"config", config}};
 }
 
-void write(h5::Writer& file, const Sequential& model, const json* model_config) {
+void write(h5::Writer& file, const Model& model, const json* model_config) {
   const std::string version(kWrittenVersion);
   std::string group = "/";
   if (model_config != nullptr) {
@@ -1216,7 +1216,7 @@ json upgrade_legacy_config(const json& model, std::string_view keras_version) {
   return upgraded;
 }
 
-void load_weights(const h5::Reader& file, const std::string& group, Sequential& model) {
+void load_weights(const h5::Reader& file, const std::string& group, Model& model) {
   const std::string where = file.where(group);
   check(file.kind(group) == h5::ObjectKind::kGroup, where, ": expected the group of a Keras weights file");
   struct SavedLayer {
@@ -1306,7 +1306,7 @@ std::string without_suffix(const std::string& weight_name) {
 
 }  // namespace
 
-void write_training_state(h5::Writer& file, const Sequential& model) {
+void write_training_state(h5::Writer& file, const Model& model) {
   if (!model.compiled()) return;
   const Optimizer& optimizer = model.optimizer();
   const std::vector<std::string> metrics = model.metrics();
@@ -1427,7 +1427,7 @@ void read_optimizer_weights(const h5::Reader& file, const std::vector<std::strin
 
 }  // namespace
 
-compile_config::TrainingState compile_from_file(const h5::Reader& file, Sequential& model) {
+compile_config::TrainingState compile_from_file(const h5::Reader& file, Model& model) {
   compile_config::TrainingState state;
   if (!file.has_attribute("/", "training_config")) return state;
   const std::string where = file.where("/") + ", attribute 'training_config'";

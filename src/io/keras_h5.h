@@ -149,11 +149,11 @@ inline constexpr std::string_view kWrittenVersion = "2.11.0";
 // {"class_name": "Sequential", "config": {...}} with an InputLayer first when the model declares its input
 // shape, or "build_input_shape" when it was built from data. Errors when the model uses something a Keras 2
 // file cannot express (Keras 3's hard_sigmoid).
-nlohmann::json model_config(const Sequential& model);
+nlohmann::json model_config(const Model& model);
 
 // Writes the model in the layout of tf.keras 2.x's save_model_to_hdf5 (with `model_config`) or of
 // save_weights to .h5 (without: the weights group is the root).
-void write(h5::Writer& file, const Sequential& model, const nlohmann::json* model_config);
+void write(h5::Writer& file, const Model& model, const nlohmann::json* model_config);
 
 // Whether the root of the file is a Keras 2 weights group (layer_names at the root: model.save_weights).
 bool is_weights_group(const h5::Reader& file, const std::string& group);
@@ -170,19 +170,19 @@ nlohmann::json upgrade_legacy_config(const nlohmann::json& model, std::string_vi
 // Sets the model's weights from a Keras 2 weights group ("/model_weights" of a model file, "/" of a weights
 // file), as Keras's load_weights_from_hdf5_group does: layers with weights matched in order, each layer's
 // arrays read through its weight_names in order, Keras 1 per-gate arrays and CuDNN weights converted.
-void load_weights(const h5::Reader& file, const std::string& group, Sequential& model);
+void load_weights(const h5::Reader& file, const std::string& group, Model& model);
 
 // tf.keras 2.11's save_model of a compiled model: the root attribute training_config (loss, metrics,
 // weighted_metrics, loss_weights, optimizer_config) and the group optimizer_weights, whose weight_names list
 // "iteration:0" and then each slot as "<optimizer>/<slot>/<weight>:0" ("Adam/m/lstm/lstm_cell/kernel:0"), in
 // optimizer.variables() order. Nothing for an uncompiled model.
-void write_training_state(h5::Writer& file, const Sequential& model);
+void write_training_state(h5::Writer& file, const Model& model);
 
 // Compiles the model as the file's training_config says (Keras's load_model(compile=True)) and restores the
 // optimizer_weights of any Keras era (see read_optimizer_weights). Nothing when the file has no
 // training_config. What cannot be honoured is dropped, never an error, as the model itself loads whatever its
 // training state: a training_config rnnkit cannot compile leaves the model uncompiled, optimizer weights that
 // cannot be mapped leave a fresh optimizer.
-compile_config::TrainingState compile_from_file(const h5::Reader& file, Sequential& model);
+compile_config::TrainingState compile_from_file(const h5::Reader& file, Model& model);
 
 }  // namespace rnnkit::keras2

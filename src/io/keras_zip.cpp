@@ -244,7 +244,7 @@ void layout(const Layer& layer, const std::string& prefix, std::vector<VarsGroup
 
 // The path of each layer of the model: layers/<snake_case class>[_<n>], counted per class as Keras 3's
 // _save_container_state does (by class, not by the layer's name).
-std::vector<std::string> layer_paths(const Sequential& model, const std::string& root) {
+std::vector<std::string> layer_paths(const Model& model, const std::string& root) {
   std::map<std::string, int> used;
   std::vector<std::string> paths;
   for (std::size_t i = 0; i < model.size(); ++i) {
@@ -372,7 +372,7 @@ std::size_t leading_optimizer_vars(const Optimizer& optimizer) {
 }
 
 // Keras 3's optimizer.save_own_variables: optimizer.variables by index, under optimizer/vars.
-void write_optimizer_variables(h5::Writer& file, const Sequential& model) {
+void write_optimizer_variables(h5::Writer& file, const Model& model) {
   if (!model.compiled()) return;
   const Optimizer& optimizer = model.optimizer();
   file.group(kOptimizerVars);
@@ -387,7 +387,7 @@ void write_optimizer_variables(h5::Writer& file, const Sequential& model) {
 
 // Keras 3's optimizer.load_own_variables into the model's compiled optimizer. A file whose optimizer never
 // stepped holds only the leading variables; any other count is an error (Keras warns and starts afresh).
-void read_optimizer_variables(const h5::Reader& file, Sequential& model) {
+void read_optimizer_variables(const h5::Reader& file, Model& model) {
   if (file.kind(kOptimizerVars) == h5::ObjectKind::kMissing) return;
   const std::string where = file.where(kOptimizerVars);
   check(file.kind(kOptimizerVars) == h5::ObjectKind::kGroup, where, ": expected a group of variables");
@@ -559,7 +559,7 @@ std::optional<Shape> build_input_shape(const json& config) {
   return result;
 }
 
-json model_config(const Sequential& model) {
+json model_config(const Model& model) {
   const std::string where = "cannot save model '" + model.name() + "' in Keras 3 format";
   const json keras2 = model.config();
   const json& layers = keras2.at("config").at("layers");
@@ -616,7 +616,7 @@ json model_config(const Sequential& model) {
   return result;
 }
 
-void write_weights(h5::Writer& file, const Sequential& model) {
+void write_weights(h5::Writer& file, const Model& model) {
   write_optimizer_variables(file, model);  // Keras 3 saves a compiled model's optimizer with its weights
   file.group("/vars");                     // the model's own (none)
   const std::vector<std::string> paths = layer_paths(model, "/layers");
@@ -639,7 +639,7 @@ bool is_weights_file(const h5::Reader& file) {
          file.kind("/_layer_checkpoint_dependencies") == h5::ObjectKind::kGroup;
 }
 
-void load_weights(const h5::Reader& file, Sequential& model) {
+void load_weights(const h5::Reader& file, Model& model) {
   check(model.built(), file.what(), ": model '", model.name(),
         "' is not built, so its weight shapes are unknown: give it an input shape first");
   // tf.keras 2.13 wrote _layer_checkpoint_dependencies where Keras 3 writes layers (Keras's own fallback).
@@ -712,7 +712,7 @@ bool is_keras_archive(const std::filesystem::path& path) {
   return zip_name_locate(archive.get(), kConfigMember, 0) >= 0;
 }
 
-void load_archive_weights(Sequential& model, const std::filesystem::path& path) {
+void load_archive_weights(Model& model, const std::filesystem::path& path) {
   const std::string what = quoted(path);
   const Archive archive =
       open_archive_file(path, ZIP_RDONLY, "cannot read " + what + " as a .keras (zip) archive");
@@ -723,7 +723,7 @@ void load_archive_weights(Sequential& model, const std::filesystem::path& path) 
   load_weights(h5::Reader::open_memory(*weights, what + " member " + kWeightsMember), model);
 }
 
-void save_archive(const Sequential& model, const std::filesystem::path& path, const ModelAssets& assets) {
+void save_archive(const Model& model, const std::filesystem::path& path, const ModelAssets& assets) {
   const std::string what = quoted(path);
   const std::string config = h5::python_json(model_config(model));
   // json.dumps({"keras_version": ..., "date_saved": ...}) in Keras's key order.

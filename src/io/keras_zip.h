@@ -30,13 +30,13 @@ std::optional<Shape> build_input_shape(const nlohmann::json& config);
 
 // config.json for the model, as Keras 3's serialize_keras_object writes it. Errors when the model uses
 // something Keras 3 cannot express (Keras 1/2's hard_sigmoid, 0.2x + 0.5).
-nlohmann::json model_config(const Sequential& model);
+nlohmann::json model_config(const Model& model);
 
 // The Keras 3 weights layout: /vars, /layers/<snake_case class name, counted>/vars/<i>, with recurrent
 // layers' weights under cell/, Bidirectional's under forward_layer/ and backward_layer/, TimeDistributed's
 // under layer/.
-void write_weights(h5::Writer& file, const Sequential& model);
-void load_weights(const h5::Reader& file, Sequential& model);
+void write_weights(h5::Writer& file, const Model& model);
+void load_weights(const h5::Reader& file, Model& model);
 // Whether an HDF5 file has the Keras 3 weights layout.
 bool is_weights_file(const h5::Reader& file);
 
@@ -45,11 +45,11 @@ LoadedModel load_archive(const std::filesystem::path& path, const SequentialOpti
 LoadedModel load_archive_from_memory(std::string_view bytes, const std::string& what,
                                      const SequentialOptions& options);
 // The assets' names must have been checked (plain file names).
-void save_archive(const Sequential& model, const std::filesystem::path& path, const ModelAssets& assets);
+void save_archive(const Model& model, const std::filesystem::path& path, const ModelAssets& assets);
 // Whether a zip archive holds a Keras model (config.json), rather than, say, numpy arrays (.npz).
 bool is_keras_archive(const std::filesystem::path& path);
 // The weights of a .keras archive, into an existing model (Keras 3's load_weights of a .keras file).
-void load_archive_weights(Sequential& model, const std::filesystem::path& path);
+void load_archive_weights(Model& model, const std::filesystem::path& path);
 
 // Keras's naming.to_snake_case: "SimpleRNN" -> "simple_rnn", "TimeDistributed" -> "time_distributed".
 std::string snake_case(std::string_view class_name);

@@ -321,7 +321,7 @@ void check_plausible_sizes(const json& model, const std::string& where) {
 
 }  // namespace
 
-Sequential model_from_keras_config(const json& config, std::string_view where,
+Model model_from_keras_config(const json& config, std::string_view where,
                                    const SequentialOptions& options) {
   const std::string what(where);
   return naming_json_errors(what, [&] {
@@ -395,7 +395,7 @@ Sequential load_memory(std::string_view bytes, const std::string& what, const Se
   fail_unknown(what, bytes);
 }
 
-void load_weights_file(Sequential& model, const std::filesystem::path& path) {
+void load_weights_file(Model& model, const std::filesystem::path& path) {
   const std::string what = quoted(path);
   const std::string start = read_start(path, 4096);
   switch (detect_model_file_format_from_bytes(start)) {
@@ -428,16 +428,16 @@ LoadedModel load_model_file(const std::filesystem::path& path, const SequentialO
   return naming_json_errors(quoted(path), [&] { return load_file(path, options); });
 }
 
-Sequential load_model(const std::filesystem::path& path, const SequentialOptions& options) {
+Model load_model(const std::filesystem::path& path, const SequentialOptions& options) {
   return std::move(load_model_file(path, options).model);
 }
 
-Sequential load_model_from_memory(std::string_view bytes, const std::string& what,
+Model load_model_from_memory(std::string_view bytes, const std::string& what,
                                   const SequentialOptions& options) {
   return naming_json_errors(what, [&] { return load_memory(bytes, what, options); });
 }
 
-void save_model(const Sequential& model, const std::filesystem::path& path, const ModelAssets& assets) {
+void save_model(const Model& model, const std::filesystem::path& path, const ModelAssets& assets) {
   const std::string extension = lower_extension(path);
   if (extension == ".keras" || extension == ".h5" || extension == ".hdf5")
     check_asset_names(assets, model.name(), path);
@@ -458,7 +458,7 @@ void save_model(const Sequential& model, const std::filesystem::path& path, cons
        "only");
 }
 
-void save_weights(const Sequential& model, const std::filesystem::path& path) {
+void save_weights(const Model& model, const std::filesystem::path& path) {
   check(model.built(), "cannot save the weights of model '", model.name(), "' to ", quoted(path),
         ": it is not built, so it has no weights yet");
   const std::string extension = lower_extension(path);
@@ -471,7 +471,7 @@ void save_weights(const Sequential& model, const std::filesystem::path& path) {
        ": the file name must end in .weights.h5 (Keras 3), .h5/.hdf5 (Keras 2) or .npz");
 }
 
-void load_weights(Sequential& model, const std::filesystem::path& path) {
+void load_weights(Model& model, const std::filesystem::path& path) {
   naming_json_errors(quoted(path), [&] { load_weights_file(model, path); });
 }
 

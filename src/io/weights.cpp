@@ -34,7 +34,7 @@ bool same_weight(const std::string& wanted, const std::string& candidate) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, Tensor>> named_weights(const Sequential& model) {
+std::vector<std::pair<std::string, Tensor>> named_weights(const Model& model) {
   std::vector<std::pair<std::string, Tensor>> weights;
   for (std::size_t i = 0; i < model.size(); ++i) {
     const Layer& layer = model.layer(i);
@@ -45,7 +45,7 @@ std::vector<std::pair<std::string, Tensor>> named_weights(const Sequential& mode
   return weights;
 }
 
-void set_named_weights(Sequential& model, const std::vector<std::pair<std::string, Tensor>>& arrays,
+void set_named_weights(Model& model, const std::vector<std::pair<std::string, Tensor>>& arrays,
                        const std::string& source) {
   check(model.built(), source, ": model '", model.name(),
         "' is not built yet, so its weight shapes are unknown: give it an input shape first");
@@ -75,11 +75,11 @@ void set_named_weights(Sequential& model, const std::vector<std::pair<std::strin
     check(used.count(k), source, ": array '", arrays[k].first, "' matches no weight of model '", model.name(), "'");
 }
 
-void load_weights_npz(Sequential& model, const std::filesystem::path& path) {
+void load_weights_npz(Model& model, const std::filesystem::path& path) {
   set_named_weights(model, load_npz(path), "weights file '" + path.string() + "'");
 }
 
-void save_weights_npz(const Sequential& model, const std::filesystem::path& path) {
+void save_weights_npz(const Model& model, const std::filesystem::path& path) {
   save_npz(path, named_weights(model));
 }
 

@@ -372,7 +372,7 @@ Sequential sequential_from_config(const json& model, std::string_view where,
 
 }  // namespace
 
-Sequential model_from_config(const json& model, std::string_view where, const SequentialOptions& options) {
+Model model_from_config(const json& model, std::string_view where, const SequentialOptions& options) {
   try {
     return sequential_from_config(model, where, options);
   } catch (const json::exception& error) {
@@ -380,7 +380,7 @@ Sequential model_from_config(const json& model, std::string_view where, const Se
   }
 }
 
-Sequential load_model_json(const std::filesystem::path& path, const SequentialOptions& options) {
+Model load_model_json(const std::filesystem::path& path, const SequentialOptions& options) {
   std::ifstream file(path);
   check(file.good(), "cannot open model file '", path.string(), "'");
   json model;

@@ -20,7 +20,7 @@ constexpr std::int64_t kPaddingRow = -1;
 
 // The activation that ends the model: a last Dense (or TimeDistributed(Dense)), or a last Activation layer
 // after such a linear Dense, as the Keras char-RNN example's Dense(V) + Activation('softmax').
-std::string output_activation(const Sequential& model) {
+std::string output_activation(const Model& model) {
   const Layer& last = model.layer(model.size() - 1);
   const auto dense_activation = [](const Layer& layer) -> std::optional<std::string> {
     const nlohmann::json config = layer.config();
@@ -48,7 +48,7 @@ std::string output_activation(const Sequential& model) {
 
 // The model's layers again, with free sequence length and batch 1, recurrent layers stateful when asked:
 // the same layer code, only the config changes (the weights are copied by the caller).
-Sequential make_twin(const Sequential& model, bool stateful, std::optional<std::int64_t> one_hot_width) {
+Sequential make_twin(const Model& model, bool stateful, std::optional<std::int64_t> one_hot_width) {
   Sequential twin({.name = model.name() + "_generator", .seed = 0});
   for (std::size_t i = 0; i < model.size(); ++i) {
     const Layer& layer = model.layer(i);
@@ -68,7 +68,7 @@ Sequential make_twin(const Sequential& model, bool stateful, std::optional<std::
 
 }  // namespace
 
-ScoreKind language_model_scores(const Sequential& model) {
+ScoreKind language_model_scores(const Model& model) {
   check(model.built() && model.size() >= 1, "generation: model '", model.name(), "' must be built");
   const std::string activation = output_activation(model);
   check(activation == "softmax" || activation == "linear", "generation: the model's output activation must ",
@@ -79,7 +79,7 @@ ScoreKind language_model_scores(const Sequential& model) {
   return activation == "softmax" ? ScoreKind::probabilities : ScoreKind::logits;
 }
 
-Generator::Generator(const Sequential& model, const GeneratorOptions& options) : options_(options) {
+Generator::Generator(const Model& model, const GeneratorOptions& options) : options_(options) {
   check(model.built() && model.size() >= 2, "generation: model '", model.name(),
         "' must be built, with weights, and have an input layer and an output layer");
   const Shape input_shape = model.input_shape();

@@ -14,7 +14,7 @@
 
 namespace rnnkit {
 
-Sequential& Callback::model() const {
+Model& Callback::model() const {
   check(model_ != nullptr, "a callback was used before fit() gave it its model");
   return *model_;
 }

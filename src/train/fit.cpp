@@ -1,5 +1,5 @@
-// Sequential's training loop: compile, fit, evaluate, train_on_batch, as Keras's Model. fit and evaluate
-// run over a Dataset; x and y given as tensors become an in-memory one (TensorDataset), so both forms share
+// Model's training loop: compile, fit, evaluate, train_on_batch, as Keras's Model. fit and evaluate
+// run over a Dataset; x and y given as arrays become an in-memory one (ArrayDataset), so both forms share
 // one loop.
 #include <unistd.h>
 #include <algorithm>
@@ -9,9 +9,10 @@
 #include <iostream>
 #include <numeric>
 
+#include "model/model_internal.h"
 #include "rnnkit/error.h"
 #include "rnnkit/layers/dense.h"
-#include "rnnkit/sequential.h"
+#include "rnnkit/model.h"
 #include "train/progress.h"
 
 namespace rnnkit {
@@ -61,15 +62,16 @@ std::vector<std::int64_t> iota(std::int64_t count) {
   return order;
 }
 
-// x and y in memory, cut into batches of batch_size in an order that each shuffled epoch permutes further
-// (Fisher-Yates with the model's Rng, as fit always did: the same seed gives the same batches).
-class TensorDataset final : public Dataset {
+// Arrays in memory (one per model input, one per output), cut into batches of batch_size rows in an order
+// that each shuffled epoch permutes further (Fisher-Yates with the model's Rng: the same seed gives the same
+// batches).
+class ArrayDataset final : public Dataset {
  public:
-  TensorDataset(Tensor x, Tensor y, std::int64_t batch_size)
+  ArrayDataset(std::vector<Tensor> x, std::vector<Tensor> y, std::int64_t batch_size)
       : x_(std::move(x)),
         y_(std::move(y)),
         batch_size_(static_cast<std::size_t>(batch_size)),
-        order_(iota(x_.dim(0))) {}
+        order_(iota(x_[0].dim(0))) {}
 
   std::int64_t batch_count() const override {
     return static_cast<std::int64_t>((order_.size() + batch_size_ - 1) / batch_size_);
@@ -81,16 +83,33 @@ class TensorDataset final : public Dataset {
   }
 
   std::pair<Tensor, Tensor> batch(std::int64_t index) override {
+    auto [x, y] = batch_arrays(index);
+    return {std::move(x[0]), std::move(y[0])};
+  }
+
+  std::pair<std::vector<Tensor>, std::vector<Tensor>> batch_arrays(std::int64_t index) override {
     const std::size_t begin = static_cast<std::size_t>(index) * batch_size_;
     const std::size_t end = std::min(order_.size(), begin + batch_size_);
-    return {gather_rows(x_, order_, begin, end), gather_rows(y_, order_, begin, end)};
+    std::pair<std::vector<Tensor>, std::vector<Tensor>> batch;
+    for (const Tensor& array : x_) batch.first.push_back(gather_rows(array, order_, begin, end));
+    for (const Tensor& array : y_) batch.second.push_back(gather_rows(array, order_, begin, end));
+    return batch;
   }
 
  private:
-  Tensor x_, y_;  // (N, ...) each
+  std::vector<Tensor> x_, y_;  // (N, ...) each
   std::size_t batch_size_;
   std::vector<std::int64_t> order_;
 };
+
+// Rows [begin, end) of every array.
+std::vector<Tensor> rows_of(const std::vector<Tensor>& arrays, std::int64_t begin, std::int64_t end) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(end - begin));
+  std::iota(order.begin(), order.end(), begin);
+  std::vector<Tensor> rows;
+  for (const Tensor& array : arrays) rows.push_back(gather_rows(array, order, 0, order.size()));
+  return rows;
+}
 
 // Keras's class_weight as per-sample weights: the weight of each row's class (its id for sparse targets, the
 // argmax of one-hot ones), 1 for a class the map does not name.
@@ -109,10 +128,13 @@ Tensor class_sample_weights(const Tensor& y, const std::map<int, double>& class_
   return weights;
 }
 
-void check_samples(const Tensor& x, const Tensor& y, const std::string& where) {
-  check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0) && x.dim(0) > 0, where,
-        ": x and y need the same ", "positive number of samples, received x ", shape_string(x.shape()),
-        " and y ", shape_string(y.shape()));
+void check_samples(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const std::string& where) {
+  check(!x.empty() && !y.empty(), where, ": fit and evaluate need inputs and targets");
+  for (const Tensor& array : x)
+    for (const Tensor& target : y)
+      check(array.rank() >= 1 && target.rank() >= 1 && array.dim(0) == target.dim(0) && array.dim(0) > 0,
+            where, ": x and y need the same ", "positive number of samples, received x ",
+            shape_string(array.shape()), " and y ", shape_string(target.shape()));
 }
 
 // A model whose batch size is fixed (a stateful RNN's batch_input_shape) takes only batches of that size,
@@ -120,10 +142,6 @@ void check_samples(const Tensor& x, const Tensor& y, const std::string& where) {
 std::string fixed_batch_text(const Shape& batch_input_shape) {
   return "the model takes batches of exactly " + std::to_string(batch_input_shape[0]) +
          " (its input shape is " + shape_string(batch_input_shape) + ", as a stateful RNN needs)";
-}
-
-bool has_batch_size(const std::optional<Shape>& batch_input_shape) {
-  return batch_input_shape && !batch_input_shape->empty() && (*batch_input_shape)[0] != kNone;
 }
 
 // A running mean over the epoch, each batch weighted by what it counted (Keras's Mean metric): its samples
@@ -147,64 +165,106 @@ bool is_terminal(const std::ostream& out) {
   return (&out == &std::cout && isatty(STDOUT_FILENO)) || (&out == &std::cerr && isatty(STDERR_FILENO));
 }
 
-// The logs as Keras's progress bar shows them: "loss" before "accuracy", then the same for validation.
-std::vector<std::pair<std::string, double>> shown_values(const Logs& logs) {
-  std::vector<std::pair<std::string, double>> shown(logs.begin(), logs.end());
-  const auto place = [](const std::string& name) {
-    const bool validation = name.starts_with("val_");
-    return std::pair{validation, validation ? name.substr(4) : name};
-  };
-  std::sort(shown.begin(), shown.end(), [&](const auto& a, const auto& b) {
-    const auto [a_validation, a_name] = place(a.first);
-    const auto [b_validation, b_name] = place(b.first);
-    return a_validation != b_validation ? b_validation : a_name > b_name;
-  });
+// The logs in the order Keras's progress bar shows them: `names` (loss first, then per-output losses, then
+// metrics), then the same for validation.
+std::vector<std::pair<std::string, double>> shown_values(const Logs& logs,
+                                                         const std::vector<std::string>& names) {
+  std::vector<std::pair<std::string, double>> shown;
+  for (const std::string prefix : {"", "val_"})
+    for (const std::string& name : names)
+      if (const auto found = logs.find(prefix + name); found != logs.end()) shown.emplace_back(*found);
   return shown;
 }
 
 }  // namespace
 
-void Sequential::compile(CompileOptions options) {
-  loss_ = Loss(options.loss, options.from_logits);
-  optimizer_ = options.optimizer ? std::move(options.optimizer) : make_optimizer("rmsprop");
-  accuracy_metric_ = false;
-  for (const std::string& metric : options.metrics) {
-    check(metric == "accuracy" || metric == "acc", where(), ": unknown metric '", metric,
-          "' (known: accuracy)");
-    accuracy_metric_ = true;
+void Model::compile(CompileOptions options) {
+  check(built(), where(), " has not yet been built: give it an input shape before compile()");
+  const std::vector<std::string> names = output_names();
+  const std::size_t count = outputs_.size();
+  const auto output_of = [&](const std::string& name, std::string_view what) {
+    const auto found = std::ranges::find(names, name);
+    std::string known;
+    for (const std::string& candidate : names) known += (known.empty() ? "" : ", ") + candidate;
+    check(found != names.end(), where(), ": ", what, " names output '", name, "', but the outputs are ",
+          known);
+    return static_cast<std::size_t>(found - names.begin());
+  };
+  std::vector<std::string> loss_names(count, options.loss);
+  if (!options.losses.empty()) {
+    check(options.losses.size() == count, where(), " has ", count, " outputs, but compile got ",
+          options.losses.size(), " losses");
+    loss_names = options.losses;
   }
+  for (const auto& [name, loss] : options.loss_by_output)
+    loss_names[output_of(name, "loss_by_output")] = loss;
+  std::vector<double> weights(count, 1.0);
+  if (!options.loss_weights.empty()) {
+    check(options.loss_weights.size() == count, where(), " has ", count, " outputs, but compile got ",
+          options.loss_weights.size(), " loss weights");
+    weights = options.loss_weights;
+  }
+  for (const auto& [name, weight] : options.loss_weight_by_output)
+    weights[output_of(name, "loss_weight_by_output")] = weight;
+  std::vector<std::vector<std::string>> metrics(count);
+  const auto add_metrics = [&](std::size_t output, const std::vector<std::string>& wanted) {
+    for (const std::string& metric : wanted) {
+      check(metric == "accuracy" || metric == "acc", where(), ": unknown metric '", metric,
+            "' (known: accuracy)");
+      if (metrics[output].empty()) metrics[output].push_back("accuracy");
+    }
+  };
+  for (std::size_t output = 0; output < count; ++output) add_metrics(output, options.metrics);
+  for (const auto& [name, wanted] : options.metrics_by_output)
+    add_metrics(output_of(name, "metrics_by_output"), wanted);
+  std::vector<Loss> losses;
+  for (const std::string& name : loss_names) losses.emplace_back(name, options.from_logits);
+  losses_ = std::move(losses);
+  loss_weights_ = std::move(weights);
+  metrics_ = std::move(metrics);
+  optimizer_ = options.optimizer ? std::move(options.optimizer) : make_optimizer("rmsprop");
+  plan_heads();
 }
 
-Optimizer& Sequential::optimizer() {
+Optimizer& Model::optimizer() {
   check(optimizer_ != nullptr, where(), " is not compiled: call compile() first");
   return *optimizer_;
 }
 
-const Optimizer& Sequential::optimizer() const {
+const Optimizer& Model::optimizer() const {
   check(optimizer_ != nullptr, where(), " is not compiled: call compile() first");
   return *optimizer_;
 }
 
-const Loss& Sequential::loss() const {
-  check(loss_.has_value(), where(), " is not compiled: call compile() first");
-  return *loss_;
+const Loss& Model::loss() const {
+  check(compiled(), where(), " is not compiled: call compile() first");
+  check(losses_.size() == 1, where(), " has ", losses_.size(), " outputs, each with its loss: see losses()");
+  return losses_[0];
 }
 
-std::vector<std::string> Sequential::metrics() const {
-  return accuracy_metric_ ? std::vector<std::string>{"accuracy"} : std::vector<std::string>{};
+std::vector<std::string> Model::metrics() const {
+  return metrics_.empty() ? std::vector<std::string>{} : metrics_of(0);
 }
 
-LogitsHead* Sequential::logits_head() {
-  auto* head = layers_.empty() ? nullptr : dynamic_cast<LogitsHead*>(layers_.back().get());
-  // Keras (_get_logits) does this for any cross-entropy after either activation, whichever layer applied it.
-  const bool fused = head && loss_ && !loss_->from_logits() &&
-                     loss_->kind() != Loss::Kind::mean_squared_error &&
-                     (head->head_activation() == ActivationFunction::softmax ||
-                      head->head_activation() == ActivationFunction::sigmoid);
-  return fused ? head : nullptr;
+std::vector<std::string> Model::metrics_of(std::size_t output) const {
+  check(output < metrics_.size(), where(), " has ", metrics_.size(), " compiled outputs, no output ", output);
+  return metrics_[output];
 }
 
-std::vector<Param*> Sequential::trainable_params() {
+std::vector<std::string> Model::log_names() const {
+  // tf.keras 2.x: "loss", then "<output>_loss" per output and "<output>_<metric>" where there are several.
+  std::vector<std::string> names{"loss"};
+  const bool several = outputs_.size() > 1;
+  const std::vector<std::string> outputs = output_names();
+  if (several)
+    for (const std::string& output : outputs) names.push_back(output + "_loss");
+  for (std::size_t k = 0; k < metrics_.size(); ++k)
+    for (const std::string& metric : metrics_[k])
+      names.push_back(several ? outputs[k] + "_" + metric : metric);
+  return names;
+}
+
+std::vector<Param*> Model::trainable_params() {
   std::vector<Param*> params;
   for (const auto& layer : layers_)
     if (layer->trainable())
@@ -212,50 +272,55 @@ std::vector<Param*> Sequential::trainable_params() {
   return params;
 }
 
-double Sequential::regularization_loss() const {
+Logs Model::train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                           const Tensor* sample_weight) {
+  std::vector<double> metric_weights;
+  return train_step(x, y, sample_weight, metric_weights);
+}
+
+Logs Model::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* sample_weight) {
+  return train_on_batch(std::vector<Tensor>{x}, std::vector<Tensor>{y}, sample_weight);
+}
+
+// The loss, as Keras's compiled loss: Σ weight·loss over the outputs, plus model.losses. Cross-entropy after
+// a softmax or sigmoid head is computed from its logits (exact where the probabilities would be clipped, and
+// the gradient reaches the logits directly). `metric_weights` receives, per metric in log_names() order, how
+// many rows it counted.
+Logs Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                       const Tensor* sample_weight, std::vector<double>& metric_weights) {
+  check(compiled(), where(), " is not compiled: call compile() before training");
+  check_arrays(y, outputs_, "output");
+  check_samples(x, y, where());
+  std::unique_ptr<Pass> pass = run(x, true, true);
+  const TrainingPlan& plan = *plan_;
+  const bool several = outputs_.size() > 1;
+  const std::vector<std::string> names = output_names();
+  Logs logs;
   double total = 0.0;
-  for (const auto& layer : layers_) total += layer->regularization_loss();
-  return total;
-}
-
-Logs Sequential::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* sample_weight) {
-  double accuracy_weight = 0.0;
-  return train_step(x, y, sample_weight, accuracy_weight);
-}
-
-Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* sample_weight,
-                            double& accuracy_weight) {
-  check(loss_.has_value(), where(), " is not compiled: call compile() before training");
-  check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0), where(), ": x has ", x.rank() ? x.dim(0) : 0,
-        " samples but y has ", y.rank() ? y.dim(0) : 0);
-  // Keras computes cross-entropy from the logits of a final Dense(softmax|sigmoid) or Activation(softmax|
-  // sigmoid): exact where the probabilities would be clipped, and the gradient reaches the logits directly.
-  LogitsHead* head = logits_head();
-  const bool fused = head != nullptr;
-  // Such a head runs to its logits alone (a pass over the batch's outputs less), unless an activity
-  // penalty reads its outputs; they are computed after all where accuracy needs them.
-  const bool to_logits = fused && !layers_.back()->activity_regularizer();
-  std::optional<Tensor> output_mask;  // a Dense or Activation head passes its input's mask on
-  // The model's outputs, or the head's input where the head runs to its logits alone.
-  Tensor y_pred = run(x, true, &output_mask, layers_.size() - (to_logits ? 1 : 0));
-  const Tensor* mask = output_mask ? &*output_mask : nullptr;
-  if (to_logits) head->train_to_logits(y_pred);
-  LossResult result = fused ? loss_->with_logits().compute(head->trained_logits(), y, sample_weight, mask)
-                            : loss_->compute(y_pred, y, sample_weight, mask);
-  // As Keras's compiled loss, which adds model.losses to the data loss.
-  Logs logs{{"loss", result.value + regularization_loss()}};
-  if (accuracy_metric_) {
-    if (to_logits) y_pred = head->activation_of(head->trained_logits());
-    logs["accuracy"] = loss_->accuracy(y_pred, y, mask);
-    accuracy_weight = accuracy_count(y_pred, mask);
+  std::vector<Tensor> grads(outputs_.size());
+  metric_weights.clear();
+  for (std::size_t k = 0; k < outputs_.size(); ++k) {
+    const auto& head = plan.head[plan.at(outputs_[k])];
+    const Tensor* mask = pass->mask(plan, outputs_[k]);
+    LossResult result =
+        head ? losses_[k].with_logits().compute(head->head->trained_logits(), y[k], sample_weight, mask)
+             : losses_[k].compute(pass->value(plan, outputs_[k]), y[k], sample_weight, mask);
+    total += loss_weights_[k] * result.value;
+    if (several) logs[names[k] + "_loss"] = result.value;
+    if (loss_weights_[k] != 1.0)
+      for (float& g : result.gradient.values()) g = static_cast<float>(g * loss_weights_[k]);
+    grads[k] = std::move(result.gradient);
+    for (const std::string& metric : metrics_[k]) {
+      const Tensor& y_pred = pass->value(plan, outputs_[k]);
+      logs[several ? names[k] + "_" + metric : metric] = losses_[k].accuracy(y_pred, y[k], mask);
+      metric_weights.push_back(accuracy_count(y_pred, mask));
+    }
   }
+  // As Keras's compiled loss, which adds model.losses to the data loss.
+  logs["loss"] = total + regularization_loss();
   if (!std::isfinite(logs.at("loss"))) return logs;  // the caller stops; the weights stay the last good ones
   zero_grads();
-  if (fused) {
-    backpropagate(head->backward_from_logits(result.gradient), layers_.size() - 1);
-  } else {
-    backward(result.gradient);
-  }
+  backpropagate(*pass, std::move(grads));
   for (const auto& layer : layers_) layer->add_regularization_grads();
   const std::vector<Param*> params = trainable_params();
   optimizer_->apply(params);
@@ -265,58 +330,99 @@ Logs Sequential::train_step(const Tensor& x, const Tensor& y, const Tensor* samp
   return logs;
 }
 
-bool Sequential::fixed_batch_size() const {
-  if (!has_batch_size(declared_input_shape_)) return false;
-  return std::any_of(layers_.begin(), layers_.end(), [](const auto& layer) { return layer->stateful(); });
+Logs Model::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                      std::vector<double>& metric_weights) {
+  check_arrays(y, outputs_, "output");
+  std::unique_ptr<Pass> pass = run(x, false, true);
+  const TrainingPlan& plan = *plan_;
+  const bool several = outputs_.size() > 1;
+  const std::vector<std::string> names = output_names();
+  Logs logs;
+  double total = 0.0;
+  metric_weights.clear();
+  for (std::size_t k = 0; k < outputs_.size(); ++k) {
+    const std::size_t node = plan.at(outputs_[k]);
+    const Tensor* mask = pass->mask(plan, outputs_[k]);
+    // tf.keras reads the logits from the output's _keras_logits in evaluate too.
+    const double value = plan.head[node]
+                             ? losses_[k].with_logits().compute(pass->logits[node], y[k], nullptr, mask).value
+                             : losses_[k].compute(pass->value(plan, outputs_[k]), y[k], nullptr, mask).value;
+    total += loss_weights_[k] * value;
+    if (several) logs[names[k] + "_loss"] = value;
+    for (const std::string& metric : metrics_[k]) {
+      const Tensor& y_pred = pass->value(plan, outputs_[k]);
+      logs[several ? names[k] + "_" + metric : metric] = losses_[k].accuracy(y_pred, y[k], mask);
+      metric_weights.push_back(accuracy_count(y_pred, mask));
+    }
+  }
+  logs["loss"] = total + regularization_loss();
+  return logs;
 }
 
 // Keras finds a batch of another size than a fixed one only when it reaches it, after training on those
 // before it; check_fixed_batch refuses the data before training.
-void Sequential::check_fixed_batch(const Tensor& x, std::int64_t samples, std::int64_t batch_size,
-                                   std::string_view what) const {
-  if (!fixed_batch_size()) return;
-  const std::int64_t fixed = (*declared_input_shape_)[0];
+void Model::check_fixed_batch(std::int64_t samples, std::int64_t batch_size, std::string_view what) const {
+  const std::optional<std::int64_t> fixed = fixed_batch();
+  if (!fixed) return;
+  const Shape& declared = declared_input_shape_ ? *declared_input_shape_ : inputs_[0].shape();
   // Batches of batch_size rows, the last one shorter; fewer samples than batch_size make one batch.
   const std::int64_t first = std::min(batch_size, samples);
-  if (first == fixed && samples % fixed == 0) return;
-  Shape batch_shape = x.shape();
-  batch_shape[0] = first != fixed ? first : samples % fixed;
-  fail(where(), ": ", fixed_batch_text(*declared_input_shape_), ", but ", samples, " ", what,
+  if (first == *fixed && samples % *fixed == 0) return;
+  Shape batch_shape = declared;
+  batch_shape[0] = first != *fixed ? first : samples % *fixed;
+  fail(where(), ": ", fixed_batch_text(declared), ", but ", samples, " ", what,
        samples == 1 ? "sample" : "samples", " in batches of ", batch_size, " give a batch of shape ",
-       shape_string(batch_shape), ". Use batch_size ", fixed, " and a multiple of ", fixed, " samples");
+       shape_string(batch_shape), ". Use batch_size ", *fixed, " and a multiple of ", *fixed, " samples");
 }
 
-void Sequential::check_batch_fits(const Tensor& batch_x, const std::string& batch_where) const {
-  if (!fixed_batch_size() || batch_x.rank() == 0) return;
-  check(batch_x.dim(0) == (*declared_input_shape_)[0], batch_where, ": ",
-        fixed_batch_text(*declared_input_shape_), ", but this batch has shape ",
-        shape_string(batch_x.shape()));
+void Model::check_batch_fits(const std::vector<Tensor>& batch_x, const std::string& batch_where) const {
+  const std::optional<std::int64_t> fixed = fixed_batch();
+  if (!fixed || batch_x.empty() || batch_x[0].rank() == 0) return;
+  const Shape& declared = declared_input_shape_ ? *declared_input_shape_ : inputs_[0].shape();
+  check(batch_x[0].dim(0) == *fixed, batch_where, ": ", fixed_batch_text(declared),
+        ", but this batch has shape ", shape_string(batch_x[0].shape()));
 }
 
-Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch,
-                             std::chrono::steady_clock::time_point fit_start, StopReason& stop,
-                             ProgressBar& progress) {
+namespace {
+
+// The running means of one epoch (or evaluation): each loss weighted by its batch's samples, each metric by
+// the rows it counted.
+void add_batch_logs(std::map<std::string, RunningMean>& means, Logs& logs, const Logs& batch_logs,
+                    const std::vector<std::string>& names, double samples,
+                    const std::vector<double>& metric_weights) {
+  std::size_t metric = 0;
+  for (const std::string& name : names) {
+    const bool is_loss = name == "loss" || name.ends_with("_loss");
+    means[name].add(batch_logs.at(name), is_loss ? samples : metric_weights[metric++]);
+    logs[name] = means[name].value();
+  }
+}
+
+}  // namespace
+
+Logs Model::train_epoch(Dataset& data, const FitOptions& options, int epoch,
+                        std::chrono::steady_clock::time_point fit_start, StopReason& stop,
+                        ProgressBar& progress) {
   const std::int64_t steps = data.batch_count();
   check(steps >= 1, where(), ": the dataset has ", steps, " batches; fit needs at least one");
-  RunningMean loss, accuracy;
+  const std::vector<std::string> names = log_names();
+  std::map<std::string, RunningMean> means;
   Logs logs;
   for (std::int64_t step = 0; step < steps; ++step) {
-    const auto [batch_x, batch_y] = data.batch(step);
+    const auto [batch_x, batch_y] = data.batch_arrays(step);
     const std::string batch_where =
         where() + ", batch " + std::to_string(step) + " of epoch " + std::to_string(epoch + 1);
     check_samples(batch_x, batch_y, batch_where);
     check_batch_fits(batch_x, batch_where);
     std::optional<Tensor> batch_weights;
-    if (!options.class_weight.empty())
-      batch_weights = class_sample_weights(batch_y, options.class_weight, where());
-    double accuracy_weight = 0.0;
+    if (!options.class_weight.empty()) {
+      check(batch_y.size() == 1, where(), ": class_weight is for models with one output (as in Keras)");
+      batch_weights = class_sample_weights(batch_y[0], options.class_weight, where());
+    }
+    std::vector<double> metric_weights;
     const Logs batch_logs =
-        train_step(batch_x, batch_y, batch_weights ? &*batch_weights : nullptr, accuracy_weight);
-    const auto count = static_cast<double>(batch_x.dim(0));
-    loss.add(batch_logs.at("loss"), count);
-    if (accuracy_metric_) accuracy.add(batch_logs.at("accuracy"), accuracy_weight);
-    logs = {{"loss", loss.value()}};
-    if (accuracy_metric_) logs["accuracy"] = accuracy.value();
+        train_step(batch_x, batch_y, batch_weights ? &*batch_weights : nullptr, metric_weights);
+    add_batch_logs(means, logs, batch_logs, names, static_cast<double>(batch_x[0].dim(0)), metric_weights);
     check(std::isfinite(batch_logs.at("loss")), "Batch ", step, ": Invalid loss (", batch_logs.at("loss"),
           ") in epoch ", epoch + 1, ", terminating training; the weights are those of the last good step");
     // Keras 2.11 hands callbacks the epoch's running means, not the batch's own numbers.
@@ -332,48 +438,54 @@ Logs Sequential::train_epoch(Dataset& data, const FitOptions& options, int epoch
     }
     const bool last = step + 1 == steps || stop != StopReason::none;
     // fit finalizes the bar after validation; a stopped epoch's at its target, as if it had run whole.
-    progress.update(last ? steps : step + 1, shown_values(logs));
+    progress.update(last ? steps : step + 1, shown_values(logs, names));
     if (last) break;
   }
   return logs;
 }
 
-History Sequential::fit(const Tensor& x, const Tensor& y, FitOptions options) {
-  check(loss_.has_value(), where(), " is not compiled: call compile() before fit()");
+History Model::fit(const Tensor& x, const Tensor& y, FitOptions options) {
+  return fit(std::vector<Tensor>{x}, std::vector<Tensor>{y}, std::move(options));
+}
+
+History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, FitOptions options) {
+  check(compiled(), where(), " is not compiled: call compile() before fit()");
   check(options.batch_size > 0, where(), ": batch_size must be positive, received ", options.batch_size);
   check(options.validation_split >= 0.0 && options.validation_split < 1.0, where(),
         ": validation_split must be in [0, 1), received ", options.validation_split);
   check_samples(x, y, where());
-  if (!options.class_weight.empty())  // before training starts, not at the first batch
-    check(y.rank() <= 2, where(),
+  prepare_inputs(x);
+  check_arrays(y, outputs_, "output");
+  if (!options.class_weight.empty()) {  // before training starts, not at the first batch
+    check(y.size() == 1, where(), ": class_weight is for models with one output (as in Keras)");
+    check(y[0].rank() <= 2, where(),
           ": class_weight is not supported for targets of rank 3 or more (as in Keras)");
+  }
+  const std::int64_t samples = x[0].dim(0);
   if (options.validation_split == 0.0) {
-    check_fixed_batch(x, x.dim(0), options.batch_size, "training ");
-    TensorDataset train(x, y, options.batch_size);
+    check_fixed_batch(samples, options.batch_size, "training ");
+    ArrayDataset train(x, y, options.batch_size);
     return fit(train, std::move(options));
   }
-  check(!options.validation_data && options.validation_dataset == nullptr, where(),
-        ": give one of validation_split, validation_data and validation_dataset");
+  check(!options.validation_data && !options.validation_arrays && options.validation_dataset == nullptr,
+        where(), ": give one of validation_split, validation_data and validation_dataset");
   // tf.keras 2.11 (train_validation_split): the last samples, split before any shuffling.
   const auto split_at =
-      static_cast<std::int64_t>(std::floor(static_cast<double>(x.dim(0)) * (1.0 - options.validation_split)));
-  check(split_at > 0 && split_at < x.dim(0), where(), ": validation_split ", options.validation_split, " of ",
-        x.dim(0), " samples leaves no training or no validation samples");
-  check_fixed_batch(x, split_at, options.batch_size, "training ");
-  check_fixed_batch(x, x.dim(0) - split_at, options.batch_size, "validation ");
-  const std::vector<std::int64_t> all = iota(x.dim(0));
-  const auto split = static_cast<std::size_t>(split_at);
-  TensorDataset train(gather_rows(x, all, 0, split), gather_rows(y, all, 0, split), options.batch_size);
-  TensorDataset validation(gather_rows(x, all, split, all.size()), gather_rows(y, all, split, all.size()),
-                           options.batch_size);
+      static_cast<std::int64_t>(std::floor(static_cast<double>(samples) * (1.0 - options.validation_split)));
+  check(split_at > 0 && split_at < samples, where(), ": validation_split ", options.validation_split, " of ",
+        samples, " samples leaves no training or no validation samples");
+  check_fixed_batch(split_at, options.batch_size, "training ");
+  check_fixed_batch(samples - split_at, options.batch_size, "validation ");
+  ArrayDataset train(rows_of(x, 0, split_at), rows_of(y, 0, split_at), options.batch_size);
+  ArrayDataset validation(rows_of(x, split_at, samples), rows_of(y, split_at, samples), options.batch_size);
   options.validation_split = 0.0;
   options.validation_dataset = &validation;
   return fit(train, std::move(options));
 }
 
-History Sequential::fit(Dataset& data, FitOptions options) {
+History Model::fit(Dataset& data, FitOptions options) {
   const auto fit_start = std::chrono::steady_clock::now();
-  check(loss_.has_value(), where(), " is not compiled: call compile() before fit()");
+  check(compiled(), where(), " is not compiled: call compile() before fit()");
   check(options.batch_size > 0, where(), ": batch_size must be positive, received ", options.batch_size);
   check(options.epochs >= 0 && options.initial_epoch >= 0, where(),
         ": epochs and initial_epoch must not be negative");
@@ -381,17 +493,23 @@ History Sequential::fit(Dataset& data, FitOptions options) {
         ": validation_split needs x and y as tensors; give a Dataset as validation_dataset");
   check(!options.max_duration || options.max_duration->count() >= 0, where(),
         ": max_duration must not be negative");
-  std::optional<TensorDataset> validation_tensors;
-  if (options.validation_data) {
+  check(!(options.validation_data && options.validation_arrays), where(),
+        ": give validation_data or validation_arrays, not both");
+  if (options.validation_data)
+    options.validation_arrays.emplace(std::vector<Tensor>{options.validation_data->first},
+                                      std::vector<Tensor>{options.validation_data->second});
+  std::optional<ArrayDataset> validation_arrays;
+  if (options.validation_arrays) {
     check(options.validation_dataset == nullptr, where(),
           ": give validation_data or validation_dataset, not both");
-    const auto& [validation_x, validation_y] = *options.validation_data;
+    const auto& [validation_x, validation_y] = *options.validation_arrays;
     check_samples(validation_x, validation_y, where() + ", validation_data");
-    check_fixed_batch(validation_x, validation_x.dim(0), options.batch_size, "validation ");
-    validation_tensors.emplace(validation_x, validation_y, options.batch_size);
+    check_fixed_batch(validation_x[0].dim(0), options.batch_size, "validation ");
+    validation_arrays.emplace(validation_x, validation_y, options.batch_size);
   }
-  Dataset* validation = validation_tensors ? &*validation_tensors : options.validation_dataset;
+  Dataset* validation = validation_arrays ? &*validation_arrays : options.validation_dataset;
   std::ostream& out = options.out ? *options.out : std::cout;
+  const std::vector<std::string> names = log_names();
 
   History history;
   stop_training = false;
@@ -413,7 +531,7 @@ History Sequential::fit(Dataset& data, FitOptions options) {
       for (const auto& [name, value] : validation_logs) logs["val_" + name] = value;
     }
     // Keras's ProgbarLogger finalizes the epoch's line in on_epoch_end, so it shows the val_ values too.
-    progress.update(data.batch_count(), shown_values(logs), true);
+    progress.update(data.batch_count(), shown_values(logs, names), true);
     history.epoch.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
     for (const auto& callback : options.callbacks) callback->on_epoch_end(epoch, logs);
@@ -424,54 +542,39 @@ History Sequential::fit(Dataset& data, FitOptions options) {
   return history;
 }
 
-Logs Sequential::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
+Logs Model::evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options) {
+  return evaluate(std::vector<Tensor>{x}, std::vector<Tensor>{y}, options);
+}
+
+Logs Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                     const EvaluateOptions& options) {
   check(options.batch_size > 0, where(), ": batch_size must be positive, received ", options.batch_size);
   check_samples(x, y, where());
-  check_fixed_batch(x, x.dim(0), options.batch_size, "");
-  TensorDataset data(x, y, options.batch_size);
+  prepare_inputs(x);
+  check_fixed_batch(x[0].dim(0), options.batch_size, "");
+  ArrayDataset data(x, y, options.batch_size);
   return evaluate(data, options);
 }
 
-Logs Sequential::evaluate(Dataset& data, const EvaluateOptions& options) {
-  check(loss_.has_value(), where(), " is not compiled: call compile() before evaluate()");
+Logs Model::evaluate(Dataset& data, const EvaluateOptions& options) {
+  check(compiled(), where(), " is not compiled: call compile() before evaluate()");
   const std::int64_t steps = data.batch_count();
   check(steps >= 1, where(), ": the dataset has ", steps, " batches; evaluate needs at least one");
   data.start_epoch(rng_, false);
   std::ostream& out = options.out ? *options.out : std::cout;
   ProgressBar progress(steps, options.verbose, out, is_terminal(out));
-  RunningMean loss, accuracy;
+  const std::vector<std::string> names = log_names();
+  std::map<std::string, RunningMean> means;
   Logs logs;
-  LogitsHead* head = logits_head();
   for (std::int64_t step = 0; step < steps; ++step) {
-    const auto [batch_x, batch_y] = data.batch(step);
+    const auto [batch_x, batch_y] = data.batch_arrays(step);
     const std::string batch_where = where() + ", batch " + std::to_string(step);
     check_samples(batch_x, batch_y, batch_where);
     check_batch_fits(batch_x, batch_where);
-    // As in training, cross-entropy after a final softmax or sigmoid head is computed from its logits
-    // (tf.keras reads them from the output's _keras_logits in evaluate too). Its outputs are computed only
-    // for accuracy, or by a call where an activity penalty reads them.
-    std::optional<Tensor> output_mask;  // a Dense or Activation head passes its input's mask on
-    // The model's outputs, or the head's input (its outputs are made below where they are needed).
-    Tensor y_pred = run(batch_x, false, &output_mask, layers_.size() - (head ? 1 : 0));
-    const Tensor* mask = output_mask ? &*output_mask : nullptr;
-    Tensor logits;
-    if (head) {
-      logits = head->logits(y_pred);
-      if (layers_.back()->activity_regularizer()) {
-        y_pred = layers_.back()->call(y_pred)[0];
-      } else if (accuracy_metric_) {
-        y_pred = head->activation_of(logits);
-      }
-    }
-    const double batch_loss = (head ? loss_->with_logits().compute(logits, batch_y, nullptr, mask).value
-                                    : loss_->compute(y_pred, batch_y, nullptr, mask).value) +
-                              regularization_loss();
-    const auto count = static_cast<double>(batch_x.dim(0));
-    loss.add(batch_loss, count);
-    if (accuracy_metric_) accuracy.add(loss_->accuracy(y_pred, batch_y, mask), accuracy_count(y_pred, mask));
-    logs = {{"loss", loss.value()}};
-    if (accuracy_metric_) logs["accuracy"] = accuracy.value();
-    progress.update(step + 1, shown_values(logs), step + 1 == steps);
+    std::vector<double> metric_weights;
+    const Logs batch_logs = test_step(batch_x, batch_y, metric_weights);
+    add_batch_logs(means, logs, batch_logs, names, static_cast<double>(batch_x[0].dim(0)), metric_weights);
+    progress.update(step + 1, shown_values(logs, names), step + 1 == steps);
   }
   return logs;
 }

@@ -500,7 +500,7 @@ TEST(ErrorsSequential, FailedAddLeavesTheModelAsItWas) {
 TEST(ErrorsSequential, InputLayerFirstAndNamesUnique) {
   Sequential model({.name = "net"});
   model.add(Dense(2, {.input_shape = Shape{3}}));
-  expect_error([&] { model.add(Input(Shape{3}, "late_input")); }, {"'net'", "InputLayer", "first"});
+  expect_error([&] { model.add(Input(Shape{3}, {.name = "late_input"})); }, {"'net'", "InputLayer", "first"});
   model.add(Dense(2, {.name = "twin"}));
   expect_error([&] { model.add(Dense(2, {.name = "twin"})); }, {"'net'", "unique", "'twin'"});
   expect_error([&] { return &model.layer("nope"); }, {"'net'", "nope", "twin"});

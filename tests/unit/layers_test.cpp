@@ -840,8 +840,8 @@ TEST(LayersNames, CountersAsKeras) {
   EXPECT_EQ(LSTM(2).name(), "lstm_2");
   EXPECT_EQ(Sequential().name(), "sequential");
   EXPECT_EQ(Sequential().name(), "sequential_1");
-  EXPECT_EQ(Input(Shape{3, 1}).name(), "input_1");
-  EXPECT_EQ(Input(Shape{3, 1}).name(), "input_2");
+  EXPECT_EQ(Input(Shape{3, 1}).layer().name(), "input_1");
+  EXPECT_EQ(Input(Shape{3, 1}).layer().name(), "input_2");
   EXPECT_EQ(SimpleRNN(1).name(), "simple_rnn");
   EXPECT_EQ(GRU(1).name(), "gru");
   EXPECT_EQ(Embedding(3, 1).name(), "embedding");
@@ -854,7 +854,7 @@ TEST(LayersNames, CountersAsKeras) {
   clear_session();
   EXPECT_EQ(LSTM(2).name(), "lstm");
   EXPECT_EQ(Sequential().name(), "sequential");
-  EXPECT_EQ(Input(Shape{3, 1}).name(), "input_1");
+  EXPECT_EQ(Input(Shape{3, 1}).layer().name(), "input_1");
 }
 
 TEST(LayersNames, BidirectionalCopiesAreForwardAndBackward) {

@@ -55,7 +55,7 @@ class TempFolder {
 };
 
 // Every weight's bytes, in model.weights order: equal means bit-identical.
-std::string weight_bytes(const Sequential& model) {
+std::string weight_bytes(const Model& model) {
   std::string bytes;
   for (const Tensor& weight : model.get_weights()) {
     bytes += shape_string(weight.shape());

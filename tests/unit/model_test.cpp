@@ -193,9 +193,9 @@ TEST(ModelInput, EveryKerasWayGivesTheSameSummary) {
 TEST(ModelInput, InputLayerIsNamedInput1) {
   clear_session();
   Sequential model;
-  const InputLayer input = Input(Shape{2, 10});
-  EXPECT_EQ(input.name(), "input_1");
-  EXPECT_EQ(input.declared_batch_input_shape(), (Shape{kNone, 2, 10}));
+  const SymbolicTensor input = Input(Shape{2, 10});
+  EXPECT_EQ(input.layer().name(), "input_1");
+  EXPECT_EQ(input.shape(), (Shape{kNone, 2, 10}));
   model.add(input);
   model.add(SimpleRNN(3));
   EXPECT_EQ(model.layer(0).name(), "simple_rnn");

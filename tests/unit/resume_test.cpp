@@ -90,7 +90,7 @@ TEST_P(Resume, TrainingStopSaveLoadAndGoOnIsTrainingStraight) {
   const fs::path file = folder.path() / ("model" + extension);
   save_model(first, file);
   LoadedModel loaded = load_model_file(file);
-  Sequential& resumed = loaded.model;
+  Model& resumed = loaded.model;
   ASSERT_TRUE(resumed.compiled());
   EXPECT_EQ(resumed.loss().name(), "categorical_crossentropy");
   EXPECT_EQ(resumed.metrics(), std::vector<std::string>{"accuracy"});

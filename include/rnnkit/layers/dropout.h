@@ -44,9 +44,4 @@ class InputLayer : public Layer {
   InputGrads backward_pass(const std::vector<Tensor>& output_grads) override { return {output_grads[0]}; }
 };
 
-// keras.Input(shape=(T, F)): the InputLayer to add first to a Sequential.
-inline InputLayer Input(Shape shape, std::string name = {}) {
-  return InputLayer({.input_shape = std::move(shape)}, std::move(name));
-}
-
 }  // namespace rnnkit

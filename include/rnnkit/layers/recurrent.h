@@ -64,6 +64,7 @@ class Recurrent : public Layer {
   // Keras's cell name, used in weight paths: "simple_rnn_cell", "lstm_cell", "gru_cell".
   virtual std::string cell_name() const = 0;
   virtual int state_count() const { return 1; }
+  std::size_t initial_state_count() const override { return static_cast<std::size_t>(state_count()); }
   std::vector<std::string> weight_names() const override;
   // Inside Bidirectional with return_sequences, Keras outputs zeros at masked steps instead of
   // repeating the previous output.

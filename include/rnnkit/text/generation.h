@@ -58,7 +58,7 @@ struct GeneratorOptions {
 // vocabulary, from its last Dense or TimeDistributed(Dense), or a linear Dense and Activation('softmax').
 // Throws Error, naming the layer, when its output is no distribution over tokens (sigmoid, relu, ...; an
 // output of rank other than 2 or 3).
-ScoreKind language_model_scores(const Sequential& model);
+ScoreKind language_model_scores(const Model& model);
 
 class Generator {
  public:
@@ -66,7 +66,7 @@ class Generator {
   // TimeDistributed(Dense) with softmax or linear activation, or such a Dense and Activation('softmax')), and
   // take token ids (an Embedding first) or one-hot rows (B,T,V); its weights are copied, so the model may
   // change afterwards.
-  explicit Generator(const Sequential& model, const GeneratorOptions& options = {});
+  explicit Generator(const Model& model, const GeneratorOptions& options = {});
 
   GenerationMode mode() const { return mode_; }
   std::int64_t vocabulary_size() const { return vocabulary_size_; }  // V, the model's output size
