@@ -54,11 +54,11 @@ struct SummaryTable {
   //     node, that node has at most one input tensor (tf.nest.flatten(node.keras_inputs), Keras 3:
   //     tree.flatten(node.input_tensors)), and no layer of model.layers has two of its inbound nodes among
   //     those nodes (no layer called twice in the model).
-  // So a plain chain Input -> layer -> layer (one input, one output, each layer called once) prints the
-  // sequential layout even as a Functional model (its InputLayer listed as a row); several inputs or
-  // outputs, a layer taking several tensors (an LSTM given initial_state, Concatenate) or a shared layer
-  // make it Functional. (A layer with several outputs, e.g. LSTM(return_state=True) at the end of a chain,
-  // does not by itself.)
+  // So a plain chain Input -> layer -> layer (each layer called once on one tensor) prints the sequential
+  // layout even as a Functional model (its InputLayer listed as a row); several inputs, two branches (two
+  // calls at one depth), a layer taking several tensors (an LSTM given initial_state, Concatenate) or a
+  // shared layer make it Functional. Outputs taken from one chain do not by themselves (a model returning
+  // an LSTM(return_state=True)'s three tensors, or two tensors of the chain, stays sequential-like).
   bool functional = false;
 };
 
