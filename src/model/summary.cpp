@@ -6,6 +6,8 @@
 //              tf_keras/utils/layer_utils.py), which adds "cutoff -= 1" and readable_memory_size.
 //   keras3:    print_summary in keras/src/utils/summary_utils.py, drawn by rich.table.Table (rich/table.py,
 //              rich/text.py, rich/_wrap.py, rich/_ratio.py, rich/box.py).
+// A Functional model that is not sequential-like gets a fourth column, "Connected to", and its own line
+// length and column positions in each era (see SummaryTable::functional).
 #include "rnnkit/summary.h"
 
 #include <algorithm>
@@ -19,8 +21,10 @@
 namespace rnnkit {
 namespace {
 
-constexpr int kKeras2LineLength = 65;  // sequential-like models
-constexpr int kKeras3LineLength = 76;  // min(88, 80 - 4) when stdout is not a terminal
+constexpr int kKeras2LineLength = 65;            // sequential-like models
+constexpr int kKeras2FunctionalLineLength = 98;  // models with a "Connected to" column
+// min(88, 80 - 4), and for the Functional layout min(108, 80 - 4), when stdout is not a terminal.
+constexpr int kKeras3LineLength = 76;
 
 // Python's "{:,}".format(n).
 std::string with_thousands(std::int64_t value) {
@@ -64,11 +68,56 @@ std::string layer_field(const SummaryRow& row) {
   return row.name + " (" + row.class_name + ")";
 }
 
-// Keras 2's positions [.45, .85, 1.] of the line length, as int(line_length * p).
-std::vector<std::size_t> keras2_positions(int line_length) {
+// Keras 2's column end positions, int(line_length * p) for each fraction p: [.45, .85, 1.] for a
+// sequential-like model; for the Functional layout [.33, .55, .67, 1.] up to tf.keras 2.12 and
+// [.3, .6, .7, 1.] from 2.13.
+std::vector<std::size_t> keras2_positions(int line_length, bool functional, bool keras215) {
+  std::vector<double> fractions = {0.45, 0.85, 1.0};
+  if (functional) fractions = keras215 ? std::vector{0.3, 0.6, 0.7, 1.0} : std::vector{0.33, 0.55, 0.67, 1.0};
   std::vector<std::size_t> positions;
-  for (double p : {0.45, 0.85, 1.0}) positions.push_back(static_cast<std::size_t>(line_length * p));
+  for (double p : fractions) positions.push_back(static_cast<std::size_t>(line_length * p));
   return positions;
+}
+
+// tf.keras 2.x prints an InputLayer's output_shape as the list of its one shape: "[(None, None, 71)]".
+std::string keras2_shape(const SummaryRow& row) {
+  if (row.class_name == "InputLayer" && !row.output_shape.starts_with('['))
+    return "[" + row.output_shape + "]";
+  return row.output_shape;
+}
+
+// Python's repr() of a str: single quotes unless the text holds ' and no ", backslash escapes.
+std::string python_repr(const std::string& text) {
+  const bool double_quotes = text.find('\'') != std::string::npos && text.find('"') == std::string::npos;
+  const char quote = double_quotes ? '"' : '\'';
+  std::string out(1, quote);
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == quote || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\x%02x", byte);
+      out += buffer;
+    } else {
+      out += c;
+    }
+  }
+  return out + quote;
+}
+
+// str() of a Python list of str: "['lstm[0][1]', 'lstm[0][2]']", "[]" when empty.
+std::string python_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i > 0 ? ", " : "") + python_repr(items[i]);
+  return out + "]";
 }
 
 void pad_to(std::string& line, std::size_t width) {
@@ -94,17 +143,25 @@ std::string keras26_row(const std::vector<std::string>& fields, const std::vecto
   return line + '\n';
 }
 
+// The Functional layout prints the first connection on the layer's line and each further one on a line of
+// its own, the other columns empty.
 std::string keras26_summary(const SummaryTable& table, int line_length) {
-  const auto positions = keras2_positions(line_length);
+  const auto positions = keras2_positions(line_length, table.functional, false);
   const std::string underscores(static_cast<std::size_t>(line_length), '_');
   const std::string equals(static_cast<std::size_t>(line_length), '=');
+  std::vector<std::string> header = {"Layer (type)", "Output Shape", "Param #"};
+  if (table.functional) header.emplace_back("Connected to");
   std::string text = "Model: \"" + table.model_name + "\"\n";
   text += underscores + '\n';
-  text += keras26_row({"Layer (type)", "Output Shape", "Param #"}, positions);
+  text += keras26_row(header, positions);
   text += equals + '\n';
   for (std::size_t i = 0; i < table.rows.size(); ++i) {
     const SummaryRow& row = table.rows[i];
-    text += keras26_row({layer_field(row), row.output_shape, std::to_string(row.params)}, positions);
+    std::vector<std::string> fields = {layer_field(row), keras2_shape(row), std::to_string(row.params)};
+    if (table.functional) fields.push_back(row.connected_to.empty() ? "" : row.connected_to.front());
+    text += keras26_row(fields, positions);
+    for (std::size_t j = 1; table.functional && j < row.connected_to.size(); ++j)
+      text += keras26_row({"", "", "", row.connected_to[j]}, positions);
     text += (i + 1 == table.rows.size() ? equals : underscores) + '\n';
   }
   const std::int64_t total = table.trainable_params + table.non_trainable_params;
@@ -163,17 +220,30 @@ std::string keras2_row(std::vector<std::string> left, const std::vector<std::siz
   return text;
 }
 
+// The Functional layout's fourth field is str() of the list of connections, wrapped by print_row after
+// each "',": one connection a line, the first line starting "['", the others " '".
 std::string keras2_summary(const SummaryTable& table, int line_length, bool keras215) {
-  const auto positions = keras2_positions(line_length);
+  const auto positions = keras2_positions(line_length, table.functional, keras215);
+  // A column with no room would make print_row loop forever (cutoff 0) or eat its field from the end.
+  for (std::size_t col = 0; col < positions.size(); ++col) {
+    const std::size_t start = col > 0 ? positions[col - 1] : 0;
+    const std::size_t reserved = col + 1 == positions.size() ? 0 : (keras215 ? 3 : 2);
+    check(positions[col] >= start + reserved + 1, "summary line_length ", line_length,
+          " is too short: column ", col + 1, " has no room left");
+  }
   const std::string underscores(static_cast<std::size_t>(line_length), '_');
   const std::string equals(static_cast<std::size_t>(line_length), '=');
   const std::string blank(static_cast<std::size_t>(line_length), ' ');
+  std::vector<std::string> header = {"Layer (type)", "Output Shape", "Param #"};
+  if (table.functional) header.emplace_back("Connected to");
   std::string text = "Model: \"" + table.model_name + "\"\n";
   text += underscores + '\n';
-  text += keras2_row({"Layer (type)", "Output Shape", "Param #"}, positions, keras215);
+  text += keras2_row(header, positions, keras215);
   text += equals + '\n';
   for (const SummaryRow& row : table.rows) {
-    text += keras2_row({layer_field(row), row.output_shape, std::to_string(row.params)}, positions, keras215);
+    std::vector<std::string> fields = {layer_field(row), keras2_shape(row), std::to_string(row.params)};
+    if (table.functional) fields.push_back(python_list(row.connected_to));
+    text += keras2_row(fields, positions, keras215);
     text += blank + '\n';  // print_layer's separator after every top-level layer, the last one included
   }
   text += equals + '\n';
@@ -304,11 +374,32 @@ std::string keras3_shape(std::string shape) {
   return shape;
 }
 
+// An InputLayer's shape is its one shape in Keras 3, not tf.keras 2's list of it.
+std::string keras3_row_shape(const SummaryRow& row) {
+  std::string shape = row.output_shape;
+  if (row.class_name == "InputLayer" && shape.starts_with("[(") && shape.ends_with(")]") &&
+      shape.find("), (") == std::string::npos)
+    shape = shape.substr(1, shape.size() - 2);
+  return keras3_shape(shape);
+}
+
+// The Functional layout's "Connected to" cell: every connection joined by ", " (rich wraps it between
+// them), "-" for none.
+std::string keras3_connections(const SummaryRow& row) {
+  if (row.connected_to.empty()) return "-";
+  std::string text;
+  for (const std::string& connection : row.connected_to) text += (text.empty() ? "" : ", ") + connection;
+  return text;
+}
+
 std::string keras3_summary(const SummaryTable& table, int line_length) {
-  // Column widths: int(pos * line_length) - current for positions [0.45, 0.80, 1.0], each at least 4.
+  // Column widths: int(pos * line_length) - current for positions [0.45, 0.80, 1.0] (Functional layout:
+  // [0.3, 0.56, 0.74, 1.0]), each at least 4.
   std::vector<std::size_t> widths;
   int current = 0;
-  for (double pos : {0.45, 0.80, 1.0}) {
+  const std::vector<double> positions =
+      table.functional ? std::vector{0.3, 0.56, 0.74, 1.0} : std::vector{0.45, 0.80, 1.0};
+  for (double pos : positions) {
     const int width = static_cast<int>(pos * line_length) - current;
     check(width >= 4, "Insufficient console width to print summary: line_length ", line_length,
           " leaves a column of ", width, " characters (Keras 3 needs at least 4)");
@@ -316,7 +407,7 @@ std::string keras3_summary(const SummaryTable& table, int line_length) {
     current += width;
   }
   // rich.table.Table(width=line_length): each fixed-width column measures width + 2 (padding); the columns
-  // must fit line_length - 4 (two edges and two dividers). They are 10 too wide, so rich's ratio_reduce
+  // must fit line_length - (columns + 1) (the edges and dividers). Being too wide, rich's ratio_reduce
   // takes round(excess_left * 1 / ratios_left) (Python's round: half to even) from each column in turn.
   const std::size_t available = static_cast<std::size_t>(line_length) - (widths.size() + 1);
   std::size_t total = 0;
@@ -331,19 +422,25 @@ std::string keras3_summary(const SummaryTable& table, int line_length) {
       ratios -= 1;
     }
   }
-  const std::vector<bool> right = {false, false, true};
+  std::vector<bool> right = {false, false, true};
+  std::vector<std::string> header = {"Layer (type)", "Output Shape", "Param #"};
+  if (table.functional) {
+    right.push_back(false);
+    header.emplace_back("Connected to");
+  }
   std::string text = "Model: \"" + table.model_name + "\"\n";
   // box.HEAVY_HEAD, show_lines=True: heavy top and header, a heavy-to-light rule under the header, light
   // rules between the layers and a light bottom.
   text += rich_rule(widths, "\u250f", "\u2501", "\u2533", "\u2513");  // ┏━┳┓
-  text += rich_row({"Layer (type)", "Output Shape", "Param #"}, widths, right, "\u2503", true);  // ┃
+  text += rich_row(header, widths, right, "\u2503", true);            // ┃
   text += rich_rule(widths, "\u2521", "\u2501", "\u2547", "\u2529");  // ┡━╇┩
   for (std::size_t i = 0; i < table.rows.size(); ++i) {
     const SummaryRow& row = table.rows[i];
     if (i > 0) text += rich_rule(widths, "\u251c", "\u2500", "\u253c", "\u2524");  // ├─┼┤
-    text += rich_row({layer_field(row), keras3_shape(row.output_shape),
-                      row.built ? with_thousands(row.params) : std::string("0 (unbuilt)")},
-                     widths, right, "\u2502", false);  // │
+    std::vector<std::string> cells = {layer_field(row), keras3_row_shape(row),
+                                      row.built ? with_thousands(row.params) : std::string("0 (unbuilt)")};
+    if (table.functional) cells.push_back(keras3_connections(row));
+    text += rich_row(cells, widths, right, "\u2502", false);  // │
   }
   text += rich_rule(widths, "\u2514", "\u2500", "\u2534", "\u2518");  // └─┴┘
   const std::int64_t all = table.trainable_params + table.non_trainable_params;
@@ -395,13 +492,14 @@ std::string format_summary(const SummaryTable& table, SummaryStyle style, int li
           "\": parameter count must be in [0, 2^60)");
   check(line_length == 0 || line_length >= 20,
         "summary line_length must be 0 (the default) or at least 20, got ", line_length);
+  const int keras2_default = table.functional ? kKeras2FunctionalLineLength : kKeras2LineLength;
   switch (style) {
     case SummaryStyle::keras2_6:
-      return keras26_summary(table, line_length ? line_length : kKeras2LineLength);
+      return keras26_summary(table, line_length ? line_length : keras2_default);
     case SummaryStyle::keras2_12:
-      return keras2_summary(table, line_length ? line_length : kKeras2LineLength, false);
+      return keras2_summary(table, line_length ? line_length : keras2_default, false);
     case SummaryStyle::keras2_15:
-      return keras2_summary(table, line_length ? line_length : kKeras2LineLength, true);
+      return keras2_summary(table, line_length ? line_length : keras2_default, true);
     case SummaryStyle::keras3:
       return keras3_summary(table, line_length ? line_length : kKeras3LineLength);
   }
