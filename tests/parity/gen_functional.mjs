@@ -1,4 +1,4 @@
-// Generates tests/parity/fixtures/functional_{seq2seq,shared,masking,fit}.json: Keras Functional models
+// Generates tests/parity/fixtures/functional/functional_{seq2seq,shared,masking,fit}.json: Keras Functional models
 // (tf.model({inputs, outputs}) in TensorFlow.js 4.22, pure-JS CPU backend), their forward outputs, the gradients
 // of a Keras training loss with respect to every weight and every float input, and fit() histories.
 //
@@ -14,7 +14,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const OUT_DIR = path.join(HERE, 'fixtures');
+// A folder of their own: the layer/Sequential parity sweeps (tests/unit/parity_test.cpp, crosscheck.py) read
+// every fixtures/*.json and know nothing of these cases.
+const OUT_DIR = path.join(HERE, 'fixtures', 'functional');
 const ORACLE = '@tensorflow/tfjs 4.22.0 cpu';
 const GENERATOR = 'gen_functional.mjs';
 
@@ -431,7 +433,14 @@ async function fitCase(file, name, spec) {
     });
     notes.push(LOSS_WEIGHTS_NOTE);
   }
-  const batches = batchLogs.map(unweight);
+  // Per history key: [epoch][batch] each batch's own loss (TF.js's onBatchEnd logs; Keras's on_train_batch_end
+  // logs hold the running mean instead, which is the history entry at an epoch's last batch).
+  const perEpoch = batchLogs.length / epochs;
+  const batchLosses = Object.fromEntries(Object.keys(hist).map((k) => [k, Array.from({ length: epochs },
+    (_, e) => batchLogs.slice(e * perEpoch, (e + 1) * perEpoch).map((b) => f32(Math.fround(unweight(b)[k]))))]));
+  const B = inputs[0].shape[0];
+  const batchSizes = Array.from({ length: Math.ceil(B / batchSize) }, (_, b) => Math.min(batchSize, B - b * batchSize));
+  if (batchSizes.length !== perEpoch) throw new Error(`${name}: ${perEpoch} batches per epoch`);
   if (losses.some((l) => l.loss !== 'mean_squared_error')) notes.push(PROBABILITY_LOSS_NOTE);
 
   add(file, {
@@ -442,7 +451,7 @@ async function fitCase(file, name, spec) {
     compile: { loss: losses.map((l) => l.loss), loss_weights: losses.map((l) => l.weight), optimizer },
     fit: { batch_size: batchSize, epochs, shuffle: false },
     history: Object.fromEntries(Object.entries(hist).map(([k, v]) => [k, v.map((x) => f32(Math.fround(x)))])),
-    batch_history: batches.map((b) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, f32(Math.fround(v))]))),
+    batch_sizes: batchSizes, batch_losses: batchLosses,
     final_weights: weightsJSON(currentWeights(model)),
   });
 }
