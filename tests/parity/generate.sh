@@ -11,6 +11,8 @@ if [ ! -d node_modules/@tensorflow/tfjs ]; then
   npm ci --no-audit --no-fund
 fi
 node gen_tfjs.mjs   # (TF.js prints a banner suggesting tfjs-node on stderr: ignore it, never install tfjs-node)
+node gen_functional.mjs
 /usr/bin/python3 gen_torch.py
 /usr/bin/python3 gen_activations.py
 /usr/bin/python3 crosscheck.py
+/usr/bin/python3 gen_functional_torch.py
