@@ -171,6 +171,8 @@ class Model {
   void reset_states();
 
   SummaryTable summary_table() const;
+  // Whether Keras prints this model's summary in the Sequential layout (see SummaryTable::functional).
+  bool sequential_like() const;
   std::string summary_text(SummaryStyle style = SummaryStyle::keras2_12) const;
   // Prints model.summary() to `out` (std::cout by default).
   void summary(SummaryStyle style = SummaryStyle::keras2_12) const;

@@ -554,23 +554,44 @@ void Model::build_chain(const Shape& batch_input_shape) {
   set_graph({input}, {tensor});
 }
 
+// Keras's print_summary takes the Functional layout unless the graph is "sequential-like": every depth of
+// the graph holds one node, each node reads at most one tensor, and no layer is called twice.
+bool Model::sequential_like() const {
+  if (sequential_) return true;
+  std::map<const GraphNode*, int> depth;
+  std::set<const Layer*> called;
+  for (auto node = nodes_.rbegin(); node != nodes_.rend(); ++node) {
+    const int own = depth[node->get()];
+    if ((*node)->inputs.size() > 1 || !called.insert((*node)->layer.get()).second) return false;
+    for (const SymbolicTensor& input : (*node)->inputs) {
+      int& parent = depth[&input.node()];
+      parent = std::max(parent, own + 1);
+    }
+  }
+  std::set<int> depths;
+  for (const auto& [node, node_depth] : depth)
+    if (!depths.insert(node_depth).second) return false;
+  return true;
+}
+
 SummaryTable Model::summary_table() const {
   check(built(), "This model has not yet been built. Build the model first by calling `build()` ",
         "or by calling the model on a batch of data (", where(), ")");
   SummaryTable table{name_, {}, 0, 0};
-  table.functional = !sequential_;
-  std::set<const GraphNode*> own_nodes;
-  for (const auto& node : nodes_) own_nodes.insert(node.get());
+  table.functional = !sequential_like();
   for (const auto& layer : layers_) {
     const std::int64_t params = layer->count_params();
     SummaryRow row{layer->name(), layer->class_name(), "", params};
-    std::vector<Shape> shapes;
+    // Keras's layer.output_shape: the shapes of its calls, or "multiple" where they differ.
+    std::optional<std::vector<Shape>> shapes;
+    bool multiple = false;
     for (const auto& node : nodes_) {
       if (node->layer != layer) continue;
-      if (shapes.empty()) shapes = node->output_shapes;
+      if (shapes && *shapes != node->output_shapes) multiple = true;
+      shapes = node->output_shapes;
       for (const SymbolicTensor& input : node->inputs) row.connected_to.push_back(input.description());
     }
-    row.output_shape = sequential_ ? output_shape_text(layer->output_shapes()) : output_shape_text(shapes);
+    row.output_shape = multiple ? "multiple" : output_shape_text(shapes ? *shapes : layer->output_shapes());
     table.rows.push_back(std::move(row));
     (layer->trainable() ? table.trainable_params : table.non_trainable_params) += params;
   }

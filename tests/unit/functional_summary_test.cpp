@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "rnnkit/error.h"
+#include "rnnkit/layers/dense.h"
+#include "rnnkit/layers/lstm.h"
+#include "rnnkit/model.h"
 #include "rnnkit/summary.h"
 
 namespace rnnkit {
@@ -365,6 +368,29 @@ TEST(FunctionalSummary, TooShortLineIsAnError) {
   EXPECT_THROW(format_summary(table, SummaryStyle::keras2_15, 20), Error);
   EXPECT_THROW(format_summary(table, SummaryStyle::keras3, 20), Error);
   EXPECT_NO_THROW(format_summary(table, SummaryStyle::keras2_6, 20));  // Keras 2.6 only truncates
+}
+
+// The keras.io lstm_seq2seq model built with rnnkit's Functional API summarises as the table of
+// Keras215Seq2Seq, whose text is what tf.keras 2.15 printed for it; the same in every era.
+TEST(FunctionalSummary, Seq2SeqModelBuiltHereSummarisesAsKerasPrintedIt) {
+  clear_session();
+  const SymbolicTensor encoder_inputs = Input({kNone, 23});
+  const LayerOutputs encoder = LSTM(32, {.return_state = true})(encoder_inputs);
+  const SymbolicTensor decoder_inputs = Input({kNone, 24});
+  const LayerOutputs decoder = LSTM(32, {.return_sequences = true, .return_state = true})(
+      decoder_inputs, {.initial_state = encoder.states()});
+  const SymbolicTensor outputs = Dense(24, {.activation = "softmax"})(decoder[0]);
+  const Model model({encoder_inputs, decoder_inputs}, {outputs});
+  EXPECT_EQ(model.name(), "model");
+  EXPECT_FALSE(model.sequential_like());
+  const SummaryTable keras =
+      seq2seq("model", {"input_1", "input_2"},
+              {"(None, None, 23)", "(None, None, 24)", "[(None, 32), (None, 32), (None, 32)]",
+               "[(None, None, 32), (None, 32), (None, 32)]", "(None, None, 24)"},
+              {7168, 7296, 792});
+  for (const SummaryStyle style :
+       {SummaryStyle::keras2_6, SummaryStyle::keras2_12, SummaryStyle::keras2_15, SummaryStyle::keras3})
+    EXPECT_EQ(model.summary_text(style), format_summary(keras, style)) << summary_style_name(style);
 }
 
 }  // namespace

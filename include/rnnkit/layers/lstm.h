@@ -1,4 +1,5 @@
-// LSTM, as keras.layers.LSTM: gates i, f, c, o in that order in kernel (F,4U), recurrent_kernel (U,4U), bias (4U).
+// LSTM, as keras.layers.LSTM: gates i, f, c, o in that order in kernel (F,4U), recurrent_kernel (U,4U), bias
+// (4U).
 //   i = σ(x W_i + h U_i + b_i)   f = σ(x W_f + h U_f + b_f)   o = σ(x W_o + h U_o + b_o)
 //   c' = f ⊙ c + i ⊙ tanh(x W_c + h U_c + b_c)                h' = o ⊙ tanh(c')
 // with σ = recurrent_activation and tanh = activation.
@@ -24,6 +25,7 @@ class LSTM : public Recurrent {
   std::unique_ptr<Layer> clone() const override { return std::make_unique<LSTM>(*this); }
   nlohmann::json config() const override;
   OutputAndStates operator()(const Tensor& x, const CallArgs& args = {});
+  using Layer::operator();  // calls on symbolic tensors
 
  protected:
   int gate_count() const override { return 4; }
