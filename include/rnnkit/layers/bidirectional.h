@@ -29,6 +29,7 @@ class Bidirectional : public Layer {
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Bidirectional>(*this); }
   // Keras's direct call: the merged output (two without merge), then forward states, then backward states.
   std::vector<Tensor> operator()(const Tensor& x, const CallArgs& args = {}) { return call(x, args); }
+  using Layer::operator();  // calls on symbolic tensors (the Functional API)
 
  protected:
   std::vector<Shape> compute_output_shapes(const Shape& input_shape) const override;

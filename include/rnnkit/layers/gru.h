@@ -17,6 +17,7 @@ class GRU : public Recurrent {
   std::unique_ptr<Layer> clone() const override { return std::make_unique<GRU>(*this); }
   nlohmann::json config() const override;
   OutputAndState operator()(const Tensor& x, const CallArgs& args = {});
+  using Layer::operator();  // calls on symbolic tensors (the Functional API)
 
  protected:
   int gate_count() const override { return 3; }

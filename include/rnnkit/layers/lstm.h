@@ -24,6 +24,7 @@ class LSTM : public Recurrent {
   std::unique_ptr<Layer> clone() const override { return std::make_unique<LSTM>(*this); }
   nlohmann::json config() const override;
   OutputAndStates operator()(const Tensor& x, const CallArgs& args = {});
+  using Layer::operator();  // calls on symbolic tensors (the Functional API)
 
  protected:
   int gate_count() const override { return 4; }

@@ -12,6 +12,7 @@ class SimpleRNN : public Recurrent {
   std::unique_ptr<Layer> clone() const override { return std::make_unique<SimpleRNN>(*this); }
   // Keras's direct call: output, and the last state with return_state.
   OutputAndState operator()(const Tensor& x, const CallArgs& args = {});
+  using Layer::operator();  // calls on symbolic tensors (the Functional API)
 
  protected:
   int gate_count() const override { return 1; }
