@@ -87,7 +87,9 @@ Gradients backward_gradients(TestModel& model, const Objective& objective) {
 
 // train_on_batch with a zero learning rate: the compiled loss, the fusions, and the weights kept.
 Gradients fused_gradients(TestModel& model, const Objective& objective) {
-  model.compile({.optimizer = SGD({.learning_rate = 0.0}), .losses = objective.losses, .loss_weights = objective.weights});
+  model.compile({.optimizer = SGD({.learning_rate = 0.0}),
+                 .losses = objective.losses,
+                 .loss_weights = objective.weights});
   model.reseed();
   const Logs logs = model.train_on_batch(objective.x, objective.y);
   return {logs.at("loss"), weight_grads(model), {}};
@@ -116,10 +118,12 @@ void expect_matches_differences(TestModel& model, Objective objective, const Gra
   for (const auto& layer : model.layers()) {
     const std::vector<Param*> params = layer->params();
     for (std::size_t w = 0; w < params.size(); ++w)
-      check_tensor(layer->name() + "/" + params[w]->name, params[w]->value, gradients.weights.at(layer->name())[w]);
+      check_tensor(layer->name() + "/" + params[w]->name, params[w]->value,
+                   gradients.weights.at(layer->name())[w]);
   }
   for (std::size_t i = 0; i < objective.x.size(); ++i)
-    if (!gradients.inputs[i].empty()) check_tensor("input " + std::to_string(i), objective.x[i], gradients.inputs[i]);
+    if (!gradients.inputs[i].empty())
+      check_tensor("input " + std::to_string(i), objective.x[i], gradients.inputs[i]);
 }
 
 // The fused path gives the same loss and weight gradients as the unfused one (float32 rounding apart).
@@ -143,7 +147,8 @@ void randomize_weights(Model& model, std::uint64_t seed, double scale = 0.6) {
 Tensor one_hot_targets(const Shape& shape, Rng& rng) {
   Tensor y(shape);
   const std::int64_t classes = shape.back();
-  for (std::int64_t row = 0; row < y.size() / classes; ++row) y[row * classes + std::int64_t(rng.next() % classes)] = 1.0f;
+  for (std::int64_t row = 0; row < y.size() / classes; ++row)
+    y[row * classes + std::int64_t(rng.next() % classes)] = 1.0f;
   return y;
 }
 
@@ -169,8 +174,8 @@ void check_seq2seq(const std::string& cell) {
     return std::make_shared<LSTM>(5, options);
   };
   const LayerOutputs encoder = (*recurrent({.return_state = true}))(encoder_inputs);
-  const LayerOutputs decoder =
-      (*recurrent({.return_sequences = true, .return_state = true}))(decoder_inputs, {.initial_state = encoder.states()});
+  const LayerOutputs decoder = (*recurrent({.return_sequences = true, .return_state = true}))(
+      decoder_inputs, {.initial_state = encoder.states()});
   const SymbolicTensor output = Dense(4, {.activation = "softmax"})(decoder[0]);
   TestModel model({encoder_inputs, decoder_inputs}, {output});
   randomize_weights(model, 11);
@@ -190,9 +195,15 @@ void check_seq2seq(const std::string& cell) {
   expect_same_gradients(fused_gradients(model, objective), gradients, "train_on_batch");
 }
 
-TEST_F(FunctionalGradients, Seq2seqLstmWithInitialState) { check_seq2seq("lstm"); }
-TEST_F(FunctionalGradients, Seq2seqGruWithInitialState) { check_seq2seq("gru"); }
-TEST_F(FunctionalGradients, Seq2seqSimpleRnnWithInitialState) { check_seq2seq("simple_rnn"); }
+TEST_F(FunctionalGradients, Seq2seqLstmWithInitialState) {
+  check_seq2seq("lstm");
+}
+TEST_F(FunctionalGradients, Seq2seqGruWithInitialState) {
+  check_seq2seq("gru");
+}
+TEST_F(FunctionalGradients, Seq2seqSimpleRnnWithInitialState) {
+  check_seq2seq("simple_rnn");
+}
 
 // One LSTM (and, with dropout, one Dropout) called on two inputs: one set of weights, whose gradient sums
 // both calls. The first call is recomputed before its backward (the layer's cache holds the second), and
@@ -202,7 +213,9 @@ void check_shared(bool dropout) {
   const auto lstm = std::make_shared<LSTM>(
       4, RecurrentOptions{.dropout = dropout ? 0.25f : 0.0f, .recurrent_dropout = dropout ? 0.2f : 0.0f});
   const auto drop = std::make_shared<Dropout>(0.3f);
-  const auto path = [&](const SymbolicTensor& x) { return (*lstm)(dropout ? SymbolicTensor((*drop)(x)) : x); };
+  const auto path = [&](const SymbolicTensor& x) {
+    return (*lstm)(dropout ? SymbolicTensor((*drop)(x)) : x);
+  };
   const SymbolicTensor out_a = Dense(2)(path(a)[0]);
   const SymbolicTensor out_b = Dense(3, {.activation = "softmax"})(path(b)[0]);
   TestModel model({a, b}, {out_a, out_b});
@@ -225,8 +238,12 @@ void check_shared(bool dropout) {
   expect_same_gradients(fused_gradients(model, objective), gradients, "train_on_batch");
 }
 
-TEST_F(FunctionalGradients, SharedLstmCalledTwice) { check_shared(false); }
-TEST_F(FunctionalGradients, SharedDropoutAndLstmReplayTheirMasks) { check_shared(true); }
+TEST_F(FunctionalGradients, SharedLstmCalledTwice) {
+  check_shared(false);
+}
+TEST_F(FunctionalGradients, SharedDropoutAndLstmReplayTheirMasks) {
+  check_shared(true);
+}
 
 // A shared layer whose two calls feed each other (the second reads the first's output): its recompute must
 // not disturb the value the second call read.
@@ -238,8 +255,10 @@ TEST_F(FunctionalGradients, SharedDenseAppliedTwiceInARow) {
   TestModel model(x, output);
   randomize_weights(model, 31);
   Rng rng(32);
-  const Objective objective{{random_tensor({3, 4, 3}, rng, 1.0)}, {one_hot_targets({3, 2}, rng)},
-                            {"categorical_crossentropy"}, {1.0}};
+  const Objective objective{{random_tensor({3, 4, 3}, rng, 1.0)},
+                            {one_hot_targets({3, 2}, rng)},
+                            {"categorical_crossentropy"},
+                            {1.0}};
   const Gradients gradients = backward_gradients(model, objective);
   expect_matches_differences(model, objective, gradients);
   expect_same_gradients(fused_gradients(model, objective), gradients, "train_on_batch");
@@ -291,8 +310,10 @@ TEST_F(FunctionalGradients, SoftmaxHeadLogitsFusionMatchesTheUnfusedLoss) {
   TestModel model(x, (*head)(hidden));
   randomize_weights(model, 51);
   Rng rng(52);
-  const Objective objective{{random_tensor({3, 4, 3}, rng, 1.0)}, {one_hot_targets({3, 5}, rng)},
-                            {"categorical_crossentropy"}, {1.0}};
+  const Objective objective{{random_tensor({3, 4, 3}, rng, 1.0)},
+                            {one_hot_targets({3, 5}, rng)},
+                            {"categorical_crossentropy"},
+                            {1.0}};
   const Gradients gradients = backward_gradients(model, objective);
   expect_matches_differences(model, objective, gradients);
   expect_same_gradients(fused_gradients(model, objective), gradients, "logits fusion");
@@ -321,7 +342,8 @@ TEST_F(FunctionalGradients, SoftmaxHeadLogitsFusionMatchesTheUnfusedLoss) {
   const Gradients saturated = fused_gradients(model, objective);
   EXPECT_NEAR(saturated.loss, expected, 1e-5 * expected);
   // From the probabilities, row 0 is clipped at -log(1e-7) = 16.1 instead of about 40.
-  EXPECT_LT(backward_gradients(model, objective).loss, expected - 5.0) << "the probabilities' loss is clipped";
+  EXPECT_LT(backward_gradients(model, objective).loss, expected - 5.0)
+      << "the probabilities' loss is clipped";
 }
 
 // Embedding(mask_zero) -> LSTM(return_sequences) -> LSTM -> Dense(sigmoid): the mask flows along the graph;
@@ -339,7 +361,8 @@ TEST_F(FunctionalGradients, MaskThroughTheGraph) {
   const Objective objective{{tokens}, {Tensor({3, 1}, {1, 0, 1})}, {"binary_crossentropy"}, {1.0}};
   const Gradients gradients = backward_gradients(model, objective);
   const Tensor& table_grad = gradients.weights.at(model.layer(1).name())[0];
-  for (std::int64_t e = 0; e < 3; ++e) EXPECT_EQ(table_grad.at({0, e}), 0.0f) << "row 0 is only read at masked steps";
+  for (std::int64_t e = 0; e < 3; ++e)
+    EXPECT_EQ(table_grad.at({0, e}), 0.0f) << "row 0 is only read at masked steps";
   // The mask changes the output: without it the padded steps would be read.
   const Tensor unmasked = Tensor({3, 6}, {1, 2, 3, 4, 0, 0, 0, 0, 4, 1, 3, 2, 2, 0, 3, 0, 1, 4});
   EXPECT_TRUE(all_close(model.predict(unmasked), model.predict(tokens)));
@@ -358,10 +381,9 @@ TEST_F(FunctionalGradients, MaskThroughTheGraph) {
 //   head2 0, l3 1, proj 2 (via b's call), b 3, l2 4, l1 5, a 6, head1 7; nodes in decreasing depth:
 //   [b, proj#1, a, proj#0, l1, l2, l3, head2, head1].
 // Depths, over those nodes reversed (a node's depth is at least its layer's depth so far; each parent gets
-// depth + 1 at least): head1 0 -> l2 1; head2 0 -> l3 1; l3 1 -> proj#1 2, l2 2; l2 2 -> l1 3; l1 3 -> proj#0 4;
-// proj#0 4 (proj's depth 4) -> a 5; proj#1: max(2, proj's 4) = 4 -> b 5.
-// Layers by depth, deepest first, ties by layer index: 5: b (3), a (6); 4: proj; 3: l1; 2: l2; 1: l3;
-// 0: head2 (0), head1 (7).
+// depth + 1 at least): head1 0 -> l2 1; head2 0 -> l3 1; l3 1 -> proj#1 2, l2 2; l2 2 -> l1 3; l1 3 -> proj#0
+// 4; proj#0 4 (proj's depth 4) -> a 5; proj#1: max(2, proj's 4) = 4 -> b 5. Layers by depth, deepest first,
+// ties by layer index: 5: b (3), a (6); 4: proj; 3: l1; 2: l2; 1: l3; 0: head2 (0), head1 (7).
 TEST(FunctionalStructure, LayersInKerasGraphOrder) {
   clear_session();
   const SymbolicTensor a = Input({5, 3}, {.name = "a"}), b = Input({5, 3}, {.name = "b"});
@@ -414,7 +436,8 @@ TEST(FunctionalStructure, OutputsOfOneLayerHaveNamesOfTheirOwn) {
   const LayerOutputs lstm = LSTM(2, {.return_state = true, .name = "states"})(x);
   Model model(std::vector{x}, {lstm[1], lstm[2]});
   EXPECT_EQ(model.output_names(), (std::vector<std::string>{"states", "states_1"}));
-  model.compile({.optimizer = SGD({.learning_rate = 0.0}), .losses = {"mse", "mse"}, .loss_weights = {1.0, 3.0}});
+  model.compile(
+      {.optimizer = SGD({.learning_rate = 0.0}), .losses = {"mse", "mse"}, .loss_weights = {1.0, 3.0}});
   Rng rng(3);
   const Tensor input = random_tensor({5, 4, 3}, rng, 1.0), zeros({5, 2});
   const std::vector<Tensor> states = model.predict(std::vector{input});
@@ -441,7 +464,8 @@ void expect_error(Callable&& callable, std::initializer_list<std::string_view> p
             << "the message does not mention \"" << part << "\":\n  " << error.what();
     return;
   } catch (const std::exception& other) {
-    ADD_FAILURE_AT(where.file_name(), int(where.line())) << "threw something else than rnnkit::Error: " << other.what();
+    ADD_FAILURE_AT(where.file_name(), int(where.line()))
+        << "threw something else than rnnkit::Error: " << other.what();
     return;
   }
   ADD_FAILURE_AT(where.file_name(), int(where.line())) << "did not throw";
@@ -466,16 +490,26 @@ TEST(FunctionalStructure, Errors) {
   expect_error([&] { return LSTM(4, {.name = "one_state"})(b, {.initial_state = {states[1]}}); },
                {"'one_state'", "2 initial state", "received 1"});
   const SymbolicTensor wide = Dense(5)(states[1]);
-  expect_error([&] { return LSTM(4, {.name = "wide_state"})(b, {.initial_state = {wide, states[2]}}); },
-               {"'wide_state'", "(batch, 4)", "(None, 5)"});
+  expect_error(
+      [&] {
+        return LSTM(4, {.name = "wide_state"})(b, {.initial_state = {wide, states[2]}});
+      },
+      {"'wide_state'", "(batch, 4)", "(None, 5)"});
   expect_error([&] { return Dense(2, {.name = "no_state"})(b, {.initial_state = {states[1]}}); },
                {"'no_state'", "takes no initial_state"});
   // Arrays: one per input.
   Model model({a, b}, {decoded}, {.name = "two_inputs"});
   Rng rng(1);
-  expect_error([&] { return model(std::vector{random_tensor({2, 5, 3}, rng, 1.0)}); }, {"'two_inputs'", "2 inputs", "received 1"});
-  expect_error([&] { return model({random_tensor({2, 5, 3}, rng, 1.0), random_tensor({2, 5, 3}, rng, 1.0)}); },
-               {"'two_inputs'", "input_b"});
+  expect_error(
+      [&] {
+        return model(std::vector{random_tensor({2, 5, 3}, rng, 1.0)});
+      },
+      {"'two_inputs'", "2 inputs", "received 1"});
+  expect_error(
+      [&] {
+        return model({random_tensor({2, 5, 3}, rng, 1.0), random_tensor({2, 5, 3}, rng, 1.0)});
+      },
+      {"'two_inputs'", "input_b"});
   expect_error([&] { return model.backward({Tensor(), Tensor()}); }, {"'two_inputs'"});
 }
 
@@ -491,13 +525,16 @@ struct Seq2seq {
 
 // keras.io's lstm_seq2seq: the training model, then the inference encoder and decoder from its layers.
 Seq2seq make_seq2seq(std::int64_t input_tokens, std::int64_t output_tokens, std::int64_t latent) {
-  Seq2seq s{Input({kNone, input_tokens}, {.name = "encoder_inputs"}),
-            Input({kNone, output_tokens}, {.name = "decoder_inputs"}),
-            std::make_shared<LSTM>(latent, RecurrentOptions{.return_state = true, .name = "encoder"}),
-            std::make_shared<LSTM>(latent, RecurrentOptions{.return_sequences = true, .return_state = true,
-                                                            .name = "decoder"}),
-            std::make_shared<Dense>(output_tokens, DenseOptions{.activation = "softmax", .name = "decoder_dense"}),
-            nullptr, nullptr, nullptr};
+  Seq2seq s{
+      Input({kNone, input_tokens}, {.name = "encoder_inputs"}),
+      Input({kNone, output_tokens}, {.name = "decoder_inputs"}),
+      std::make_shared<LSTM>(latent, RecurrentOptions{.return_state = true, .name = "encoder"}),
+      std::make_shared<LSTM>(
+          latent, RecurrentOptions{.return_sequences = true, .return_state = true, .name = "decoder"}),
+      std::make_shared<Dense>(output_tokens, DenseOptions{.activation = "softmax", .name = "decoder_dense"}),
+      nullptr,
+      nullptr,
+      nullptr};
   const LayerOutputs encoded = (*s.encoder)(s.encoder_inputs);
   const LayerOutputs decoded = (*s.decoder)(s.decoder_inputs, {.initial_state = encoded.states()});
   s.training = std::make_unique<Model>(std::vector{s.encoder_inputs, s.decoder_inputs},
@@ -507,9 +544,9 @@ Seq2seq make_seq2seq(std::int64_t input_tokens, std::int64_t output_tokens, std:
                                             ModelOptions{.name = "encoder_model"});
   const SymbolicTensor h = Input({latent}, {.name = "state_h"}), c = Input({latent}, {.name = "state_c"});
   const LayerOutputs step = (*s.decoder)(s.decoder_inputs, {.initial_state = {h, c}});
-  s.decoder_model = std::make_unique<Model>(std::vector{s.decoder_inputs, h, c},
-                                            std::vector<SymbolicTensor>{(*s.dense)(step[0]), step[1], step[2]},
-                                            ModelOptions{.name = "decoder_model"});
+  s.decoder_model = std::make_unique<Model>(
+      std::vector{s.decoder_inputs, h, c}, std::vector<SymbolicTensor>{(*s.dense)(step[0]), step[1], step[2]},
+      ModelOptions{.name = "decoder_model"});
   return s;
 }
 
@@ -541,7 +578,8 @@ TEST(FunctionalInference, SharedLayersGiveTheTrainingModelsOutputsStepByStep) {
   const Tensor xe = random_tensor({6, 4, 3}, rng, 1.0), xd = random_tensor({6, 5, 5}, rng, 1.0);
   s.training->compile({.loss = "categorical_crossentropy", .optimizer = Adam({.learning_rate = 0.05})});
   std::ostringstream silent;
-  s.training->fit({xe, xd}, {one_hot_targets({6, 5, 5}, rng)}, {.epochs = 5, .batch_size = 3, .verbose = 0, .out = &silent});
+  s.training->fit({xe, xd}, {one_hot_targets({6, 5, 5}, rng)},
+                  {.epochs = 5, .batch_size = 3, .verbose = 0, .out = &silent});
   expect_teacher_forcing_equivalence(s, xe, xd);
 
   // The models hold the same layer objects: no weights were copied.
@@ -550,9 +588,11 @@ TEST(FunctionalInference, SharedLayersGiveTheTrainingModelsOutputsStepByStep) {
   std::vector<std::string> names;
   for (const auto& layer : s.encoder_model->layers()) names.push_back(layer->name());
   EXPECT_EQ(names, (std::vector<std::string>{"encoder_inputs", "encoder"}));
-  EXPECT_EQ(s.decoder_model->input_names(), (std::vector<std::string>{"decoder_inputs", "state_h", "state_c"}));
+  EXPECT_EQ(s.decoder_model->input_names(),
+            (std::vector<std::string>{"decoder_inputs", "state_h", "state_c"}));
   // tf.keras names a layer's second output "decoder_1" (_set_output_names).
-  EXPECT_EQ(s.decoder_model->output_names(), (std::vector<std::string>{"decoder_dense", "decoder", "decoder_1"}));
+  EXPECT_EQ(s.decoder_model->output_names(),
+            (std::vector<std::string>{"decoder_dense", "decoder", "decoder_1"}));
   EXPECT_EQ(s.training->count_params(), s.encoder_model->count_params() + s.decoder_model->count_params());
 
   // A weight changed through one model shows in the others.
@@ -560,7 +600,8 @@ TEST(FunctionalInference, SharedLayersGiveTheTrainingModelsOutputsStepByStep) {
   std::vector<Tensor> weights = s.decoder_model->layer("decoder_dense").get_weights();
   weights[1][2] += 1.5f;
   s.decoder_model->layer("decoder_dense").set_weights(weights);
-  EXPECT_TRUE(std::ranges::equal(s.training->layer("decoder_dense").get_weights()[1].values(), weights[1].values()));
+  EXPECT_TRUE(
+      std::ranges::equal(s.training->layer("decoder_dense").get_weights()[1].values(), weights[1].values()));
   std::vector<Tensor> encoder_weights = s.training->layer("encoder").get_weights();
   for (float& w : encoder_weights[1].values()) w *= 0.5f;
   s.training->layer("encoder").set_weights(encoder_weights);
@@ -570,9 +611,9 @@ TEST(FunctionalInference, SharedLayersGiveTheTrainingModelsOutputsStepByStep) {
 
 // --- keras.io's lstm_seq2seq, end to end: learn to reverse strings ---
 
-// Strings of 2 to 5 letters over "abcd" (1360 of them; 200 held out), reversed. Encoder tokens: ' ' (padding) and the
-// letters; decoder tokens: '\t' (start), '\n' (end), ' ' (padding) and the letters, as in the keras.io example
-// (one-hot, the target is the decoder input one step ahead).
+// Strings of 2 to 5 letters over "abcd" (1360 of them; 200 held out), reversed. Encoder tokens: ' ' (padding)
+// and the letters; decoder tokens: '\t' (start), '\n' (end), ' ' (padding) and the letters, as in the
+// keras.io example (one-hot, the target is the decoder input one step ahead).
 TEST(FunctionalSeq2seqExample, LearnsToReverseStrings) {
   clear_session();
   const std::string letters = "abcd", input_tokens = " abcd", output_tokens = "\t\n abcd";
@@ -588,17 +629,21 @@ TEST(FunctionalSeq2seqExample, LearnsToReverseStrings) {
   Rng rng(2024);
   for (std::size_t i = texts.size(); i > 1; --i) std::swap(texts[i - 1], texts[rng.next() % i]);
   const std::size_t held_out = 200;
-  const std::vector<std::string> test(texts.begin(), texts.begin() + held_out), train(texts.begin() + held_out, texts.end());
+  const std::vector<std::string> test(texts.begin(), texts.begin() + held_out),
+      train(texts.begin() + held_out, texts.end());
   const std::int64_t encoder_steps = 5, decoder_steps = 7, in = 5, out = 7;
   const auto index_of = [](const std::string& tokens, char c) { return std::int64_t(tokens.find(c)); };
   const auto encode = [&](const std::vector<std::string>& batch) {
     Tensor x({std::int64_t(batch.size()), encoder_steps, in});
     for (std::size_t b = 0; b < batch.size(); ++b)
       for (std::int64_t t = 0; t < encoder_steps; ++t)
-        x.at({std::int64_t(b), t, index_of(input_tokens, t < std::int64_t(batch[b].size()) ? batch[b][t] : ' ')}) = 1;
+        x.at({std::int64_t(b), t,
+              index_of(input_tokens, t < std::int64_t(batch[b].size()) ? batch[b][t] : ' ')}) = 1;
     return x;
   };
-  const auto target_text = [](const std::string& text) { return "\t" + std::string(text.rbegin(), text.rend()) + "\n"; };
+  const auto target_text = [](const std::string& text) {
+    return "\t" + std::string(text.rbegin(), text.rend()) + "\n";
+  };
   Tensor decoder_input({std::int64_t(train.size()), decoder_steps, out}), decoder_target = decoder_input;
   for (std::size_t b = 0; b < train.size(); ++b) {
     std::string target = target_text(train[b]);
@@ -610,7 +655,8 @@ TEST(FunctionalSeq2seqExample, LearnsToReverseStrings) {
   }
 
   Seq2seq s = make_seq2seq(in, out, 32);
-  s.training->compile({.loss = "categorical_crossentropy", .optimizer = Adam({.learning_rate = 0.01}),
+  s.training->compile({.loss = "categorical_crossentropy",
+                       .optimizer = Adam({.learning_rate = 0.01}),
                        .metrics = {"accuracy"}});
   std::ostringstream silent;
   const auto start = std::chrono::steady_clock::now();
@@ -621,7 +667,8 @@ TEST(FunctionalSeq2seqExample, LearnsToReverseStrings) {
   // Greedy decoding of the held-out strings, all at once, each row until it emits '\n'.
   std::vector<Tensor> states = s.encoder_model->predict(std::vector{encode(test)});
   Tensor token({std::int64_t(test.size()), 1, out});
-  for (std::size_t b = 0; b < test.size(); ++b) token.at({std::int64_t(b), 0, index_of(output_tokens, '\t')}) = 1;
+  for (std::size_t b = 0; b < test.size(); ++b)
+    token.at({std::int64_t(b), 0, index_of(output_tokens, '\t')}) = 1;
   std::vector<std::string> decoded(test.size());
   std::vector<bool> done(test.size(), false);
   for (std::int64_t t = 0; t < decoder_steps; ++t) {

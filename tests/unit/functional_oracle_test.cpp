@@ -52,13 +52,15 @@ std::map<std::string, double>& worst() {
 class WorstReport : public ::testing::Environment {
  public:
   void TearDown() override {
-    for (const auto& [what, value] : worst()) std::cout << "functional oracle: max |diff| " << what << " " << value << "\n";
+    for (const auto& [what, value] : worst())
+      std::cout << "functional oracle: max |diff| " << what << " " << value << "\n";
   }
 };
-[[maybe_unused]] ::testing::Environment* const kWorstReport = ::testing::AddGlobalTestEnvironment(new WorstReport);
+[[maybe_unused]] ::testing::Environment* const kWorstReport =
+    ::testing::AddGlobalTestEnvironment(new WorstReport);
 
-void expect_close(const std::string& kind, const Tensor& actual, const Tensor& expected, double atol, double rtol,
-                  const std::string& what) {
+void expect_close(const std::string& kind, const Tensor& actual, const Tensor& expected, double atol,
+                  double rtol, const std::string& what) {
   const auto result = all_close(actual, expected, atol, rtol);
   EXPECT_TRUE(result) << what;
   if (!result) return;
@@ -106,7 +108,8 @@ Built seq2seq(const std::string& cell) {
   const auto decoder = make({.return_sequences = true, .return_state = true, .name = "decoder"});
   const LayerOutputs enc = (*encoder)(b.inputs[0]);
   const LayerOutputs dec = (*decoder)(b.inputs[1], {.initial_state = enc.states()});
-  const LayerOutputs out = Dense(5, {.activation = "softmax", .use_bias = true, .name = "decoder_dense"})(dec[0]);
+  const LayerOutputs out =
+      Dense(5, {.activation = "softmax", .use_bias = true, .name = "decoder_dense"})(dec[0]);
   record(b, "encoder/0", enc);
   record(b, "decoder/0", dec);
   record(b, "decoder_dense/0", out);
@@ -118,9 +121,11 @@ Built seq2seq(const std::string& cell) {
 Built shared_lstm() {
   Built b;
   b.inputs = {Input({4, 3}, {.name = "input_a"}), Input({4, 3}, {.name = "input_b"})};
-  const auto lstm = std::make_shared<LSTM>(
-      3, RecurrentOptions{.activation = "tanh", .recurrent_activation = "sigmoid", .use_bias = true,
-                          .unit_forget_bias = true, .name = "shared_lstm"});
+  const auto lstm = std::make_shared<LSTM>(3, RecurrentOptions{.activation = "tanh",
+                                                               .recurrent_activation = "sigmoid",
+                                                               .use_bias = true,
+                                                               .unit_forget_bias = true,
+                                                               .name = "shared_lstm"});
   const LayerOutputs a = (*lstm)(b.inputs[0]);
   const LayerOutputs bb = (*lstm)(b.inputs[1]);
   const LayerOutputs out_a = Dense(2, {.activation = "linear", .name = "dense_a"})(a[0]);
@@ -139,7 +144,8 @@ Built masked(bool states_into_last) {
   Built b;
   b.inputs = {Input({6}, {.name = "token_ids"})};
   const LayerOutputs embedded = Embedding(7, 3, {.mask_zero = true, .name = "embedding"})(b.inputs[0]);
-  const LayerOutputs seq = LSTM(4, {.return_sequences = true, .return_state = true, .name = "lstm_seq"})(embedded[0]);
+  const LayerOutputs seq =
+      LSTM(4, {.return_sequences = true, .return_state = true, .name = "lstm_seq"})(embedded[0]);
   LayerOutputs last = states_into_last
                           ? LSTM(4, {.name = "lstm_last"})(seq[0], {.initial_state = seq.states()})
                           : LSTM(3, {.name = "lstm_last"})(seq[0]);
@@ -163,10 +169,11 @@ Built build(const std::string& name) {
   throw std::runtime_error("no builder for fixture case " + name);
 }
 
-// The model of a case with the fixture's weights, after checking that it is the fixture's graph: Keras's layer
-// order, input and output names, each layer's class, inbound nodes and weight names.
+// The model of a case with the fixture's weights, after checking that it is the fixture's graph: Keras's
+// layer order, input and output names, each layer's class, inbound nodes and weight names.
 Model model_of(const json& spec, const Built& built) {
-  Model model(built.inputs, built.outputs, {.name = spec.at("model").at("config").at("name").get<std::string>()});
+  Model model(built.inputs, built.outputs,
+              {.name = spec.at("model").at("config").at("name").get<std::string>()});
   const json& layers = spec.at("model").at("config").at("layers");
   EXPECT_EQ(model.size(), layers.size());
   for (std::size_t i = 0; i < layers.size() && i < model.size(); ++i) {
@@ -180,8 +187,8 @@ Model model_of(const json& spec, const Built& built) {
     for (const json& call : layer_spec.at("inbound_nodes")) {
       expected.emplace_back();
       for (const json& tensor : call)
-        expected.back().push_back(tensor[0].get<std::string>() + "[" + std::to_string(tensor[1].get<int>()) + "][" +
-                                  std::to_string(tensor[2].get<int>()) + "]");
+        expected.back().push_back(tensor[0].get<std::string>() + "[" + std::to_string(tensor[1].get<int>()) +
+                                  "][" + std::to_string(tensor[2].get<int>()) + "]");
     }
     for (const auto& node : model.nodes()) {
       if (node->layer->name() != layer_spec.at("name") || node->is_input()) continue;
@@ -219,8 +226,8 @@ void expect_weight_grads(Model& model, const json& spec, const std::string& path
     const std::vector<Param*> params = model.layer(layer_name).params();
     ASSERT_EQ(params.size(), grads.size()) << layer_name;
     for (std::size_t w = 0; w < params.size(); ++w)
-      expect_close("weight gradient", params[w]->grad, tensor_from_json(grads[w]), kGradAbsolute, kGradRelative,
-                   path + ": dL/d " + layer_name + "/" + params[w]->name);
+      expect_close("weight gradient", params[w]->grad, tensor_from_json(grads[w]), kGradAbsolute,
+                   kGradRelative, path + ": dL/d " + layer_name + "/" + params[w]->name);
   }
 }
 
@@ -237,24 +244,28 @@ TEST_P(FunctionalOracle, OutputsLossAndGradients) {
   std::vector<SymbolicTensor> probes;
   std::vector<std::pair<std::string, Tensor>> expected_probes;
   for (const json& call : spec.at("node_outputs")) {
-    const std::string key = call.at("layer").get<std::string>() + "/" + std::to_string(call.at("node_index").get<int>());
+    const std::string key =
+        call.at("layer").get<std::string>() + "/" + std::to_string(call.at("node_index").get<int>());
     const LayerOutputs& tensors = built.calls.at(key);
     ASSERT_EQ(tensors.size(), call.at("outputs").size()) << key;
     for (std::size_t k = 0; k < tensors.size(); ++k) {
       probes.push_back(tensors[k]);
-      expected_probes.emplace_back(key + " output " + std::to_string(k), tensor_from_json(call.at("outputs")[k]));
+      expected_probes.emplace_back(key + " output " + std::to_string(k),
+                                   tensor_from_json(call.at("outputs")[k]));
     }
   }
   Model probe(built.inputs, probes, {.name = "probe"});
   const std::vector<Tensor> probed = probe(x);
   for (std::size_t k = 0; k < probed.size(); ++k)
-    expect_close("layer call output", probed[k], expected_probes[k].second, kValueTolerance, 0, expected_probes[k].first);
+    expect_close("layer call output", probed[k], expected_probes[k].second, kValueTolerance, 0,
+                 expected_probes[k].first);
 
   const std::vector<Tensor> expected_outputs = tensors_of(spec.at("outputs"));
   const std::vector<Tensor> predicted = model.predict(x);
   ASSERT_EQ(predicted.size(), expected_outputs.size());
   for (std::size_t k = 0; k < predicted.size(); ++k)
-    expect_close("model output", predicted[k], expected_outputs[k], kValueTolerance, 0, "output " + std::to_string(k));
+    expect_close("model output", predicted[k], expected_outputs[k], kValueTolerance, 0,
+                 "output " + std::to_string(k));
 
   // The loss from the probabilities, outside the model, and its gradient through model.backward.
   const std::vector<Tensor> targets = tensors_of(spec.at("loss").at("targets"));
@@ -266,7 +277,8 @@ TEST_P(FunctionalOracle, OutputsLossAndGradients) {
   for (std::size_t k = 0; k < trained.size(); ++k) {
     expect_close("model output", trained[k], expected_outputs[k], kValueTolerance, 0, "training output");
     LossResult term = Loss(loss_names[k]).compute(trained[k], targets[k]);
-    expect_value("loss", term.value, spec.at("loss").at("term_values")[k].get<double>(), "loss term " + std::to_string(k));
+    expect_value("loss", term.value, spec.at("loss").at("term_values")[k].get<double>(),
+                 "loss term " + std::to_string(k));
     total += loss_weights[k] * term.value;
     for (float& g : term.gradient.values()) g = static_cast<float>(g * loss_weights[k]);
     output_grads.push_back(std::move(term.gradient));
@@ -288,7 +300,8 @@ TEST_P(FunctionalOracle, OutputsLossAndGradients) {
 
   // The same through train_on_batch, with the fusions: a zero learning rate keeps the weights and the grads.
   const std::vector<Tensor> before = model.get_weights();
-  model.compile({.optimizer = SGD({.learning_rate = 0.0}), .losses = loss_names, .loss_weights = loss_weights});
+  model.compile(
+      {.optimizer = SGD({.learning_rate = 0.0}), .losses = loss_names, .loss_weights = loss_weights});
   const Logs logs = model.train_on_batch(x, targets);
   expect_value("loss", logs.at("loss"), spec.at("loss").at("value").get<double>(), "train_on_batch loss");
   if (targets.size() > 1)
@@ -297,7 +310,8 @@ TEST_P(FunctionalOracle, OutputsLossAndGradients) {
                    spec.at("loss").at("term_values")[k].get<double>(), "train_on_batch output loss");
   expect_weight_grads(model, spec, "train_on_batch");
   const std::vector<Tensor> after = model.get_weights();
-  for (std::size_t w = 0; w < before.size(); ++w) EXPECT_TRUE(std::ranges::equal(before[w].values(), after[w].values()));
+  for (std::size_t w = 0; w < before.size(); ++w)
+    EXPECT_TRUE(std::ranges::equal(before[w].values(), after[w].values()));
 
   // evaluate reads the logits too, as tf.keras does.
   std::ostringstream silent;
@@ -319,10 +333,14 @@ INSTANTIATE_TEST_SUITE_P(
 // Every case of the fixtures is one of those above: a case added to a fixture must get a test.
 TEST(FunctionalOracleSweep, EveryFixtureCaseIsTested) {
   std::size_t cases = 0;
-  for (const std::string file : {"functional_seq2seq.json", "functional_shared.json", "functional_masking.json"})
+  for (const std::string file :
+       {"functional_seq2seq.json", "functional_shared.json", "functional_masking.json"})
     cases += testing::read_json(testing::test_data("parity/fixtures/functional/" + file)).at("cases").size();
   EXPECT_EQ(cases, 6u);
-  EXPECT_EQ(testing::read_json(testing::test_data("parity/fixtures/functional/functional_fit.json")).at("cases").size(), 3u);
+  EXPECT_EQ(testing::read_json(testing::test_data("parity/fixtures/functional/functional_fit.json"))
+                .at("cases")
+                .size(),
+            3u);
 }
 
 std::unique_ptr<Optimizer> optimizer_of(const json& keras) {
@@ -337,7 +355,8 @@ std::unique_ptr<Optimizer> optimizer_of(const json& keras) {
                  .beta_2 = config.at("beta_2").get<double>(),
                  .epsilon = config.at("epsilon").get<double>(),
                  .amsgrad = config.at("amsgrad").get<bool>()});
-  throw std::runtime_error("functional_fit.json: unknown optimizer " + keras.at("class_name").get<std::string>());
+  throw std::runtime_error("functional_fit.json: unknown optimizer " +
+                           keras.at("class_name").get<std::string>());
 }
 
 void compile_as(Model& model, const json& spec) {
@@ -390,7 +409,8 @@ TEST_P(FunctionalFitOracle, HistoryAndFinalWeights) {
     const std::vector<double>& actual = history.history.at(key);
     ASSERT_EQ(actual.size(), values.size()) << key;
     for (std::size_t epoch = 0; epoch < actual.size(); ++epoch)
-      expect_value("history", actual[epoch], values[epoch].get<double>(), key + " epoch " + std::to_string(epoch));
+      expect_value("history", actual[epoch], values[epoch].get<double>(),
+                   key + " epoch " + std::to_string(epoch));
   }
   expect_final_weights(model, spec);
 }
