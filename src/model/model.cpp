@@ -262,8 +262,21 @@ std::vector<std::string> Model::input_names() const {
 }
 
 std::vector<std::string> Model::output_names() const {
+  // As tf.keras's _set_output_names: a layer that gives several outputs (an RNN's states) is named "lstm",
+  // "lstm_1", ..., so that every output has a name of its own for its loss and logs.
   std::vector<std::string> names;
-  for (const SymbolicTensor& output : outputs()) names.push_back(output.layer().name());
+  std::set<std::string> taken;
+  std::map<std::string, int> suffix;
+  for (const SymbolicTensor& output : outputs()) {
+    const std::string& base = output.layer().name();
+    std::string name = base;
+    while (taken.contains(name)) {
+      const int count = suffix.try_emplace(base, 1).first->second++;
+      name = base + "_" + std::to_string(count);
+    }
+    taken.insert(name);
+    names.push_back(std::move(name));
+  }
   return names;
 }
 
