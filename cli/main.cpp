@@ -1,7 +1,9 @@
 // rnnkit: the command line. One function per subcommand; errors print one line and exit with status 1.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <optional>
 
 #include "rnnkit/model_file.h"
 #include "rnnkit/rnnkit.h"
@@ -23,7 +25,7 @@ struct ConvertArgs {
 struct PredictArgs {
   std::string model;
   std::string weights;
-  std::string input;
+  std::vector<std::string> inputs;  // FILE.npy or NAME=FILE.npy per model input, or one .npz
   std::string output;
   std::int64_t batch_size = 32;
 };
@@ -39,8 +41,8 @@ void warn_about_weights(const rnnkit::Model& model, const std::string& file) {
         infinite += std::isinf(value) ? 1 : 0;
       }
       if (nan + infinite > 0)
-        std::cerr << "rnnkit: warning: " << file << ": weight '" << param->name << "' of layer '" << layer.name()
-                  << "' holds " << nan << " NaN and " << infinite << " infinite values\n";
+        std::cerr << "rnnkit: warning: " << file << ": weight '" << param->name << "' of layer '"
+                  << layer.name() << "' holds " << nan << " NaN and " << infinite << " infinite values\n";
     }
   }
 }
@@ -56,21 +58,76 @@ void run_summary(const SummaryArgs& args, bool style_given) {
 }
 
 void run_convert(const ConvertArgs& args) {
-  const rnnkit::Sequential model = rnnkit::load_model(args.input);
+  const rnnkit::Model model = rnnkit::load_model(args.input);
   rnnkit::save_model(model, args.output);
 }
 
+bool ends_with_npz(const std::string& path) {
+  return path.size() >= 4 && path.compare(path.size() - 4, 4, ".npz") == 0;
+}
+
+// The model's input arrays in inputs() order: one .npz holding an array per input (named by input layer, or
+// in order), or one --input per input, each FILE (in order) or NAME=FILE.
+std::vector<rnnkit::Tensor> read_inputs(const std::vector<std::string>& given, const rnnkit::Model& model) {
+  const std::vector<std::string> names = model.built() ? model.input_names() : std::vector<std::string>{""};
+  std::string known;
+  for (const std::string& name : names) known += (known.empty() ? "" : ", ") + name;
+  if (given.size() == 1 && ends_with_npz(given[0]) && given[0].find('=') == std::string::npos) {
+    const rnnkit::NamedTensors arrays = rnnkit::load_npz(given[0]);
+    rnnkit::check(arrays.size() == names.size(), "input '", given[0], "' holds ", arrays.size(),
+                  " arrays; model inputs: ", known);
+    std::vector<rnnkit::Tensor> x;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const auto named = std::ranges::find_if(arrays, [&](const auto& a) { return a.first == names[i]; });
+      x.push_back(named != arrays.end() ? named->second : arrays[i].second);
+    }
+    return x;
+  }
+  rnnkit::check(given.size() == names.size(), "the model has ", names.size(), " input(s) (", known,
+                "), received ", given.size(), " --input");
+  std::vector<std::optional<rnnkit::Tensor>> x(names.size());
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    const std::size_t equals = given[i].find('=');
+    std::size_t slot = i;
+    std::string file = given[i];
+    if (equals != std::string::npos) {
+      const std::string name = given[i].substr(0, equals);
+      const auto found = std::ranges::find(names, name);
+      rnnkit::check(found != names.end(), "--input ", given[i], ": the model has no input '", name,
+                    "' (its inputs: ", known, ")");
+      slot = static_cast<std::size_t>(found - names.begin());
+      file = given[i].substr(equals + 1);
+    }
+    rnnkit::check(!x[slot], "--input: input '", names[slot], "' is given twice");
+    x[slot] = rnnkit::load_npy(file);
+  }
+  std::vector<rnnkit::Tensor> arrays;
+  for (auto& array : x) arrays.push_back(std::move(*array));
+  return arrays;
+}
+
 void run_predict(const PredictArgs& args) {
-  rnnkit::Sequential model = rnnkit::load_model(args.model);
-  const rnnkit::Tensor x = rnnkit::load_npy(args.input);
+  rnnkit::Model model = rnnkit::load_model(args.model);
+  const std::vector<rnnkit::Tensor> x = read_inputs(args.inputs, model);
   if (!model.built()) {
-    rnnkit::Shape shape = x.shape();
-    rnnkit::check(!shape.empty(), "input '", args.input, "' is a scalar; it needs a batch dimension");
+    rnnkit::Shape shape = x[0].shape();
+    rnnkit::check(!shape.empty(), "input '", args.inputs[0], "' is a scalar; it needs a batch dimension");
     shape[0] = rnnkit::kNone;
-    model.build(shape);
+    rnnkit::Sequential sequential(std::move(model));
+    sequential.build(shape);
+    model = std::move(sequential);
   }
   if (!args.weights.empty()) rnnkit::load_weights(model, args.weights);
-  rnnkit::save_npy(args.output, model.predict(x, args.batch_size));
+  const std::vector<rnnkit::Tensor> y = model.predict(x, args.batch_size);
+  if (ends_with_npz(args.output)) {
+    rnnkit::NamedTensors arrays;
+    const std::vector<std::string> names = model.output_names();
+    for (std::size_t i = 0; i < y.size(); ++i) arrays.emplace_back(names[i], y[i]);
+    return rnnkit::save_npz(args.output, arrays);
+  }
+  rnnkit::check(y.size() == 1, "the model has ", y.size(), " outputs: give --output a .npz file (one array ",
+                "per output, named by output layer)");
+  rnnkit::save_npy(args.output, y[0]);
 }
 
 }  // namespace
@@ -81,13 +138,15 @@ int main(int argc, char** argv) {
 
   SummaryArgs summary;
   CLI::App* summary_command = app.add_subcommand("summary", "Print model.summary() of a Keras model file");
-  summary_command->add_option("model", summary.model, "Keras model: .h5, .keras or model JSON (model.to_json())")
+  summary_command
+      ->add_option("model", summary.model, "Keras model: .h5, .keras or model JSON (model.to_json())")
       ->required();
   CLI::Option* style_option =
       summary_command
-          ->add_option("--style", summary.style,
-                       "Which Keras prints it: keras2.6, keras2.12, keras2.15, keras3 (default: the Keras that wrote "
-                       "a .h5/.keras file, keras2.12 for JSON)")
+          ->add_option(
+              "--style", summary.style,
+              "Which Keras prints it: keras2.6, keras2.12, keras2.15, keras3 (default: the Keras that wrote "
+              "a .h5/.keras file, keras2.12 for JSON)")
           ->capture_default_str();
   summary_command->callback([&] { run_summary(summary, style_option->count() > 0); });
 
@@ -101,14 +160,25 @@ int main(int argc, char** argv) {
 
   PredictArgs predict;
   CLI::App* predict_command = app.add_subcommand("predict", "Run a model on inputs from a .npy file");
-  predict_command->add_option("model", predict.model, "Keras model: .h5, .keras or model JSON (model.to_json())")
+  predict_command
+      ->add_option("model", predict.model, "Keras model: .h5, .keras or model JSON (model.to_json())")
       ->required();
-  predict_command->add_option("--weights", predict.weights,
-                              "Weights: Keras .h5 (save_weights), .weights.h5, .keras, or .npz named by Keras weight "
-                              "names");
-  predict_command->add_option("--input", predict.input, ".npy input, batch first")->required();
-  predict_command->add_option("--output", predict.output, ".npy file to write the output to")->required();
-  predict_command->add_option("--batch-size", predict.batch_size, "Samples per forward pass")->capture_default_str();
+  predict_command->add_option(
+      "--weights", predict.weights,
+      "Weights: Keras .h5 (save_weights), .weights.h5, .keras, or .npz named by Keras weight "
+      "names");
+  predict_command
+      ->add_option(
+          "--input", predict.inputs,
+          ".npy input, batch first: one per model input (FILE in order, or NAME=FILE by input layer), "
+          "or one .npz with an array per input")
+      ->required();
+  predict_command
+      ->add_option("--output", predict.output,
+                   ".npy file to write the output to, or .npz (one array per output, named by output layer)")
+      ->required();
+  predict_command->add_option("--batch-size", predict.batch_size, "Samples per forward pass")
+      ->capture_default_str();
   predict_command->callback([&] { run_predict(predict); });
 
   rnnkit::cli::add_training_commands(app);
@@ -122,7 +192,8 @@ int main(int argc, char** argv) {
     std::cerr << "rnnkit: error: " << error.what() << "\n";
     return 1;
   } catch (const std::bad_alloc&) {
-    std::cerr << "rnnkit: error: out of memory (a size in the model or input is larger than this machine holds)\n";
+    std::cerr
+        << "rnnkit: error: out of memory (a size in the model or input is larger than this machine holds)\n";
     return 1;
   } catch (const std::exception& error) {
     // A library bug rather than bad input: say so instead of aborting.

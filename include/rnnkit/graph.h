@@ -11,6 +11,7 @@
 
 namespace rnnkit {
 
+class InputLayer;
 class Layer;
 struct GraphNode;
 
@@ -86,5 +87,7 @@ struct InputOptions {
 // keras.Input(shape): a model input (shape without the batch dimension). It can also be the first thing
 // added to a Sequential.
 SymbolicTensor Input(Shape shape, const InputOptions& options = {});
+// The tensor an existing InputLayer makes (its batch shape, name and dtype): a model read from a config.
+SymbolicTensor input_tensor(std::shared_ptr<InputLayer> layer);
 
 }  // namespace rnnkit

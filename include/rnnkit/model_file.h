@@ -73,7 +73,9 @@ Model load_model_from_memory(std::string_view bytes, const std::string& what,
 // one) is kept in the config: building the model afresh is then an error naming it, while the model files
 // (.h5, .keras), which hold every weight, load. "keras_version" in `config` says which Keras wrote it where the
 // dialect alone does not (Keras 3's hard_sigmoid is x/6 + 0.5, Keras 2's 0.2x + 0.5). Built when the config
-// records an input shape.
+// records an input shape. A Functional config ("Model" or "Functional", any era) gives a Functional Model with
+// the file's graph (shared layers, initial states); a layer called on a list (a merge layer, Attention) or a
+// nested model is an error naming it. rnnkit::Sequential takes a Functional model whose graph is a chain.
 Model model_from_keras_config(const nlohmann::json& config, std::string_view where,
                                    const SequentialOptions& options = {});
 

@@ -13,8 +13,9 @@ using SequentialOptions = ModelOptions;
 class Sequential : public Model {
  public:
   explicit Sequential(const SequentialOptions& options = {});
-  // The model a file or a config gave, where it is a Sequential (the error names it otherwise):
-  // rnnkit::Sequential model = rnnkit::load_model("model.h5").
+  // The model a file or a config gave, where it is a Sequential, or a Functional model whose graph is a chain
+  // (held as the Sequential it is equivalent to, sharing its layers; uncompiled); the error names it
+  // otherwise: rnnkit::Sequential model = rnnkit::load_model("model.h5").
   Sequential(Model&& model);  // NOLINT(google-explicit-constructor)
 
   // Appends a copy of `layer`: model.add(rnnkit::LSTM(32)).
@@ -37,5 +38,9 @@ class Sequential : public Model {
  private:
   void add_input_layer(const std::shared_ptr<Layer>& input);
 };
+
+// Whether Sequential(Model&&) takes the model: a Sequential, or a Functional model Input -> layer -> ... ->
+// output, each layer called once on the one before.
+bool holds_as_sequential(const Model& model);
 
 }  // namespace rnnkit

@@ -1,5 +1,7 @@
 #include "io/compile_config.h"
 
+#include <algorithm>
+
 #include "rnnkit/error.h"
 
 namespace rnnkit::compile_config {
@@ -91,6 +93,41 @@ json loss_json(const Loss& loss, Dialect dialect) {
           {"registered_name", nullptr}};
 }
 
+json model_loss_json(const Model& model, Dialect dialect) {
+  const std::vector<Loss>& losses = model.losses();
+  const bool shared = std::ranges::all_of(losses, [&](const Loss& loss) {
+    return loss.name() == losses[0].name() && loss.from_logits() == losses[0].from_logits();
+  });
+  if (shared) return loss_json(losses[0], dialect);
+  const std::vector<std::string> names = model.output_names();
+  json by_output = json::object();
+  for (std::size_t i = 0; i < losses.size(); ++i) by_output[names[i]] = loss_json(losses[i], dialect);
+  return by_output;
+}
+
+json model_loss_weights_json(const Model& model) {
+  const std::vector<double>& weights = model.loss_weights();
+  if (std::ranges::all_of(weights, [](double weight) { return weight == 1.0; })) return nullptr;
+  const std::vector<std::string> names = model.output_names();
+  if (weights.size() == 1) return json::array({weights[0]});
+  json by_output = json::object();
+  for (std::size_t i = 0; i < weights.size(); ++i) by_output[names[i]] = weights[i];
+  return by_output;
+}
+
+json model_metrics_json(const Model& model) {
+  const std::size_t count = model.losses().size();
+  const std::vector<std::string> first = model.metrics_of(0);
+  bool shared = true;
+  for (std::size_t i = 1; i < count; ++i) shared = shared && model.metrics_of(i) == first;
+  if (shared) return first.empty() ? json(nullptr) : json(first);
+  const std::vector<std::string> names = model.output_names();
+  json by_output = json::object();
+  for (std::size_t i = 0; i < count; ++i)
+    if (!model.metrics_of(i).empty()) by_output[names[i]] = model.metrics_of(i);
+  return by_output;
+}
+
 json optimizer_json(const Optimizer& optimizer, Dialect dialect) {
   json config = optimizer.config();
   if (dialect == Dialect::kKeras2) return {{"class_name", "Custom>" + optimizer.name()}, {"config", config}};
@@ -116,23 +153,68 @@ json optimizer_json(const Optimizer& optimizer, Dialect dialect) {
 
 std::vector<std::string> compile_model(Model& model, const json& loss, const json& metrics,
                                        const json& weighted_metrics, const json& optimizer,
-                                       const std::string& where) {
+                                       const std::string& where, const json& loss_weights) {
   check(optimizer.is_string() || (optimizer.is_object() && optimizer.contains("class_name") &&
                                   optimizer["class_name"].is_string()),
         where, ": the optimizer must be a name or {\"class_name\": ..., \"config\": ...}, found ",
         optimizer.dump());
   CompileOptions options;
+  const std::vector<std::string> outputs = model.output_names();
   try {
-    const Loss parsed = parse_loss(loss, where);
-    options.loss = parsed.name();
-    options.from_logits = parsed.from_logits();
+    // One loss for every output, a list in outputs order, or a dict by output name.
+    std::vector<std::pair<std::string, Loss>> parsed;
+    if (loss.is_array()) {
+      check(loss.size() == outputs.size(), where, ": ", loss.size(), " losses for the ", outputs.size(),
+            " outputs of model '", model.name(), "'");
+      for (std::size_t i = 0; i < loss.size(); ++i)
+        parsed.emplace_back(outputs[i], parse_loss(loss[i], where));
+    } else if (loss.is_object() && !loss.contains("class_name")) {
+      for (const auto& [name, item] : loss.items()) parsed.emplace_back(name, parse_loss(item, where));
+    } else {
+      parsed.emplace_back("", parse_loss(loss, where));
+    }
+    check(!parsed.empty(), where, ": no loss");
+    options.from_logits = parsed[0].second.from_logits();
+    for (const auto& [name, one] : parsed) {
+      check(one.from_logits() == options.from_logits, where,
+            ": the outputs' losses differ in from_logits, which rnnkit sets for all outputs at once");
+      if (name.empty()) {
+        options.loss = one.name();
+      } else {
+        options.loss_by_output[name] = one.name();
+      }
+    }
+    if (loss_weights.is_array()) {
+      for (const json& weight : loss_weights) {
+        check(weight.is_number(), where, ": loss_weights ", loss_weights.dump(), " are not numbers");
+        options.loss_weights.push_back(weight.get<double>());
+      }
+    } else if (loss_weights.is_object()) {
+      for (const auto& [name, weight] : loss_weights.items()) {
+        check(weight.is_number(), where, ": loss_weights ", loss_weights.dump(), " are not numbers");
+        options.loss_weight_by_output[name] = weight.get<double>();
+      }
+    } else {
+      check(loss_weights.is_null(), where, ": loss_weights ", loss_weights.dump(),
+            " are not a list or a dict by output");
+    }
   } catch (const Error& error) {
     const std::string message = error.what();
     if (message.starts_with(where)) throw;
     fail(where, ": ", message);
   }
   std::vector<std::string> dropped_metrics;
-  collect_metrics(metrics, &options.metrics, dropped_metrics);
+  const bool per_output_list = outputs.size() > 1 && metrics.is_array() && metrics.size() == outputs.size() &&
+                               std::ranges::all_of(metrics, [](const json& m) { return m.is_array(); });
+  if (metrics.is_object()) {  // by output name
+    for (const auto& [name, item] : metrics.items())
+      collect_metrics(item, &options.metrics_by_output[name], dropped_metrics);
+  } else if (per_output_list) {  // tf.keras nests them per output
+    for (std::size_t i = 0; i < outputs.size(); ++i)
+      collect_metrics(metrics[i], &options.metrics_by_output[outputs[i]], dropped_metrics);
+  } else {
+    collect_metrics(metrics, &options.metrics, dropped_metrics);
+  }
   // Keras weighs these by sample_weight (class_weight in fit), which rnnkit's accuracy does not read.
   std::vector<std::string> dropped_weighted;
   collect_metrics(weighted_metrics, nullptr, dropped_weighted);

@@ -15,6 +15,12 @@ enum class Dialect { kKeras2, kKeras3 };
 // model.compile(loss=...) as Keras records it: the function name for a plain loss, the loss class with its
 // config when from_logits is set.
 nlohmann::json loss_json(const Loss& loss, Dialect dialect);
+// A compiled model's loss, loss_weights and metrics as its compile() arguments are saved: for one output a
+// loss and a list of metrics (null when none); for several the one loss and metrics list they share, or
+// dicts keyed by output name; loss_weights null when all are 1.
+nlohmann::json model_loss_json(const Model& model, Dialect dialect);
+nlohmann::json model_loss_weights_json(const Model& model);
+nlohmann::json model_metrics_json(const Model& model);
 // The optimizer as serialize_keras_object writes it: {"class_name": "Custom>Adam", "config": {...}} (tf.keras
 // 2.11 registered its optimizers under "Custom>"), or Keras 3's {"module", "class_name", "config",
 // "registered_name"} with Keras 3's config keys.
@@ -24,9 +30,12 @@ nlohmann::json optimizer_json(const Optimizer& optimizer, Dialect dialect);
 // A metric rnnkit does not compute is left out, as it changes no training: the return value lists those (as
 // saved, JSON; every weighted metric, followed by " (in weighted_metrics)"). Anything else rnnkit cannot
 // honour (an unknown loss, label smoothing, weight decay, ...) is an Error naming `where`.
+// A model with several outputs takes a loss (and loss_weights, metrics) for all, a list in outputs() order or
+// a dict by output name.
 std::vector<std::string> compile_model(Model& model, const nlohmann::json& loss,
                                        const nlohmann::json& metrics, const nlohmann::json& weighted_metrics,
-                                       const nlohmann::json& optimizer, const std::string& where);
+                                       const nlohmann::json& optimizer, const std::string& where,
+                                       const nlohmann::json& loss_weights = nullptr);
 
 // What loading a model file's training state left out: the saved metrics rnnkit does not compute (see
 // compile_model), and each other part it could not honour (the whole configuration, or the optimizer's

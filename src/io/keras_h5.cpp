@@ -1114,6 +1114,7 @@ json model_config(const Model& model) {
   const std::string where = "cannot save model '" + model.name() + "' in Keras 2 format";
   json full = initializers_for_era(without_keras3_wrappers(model.config()), KerasEra::tf_keras2);
   check_expressible(full, where);
+  if (!model.is_sequential()) return {{"class_name", "Functional"}, {"config", full.at("config")}};
   json config = full.at("config");
   json& layers = config["layers"];
   const bool has_input_layer =
@@ -1252,6 +1253,14 @@ void load_weights(const h5::Reader& file, const std::string& group, Model& model
   check(saved.size() == with_weights.size(), where, ": the file has weights for ", saved.size(), " layers (",
         saved_list, "), model '", model.name(), "' has ", with_weights.size(), " layers with weights (",
         model_list, ")");
+  // Keras matches the layers by their order; where the file names every layer of the model, the names
+  // match them whatever order the Keras that wrote it listed a Functional model's layers in.
+  std::map<std::string, std::size_t> by_name;
+  for (const std::size_t index : with_weights) by_name.emplace(model.layer(index).name(), index);
+  const bool named =
+      std::ranges::all_of(saved, [&](const SavedLayer& layer) { return by_name.contains(layer.name); });
+  if (named && by_name.size() == saved.size())
+    for (std::size_t k = 0; k < saved.size(); ++k) with_weights[k] = by_name.at(saved[k].name);
   for (std::size_t k = 0; k < saved.size(); ++k) {
     Layer& layer = model.layer(with_weights[k]);
     const std::int64_t max_elements = 2 * layer.count_params() + 64;
@@ -1309,12 +1318,11 @@ std::string without_suffix(const std::string& weight_name) {
 void write_training_state(h5::Writer& file, const Model& model) {
   if (!model.compiled()) return;
   const Optimizer& optimizer = model.optimizer();
-  const std::vector<std::string> metrics = model.metrics();
   const json training_config = {
-      {"loss", compile_config::loss_json(model.loss(), compile_config::Dialect::kKeras2)},
-      {"metrics", metrics.empty() ? json(nullptr) : json(metrics)},
+      {"loss", compile_config::model_loss_json(model, compile_config::Dialect::kKeras2)},
+      {"metrics", compile_config::model_metrics_json(model)},
       {"weighted_metrics", nullptr},
-      {"loss_weights", nullptr},
+      {"loss_weights", compile_config::model_loss_weights_json(model)},
       {"optimizer_config", compile_config::optimizer_json(optimizer, compile_config::Dialect::kKeras2)}};
   file.string_attribute("/", "training_config", h5::python_json(training_config), h5::StringKind::kAscii);
   // save_optimizer_weights_to_hdf5_group: optimizer.variables, iteration first (it always exists).
@@ -1446,7 +1454,7 @@ compile_config::TrainingState compile_from_file(const h5::Reader& file, Model& m
   const auto compile = [&] {
     return compile_config::compile_model(model, config.value("loss", json()), config.value("metrics", json()),
                                          config.value("weighted_metrics", json()), config["optimizer_config"],
-                                         where);
+                                         where, config.value("loss_weights", json()));
   };
   try {
     state.dropped_metrics = compile();

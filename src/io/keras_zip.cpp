@@ -13,6 +13,7 @@
 #include "core/atomic_file.h"
 #include "io/compile_config.h"
 #include "layers/initializers.h"
+#include "model/functional_config.h"
 #include "rnnkit/error.h"
 #include "rnnkit/keras_config.h"
 #include "rnnkit/layers/bidirectional.h"
@@ -114,6 +115,31 @@ json normalize(const json& value) {
       const json& shape = layers[0]["config"].value("batch_input_shape", json());
       if (shape.is_array() && shape.size() == 2 && shape[1].is_number_integer())
         layers[1]["config"]["input_length"] = shape[1];
+    }
+  }
+  if (wrapper && result["class_name"] == "Functional" && result["config"].is_object() &&
+      result["config"].contains("layers") && result["config"]["layers"].is_array()) {
+    // The same for an Embedding called on an Input of shape (batch, length) in a Keras 3 Functional model.
+    json& layers = result["config"]["layers"];
+    std::map<std::string, json> lengths;  // InputLayer name -> its length
+    for (const json& layer : layers)
+      if (is_wrapper(layer) && layer["class_name"] == "InputLayer" && layer["config"].is_object()) {
+        const json& shape = layer["config"].value("batch_input_shape", json());
+        if (shape.is_array() && shape.size() == 2 && shape[1].is_number_integer())
+          lengths[layer["config"].value("name", std::string())] = shape[1];
+      }
+    for (json& layer : layers) {
+      if (!is_wrapper(layer) || layer["class_name"] != "Embedding" || !layer["config"].is_object() ||
+          layer["config"].contains("input_length") || !layer.contains("inbound_nodes"))
+        continue;
+      const json& nodes = layer["inbound_nodes"];
+      if (!nodes.is_array() || nodes.size() != 1 || !nodes[0].is_object()) continue;
+      const json& args = nodes[0].value("args", json());
+      if (!args.is_array() || args.empty() || !args[0].is_object()) continue;
+      const json& history = args[0].value("config", json::object()).value("keras_history", json());
+      if (history.is_array() && !history.empty() && history[0].is_string() &&
+          lengths.contains(history[0].get<std::string>()))
+        layer["config"]["input_length"] = lengths[history[0].get<std::string>()];
     }
   }
   return result;
@@ -460,7 +486,7 @@ LoadedModel load_from_archive(zip_t* archive, const std::string& what, const Seq
   }
   json versioned = config;
   versioned["keras_version"] = keras_version;  // the dialect: Keras 3's hard_sigmoid differs from Keras 2's
-  Sequential model = [&] {
+  Model model = [&] {
     const WeightsFollowFromFile weights_follow;  // an initializer rnnkit lacks must not stop it loading
     return model_from_keras_config(versioned, config_where, options);
   }();
@@ -484,9 +510,10 @@ LoadedModel load_from_archive(zip_t* archive, const std::string& what, const Seq
     const json optimizer =
         compile.is_object() && compile.contains("optimizer") ? compile["optimizer"] : json("rmsprop");
     const auto compile_model = [&] {
-      return compile_config::compile_model(
-          model, compile.value("loss", json()), compile.value("metrics", json()),
-          compile.value("weighted_metrics", json()), optimizer, compile_where);
+      return compile_config::compile_model(model, compile.value("loss", json()),
+                                           compile.value("metrics", json()),
+                                           compile.value("weighted_metrics", json()), optimizer,
+                                           compile_where, compile.value("loss_weights", json()));
     };
     try {
       check(compile.is_object(), compile_where, ": expected an object with the optimizer, loss and metrics");
@@ -559,8 +586,60 @@ std::optional<Shape> build_input_shape(const json& config) {
   return result;
 }
 
+namespace {
+
+// Keras 3's Trainer.get_compile_config: the compile() arguments, serialized.
+json compile_config_json(const Model& model) {
+  return {{"optimizer", compile_config::optimizer_json(model.optimizer(), compile_config::Dialect::kKeras3)},
+          {"loss", compile_config::model_loss_json(model, compile_config::Dialect::kKeras3)},
+          {"loss_weights", compile_config::model_loss_weights_json(model)},
+          {"metrics", compile_config::model_metrics_json(model)},
+          {"weighted_metrics", nullptr},
+          {"run_eagerly", false},
+          {"steps_per_execution", 1},
+          {"jit_compile", false}};
+}
+
+// Keras 3's Functional.get_config: every layer of model.layers in Keras 3's dialect, its calls as args and
+// kwargs of __keras_tensor__s with the graph's shapes, a layer's build_config from its first call.
+json functional_model_config(const Model& model, const std::string& where) {
+  KerasTensorTypes types;
+  FunctionalSpec spec = functional_spec(model, &types);
+  const json keras2 = model.config();
+  const json& layers = keras2.at("config").at("layers");
+  check(layers.size() == spec.layers.size(), where, ": internal error: the config lists ", layers.size(),
+        " layers for ", spec.layers.size());
+  for (std::size_t i = 0; i < spec.layers.size(); ++i) {
+    LayerSpec& layer = spec.layers[i];
+    json entry = {{"class_name", layers[i].at("class_name")}, {"config", layers[i].at("config")}};
+    if (entry["class_name"] == "InputLayer") {
+      const json& config = entry["config"];
+      layer.layer = {{"module", "keras.layers"},
+                     {"class_name", "InputLayer"},
+                     {"config",
+                      {{"batch_shape", config.at("batch_input_shape")},
+                       {"dtype", config.value("dtype", std::string("float32"))},
+                       {"sparse", false},
+                       {"name", config.at("name")}}},
+                     {"registered_name", nullptr}};
+      continue;
+    }
+    std::optional<Shape> build_shape;
+    if (!layer.nodes.empty()) build_shape = types.at(layer.nodes.front().input).shape;
+    // Wrapped layers keep the build_config layer3 gives them; functional_config_json writes the outer one.
+    layer.layer = layer3(entry, build_shape, false, where);
+    for (const char* key : {"module", "registered_name", "build_config"}) layer.layer.erase(key);
+  }
+  json result = functional_config_json(spec, FunctionalDialect::keras3, types);
+  if (model.compiled()) result["compile_config"] = compile_config_json(model);
+  return result;
+}
+
+}  // namespace
+
 json model_config(const Model& model) {
   const std::string where = "cannot save model '" + model.name() + "' in Keras 3 format";
+  if (!model.is_sequential()) return functional_model_config(model, where);
   const json keras2 = model.config();
   const json& layers = keras2.at("config").at("layers");
   json layers3 = json::array();
@@ -600,19 +679,7 @@ json model_config(const Model& model) {
     result["config"]["build_input_shape"] = shape_json(model.input_shape());
     result["build_config"] = {{"input_shape", shape_json(model.input_shape())}};
   }
-  if (model.compiled()) {
-    // Keras 3's Trainer.get_compile_config: the compile() arguments, serialized.
-    const std::vector<std::string> metrics = model.metrics();
-    result["compile_config"] = {
-        {"optimizer", compile_config::optimizer_json(model.optimizer(), compile_config::Dialect::kKeras3)},
-        {"loss", compile_config::loss_json(model.loss(), compile_config::Dialect::kKeras3)},
-        {"loss_weights", nullptr},
-        {"metrics", metrics.empty() ? json(nullptr) : json(metrics)},
-        {"weighted_metrics", nullptr},
-        {"run_eagerly", false},
-        {"steps_per_execution", 1},
-        {"jit_compile", false}};
-  }
+  if (model.compiled()) result["compile_config"] = compile_config_json(model);
   return result;
 }
 

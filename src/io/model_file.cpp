@@ -110,7 +110,7 @@ LoadedModel load_h5_model(const h5::Reader& file, const SequentialOptions& optio
   const json config = keras2::read_model_config(file);
   const std::string keras_version =
       config.at("keras_version").is_string() ? config.at("keras_version").get<std::string>() : "";
-  Sequential model = [&] {
+  Model model = [&] {
     const WeightsFollowFromFile weights_follow;  // an initializer rnnkit lacks must not stop it loading
     return model_from_keras_config(config, file.where("/") + ", attribute 'model_config'", options);
   }();
@@ -139,7 +139,7 @@ LoadedModel load_json_model(std::string_view text, const std::string& what,
   const std::string keras_version = config.contains("keras_version") && config["keras_version"].is_string()
                                         ? config["keras_version"].get<std::string>()
                                         : "";
-  Sequential model = model_from_keras_config(config, what, options);
+  Model model = model_from_keras_config(config, what, options);
   return {std::move(model), ModelFileFormat::kJson, keras_version, {}};
 }
 
@@ -149,104 +149,6 @@ void write_h5(const std::filesystem::path& path, const std::function<void(h5::Wr
     write(writer);
     writer.close();
   });
-}
-
-// The layer a Keras 2 inbound node entry ["lstm", 0, 0, {}] or a Keras 3 {"class_name": "__keras_tensor__",
-// "config": {"keras_history": ["lstm", 0, 0]}} takes its input from, added to `sources`.
-void collect_sources(const json& value, std::vector<std::string>& sources, const std::string& where) {
-  if (value.is_object()) {
-    if (value.value("class_name", std::string()) == "__keras_tensor__" && value.contains("config") &&
-        value["config"].is_object() && value["config"].contains("keras_history")) {
-      collect_sources(value["config"]["keras_history"], sources, where);
-      return;
-    }
-    for (const auto& [key, item] : value.items()) {
-      // Keras 3 passes mask/training as kwargs; an initial_state from another layer is a second input.
-      if (key == "mask" || key == "training") continue;
-      collect_sources(item, sources, where);
-    }
-    return;
-  }
-  if (!value.is_array()) return;
-  if (!value.empty() && value[0].is_string()) {  // [layer name, node index, tensor index, (kwargs)]
-    check(value.size() < 2 || (value[1] == 0 && (value.size() < 3 || value[2] == 0)), where,
-          ": not supported yet: a connection to output ", value.dump(), " of layer '",
-          value[0].get<std::string>(), "' (only the first output of each layer, as in a chain)");
-    sources.push_back(value[0].get<std::string>());
-    if (value.size() >= 4) collect_sources(value[3], sources, where);
-    return;
-  }
-  for (const json& item : value) collect_sources(item, sources, where);
-}
-
-std::vector<std::string> endpoint_names(const json& endpoints) {
-  std::vector<std::string> names;
-  if (endpoints.is_array() && !endpoints.empty() && endpoints[0].is_string())
-    return {endpoints[0].get<std::string>()};
-  if (endpoints.is_array())
-    for (const json& endpoint : endpoints)
-      if (endpoint.is_array() && !endpoint.empty() && endpoint[0].is_string())
-        names.push_back(endpoint[0].get<std::string>());
-  return names;
-}
-
-// A Functional model (Keras 2 "Model"/"Functional", Keras 3 "Functional") whose graph is a chain
-// Input -> layer -> ... -> output, as the Sequential config it is equivalent to; other graphs are errors
-// naming the layer or connection that makes them more than a chain.
-json functional_as_sequential(const json& model, const std::string& where) {
-  const json& config = model.at("config");
-  check(config.is_object() && config.contains("layers") && config["layers"].is_array(), where,
-        ": a Functional model config needs 'layers'");
-  const json& layers = config["layers"];
-  const std::vector<std::string> inputs = endpoint_names(config.value("input_layers", json::array()));
-  const std::vector<std::string> outputs = endpoint_names(config.value("output_layers", json::array()));
-  check(inputs.size() == 1 && outputs.size() == 1, where, ": not supported yet: a model with ", inputs.size(),
-        " inputs and ", outputs.size(), " outputs (only chains of layers load as Sequential)");
-  std::map<std::string, const json*> by_name;
-  std::map<std::string, std::string> consumer;  // layer -> the one layer that takes its output
-  for (const json& layer : layers) {
-    check(layer.is_object() && layer.contains("name") && layer["name"].is_string(), where,
-          ": a layer of a Functional model needs its 'name'");
-    const std::string name = layer["name"].get<std::string>();
-    by_name[name] = &layer;
-    std::vector<std::string> sources;
-    const json& nodes = layer.value("inbound_nodes", json::array());
-    check(nodes.is_array() && nodes.size() <= 1, where, ": not supported yet: layer '", name, "' is called ",
-          nodes.is_array() ? nodes.size() : 0, " times (shared layers)");
-    if (!nodes.empty()) collect_sources(nodes[0], sources, where + " layer '" + name + "'");
-    check(sources.size() <= 1, where, ": not supported yet: layer '", name, "' takes inputs from ",
-          sources.size(), " layers (only chains of layers load as Sequential)");
-    for (const std::string& source : sources) {
-      const auto taken = consumer.find(source);
-      if (taken != consumer.end())
-        fail(where, ": not supported yet: the output of layer '", source, "' goes to both '", taken->second,
-             "' and '", name, "' (only chains of layers load as Sequential)");
-      consumer.emplace(source, name);
-    }
-  }
-  json chain = json::array();
-  std::string current = inputs.front();
-  for (std::size_t step = 0; step <= layers.size(); ++step) {
-    const auto found = by_name.find(current);
-    check(found != by_name.end(), where, ": the model names layer '", current, "', which it does not define");
-    json entry = *found->second;
-    entry.erase("inbound_nodes");
-    entry.erase("name");
-    chain.push_back(std::move(entry));
-    if (current == outputs.front()) break;
-    const auto next = consumer.find(current);
-    check(next != consumer.end(), where, ": layer '", current, "' leads nowhere, but the output is layer '",
-          outputs.front(), "'");
-    current = next->second;
-  }
-  check(chain.size() == layers.size(), where, ": not supported yet: ", layers.size() - chain.size(),
-        " layers of the model are not on the chain from '", inputs.front(), "' to '", outputs.front(), "'");
-  json sequential = model;
-  sequential["class_name"] = "Sequential";
-  sequential["config"] = {{"name", config.value("name", std::string("sequential"))}, {"layers", chain}};
-  sequential.erase("module");
-  sequential.erase("registered_name");
-  return sequential;
 }
 
 // The most weights rnnkit builds for one layer of a model read from a file: 2^31 floats are 8 GiB.
@@ -321,8 +223,7 @@ void check_plausible_sizes(const json& model, const std::string& where) {
 
 }  // namespace
 
-Model model_from_keras_config(const json& config, std::string_view where,
-                                   const SequentialOptions& options) {
+Model model_from_keras_config(const json& config, std::string_view where, const SequentialOptions& options) {
   const std::string what(where);
   return naming_json_errors(what, [&] {
     check(config.is_object(), what, ": expected a Keras model {\"class_name\": ..., \"config\": ...}");
@@ -331,15 +232,16 @@ Model model_from_keras_config(const json& config, std::string_view where,
       version = config["keras_version"].get<std::string>();
     else if (config.contains("module"))  // Keras 3's serialize_keras_object; it records no version
       version = "3";
-    const std::string class_name = config.value("class_name", std::string());
-    const json sequential =
-        class_name == "Functional" || class_name == "Model" ? functional_as_sequential(config, what) : config;
-    json normalized = keras2::upgrade_legacy_config(keras3::config_to_keras2(sequential), version);
+    json normalized = keras2::upgrade_legacy_config(keras3::config_to_keras2(config), version);
     if (!version.empty()) normalized["keras_version"] = version;
     check_plausible_sizes(normalized, what);
-    Sequential model = model_from_config(normalized, what, options);
-    if (!model.built())
-      if (const std::optional<Shape> shape = keras3::build_input_shape(config)) model.build(*shape);
+    Model model = model_from_config(normalized, what, options);
+    if (model.is_sequential() && !model.built())
+      if (const std::optional<Shape> shape = keras3::build_input_shape(config)) {
+        Sequential sequential(std::move(model));
+        sequential.build(*shape);
+        return Model(std::move(sequential));
+      }
     return model;
   });
 }
@@ -381,7 +283,7 @@ LoadedModel load_file(const std::filesystem::path& path, const SequentialOptions
   fail_unknown(what, start);
 }
 
-Sequential load_memory(std::string_view bytes, const std::string& what, const SequentialOptions& options) {
+Model load_memory(std::string_view bytes, const std::string& what, const SequentialOptions& options) {
   switch (detect_model_file_format_from_bytes(bytes.substr(0, 4096))) {
     case ModelFileFormat::kHdf5:
       return std::move(load_h5_model(h5::Reader::open_memory(bytes, what), options).model);
@@ -433,7 +335,7 @@ Model load_model(const std::filesystem::path& path, const SequentialOptions& opt
 }
 
 Model load_model_from_memory(std::string_view bytes, const std::string& what,
-                                  const SequentialOptions& options) {
+                             const SequentialOptions& options) {
   return naming_json_errors(what, [&] { return load_memory(bytes, what, options); });
 }
 

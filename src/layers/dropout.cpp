@@ -39,14 +39,19 @@ nlohmann::json Dropout::config() const {
   return config;
 }
 
-InputLayer::InputLayer(const InputSpec& input, std::string name)
-    : Layer("InputLayer", "input", name.empty() ? unique_object_name("input", false) : std::move(name), input) {
+InputLayer::InputLayer(const InputSpec& input, std::string name, std::string dtype)
+    : Layer("InputLayer", "input", name.empty() ? unique_object_name("input", false) : std::move(name),
+            input),
+      dtype_(std::move(dtype)) {
   check(declared_batch_input_shape().has_value(), where(), ": an input layer needs a shape");
+  check(dtype_ == "float32" || dtype_ == "int32" || dtype_ == "int64", where(), ": dtype '", dtype_,
+        "' is not supported (float32, int32 or int64)");
 }
 
 nlohmann::json InputLayer::config() const {
   nlohmann::json config = Layer::config();
   config.erase("trainable");
+  config["dtype"] = dtype_;
   config["sparse"] = false;
   config["ragged"] = false;
   return config;

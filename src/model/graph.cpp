@@ -49,12 +49,17 @@ const SymbolicTensor& LayerOutputs::operator[](std::size_t index) const {
 SymbolicTensor Input(Shape shape, const InputOptions& options) {
   check(options.dtype == "float32" || options.dtype == "int32" || options.dtype == "int64", "Input '",
         options.name, "': dtype '", options.dtype, "' is not supported (float32, int32 or int64)");
-  auto layer = std::make_shared<InputLayer>(
-      InputSpec{.input_shape = std::move(shape), .batch_size = options.batch_size}, options.name);
+  return input_tensor(std::make_shared<InputLayer>(
+      InputSpec{.input_shape = std::move(shape), .batch_size = options.batch_size}, options.name,
+      options.dtype));
+}
+
+SymbolicTensor input_tensor(std::shared_ptr<InputLayer> layer) {
+  check(layer != nullptr, "input_tensor needs an InputLayer");
   const Shape batch_shape = *layer->declared_batch_input_shape();
   Rng unused;
   layer->build(batch_shape, unused);
-  auto node = std::make_shared<GraphNode>(GraphNode{layer, {}, {batch_shape}, 0});
+  auto node = std::make_shared<GraphNode>(GraphNode{std::move(layer), {}, {batch_shape}, 0});
   return SymbolicTensor(std::move(node), 0);
 }
 

@@ -1,5 +1,6 @@
 #include "rnnkit/keras_config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -7,6 +8,7 @@
 #include <type_traits>
 
 #include "layers/initializers.h"
+#include "model/functional_config.h"
 #include "rnnkit/error.h"
 #include "rnnkit/layers/activation.h"
 #include "rnnkit/layers/bidirectional.h"
@@ -123,14 +125,18 @@ class ConfigReader {
   const KerasDialect& dialect_;
 };
 
+// The dtype of a layer config: a name, or Keras 3's DTypePolicy object.
+std::string dtype_name(const ConfigReader& reader, const char* key) {
+  const json& dtype = reader.raw(key);
+  return dtype.is_object() ? ConfigReader(dtype, reader.where(), reader.dialect())
+                                 .get<json>("config", json::object())
+                                 .value("name", std::string("float32"))
+                           : reader.get<std::string>(key, "float32");
+}
+
 void check_dtype(const ConfigReader& reader) {
   if (!reader.has("dtype")) return;
-  const json& dtype = reader.raw("dtype");
-  // Keras 3 writes a DTypePolicy object.
-  const std::string name = dtype.is_object() ? ConfigReader(dtype, reader.where(), reader.dialect())
-                                                   .get<json>("config", json::object())
-                                                   .value("name", std::string("float32"))
-                                             : dtype.get<std::string>();
+  const std::string name = dtype_name(reader, "dtype");
   check(name == "float32", reader.where(), ": dtype '", name,
         "' is not supported (rnnkit computes in float32)");
 }
@@ -245,8 +251,13 @@ const std::map<std::string, Factory, std::less<>>& factories() {
        [](const ConfigReader& r) {
          std::optional<Shape> shape = r.batch_input_shape();
          check(shape.has_value(), r.where(), ": an InputLayer needs 'batch_input_shape' (or 'batch_shape')");
+         // A model input may hold token ids as integers (Keras 1 calls the field input_dtype).
+         const char* key = r.has("dtype") ? "dtype" : "input_dtype";
+         const std::string dtype = r.has(key) ? dtype_name(r, key) : "float32";
+         check(dtype == "float32" || dtype == "int32" || dtype == "int64", r.where(), ": dtype '", dtype,
+               "' is not supported (float32, int32 or int64)");
          return std::make_unique<InputLayer>(InputSpec{.batch_input_shape = shape},
-                                             r.get<std::string>("name", ""));
+                                             r.get<std::string>("name", ""), dtype);
        }},
       {"Bidirectional",
        [](const ConfigReader& r) {
@@ -306,7 +317,7 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
   ConfigReader reader(config, std::string(where) + " '" + name + "' (" + class_name + ")", dialect);
   try {
     check(name_field.is_string(), reader.where(), ": field 'name' must be a string");
-    check_dtype(reader);
+    if (class_name != "InputLayer") check_dtype(reader);
     std::unique_ptr<Layer> result = factory->second(reader);
     check(!reader.has("activity_regularizer") || result->activity_regularizer(), reader.where(),
           ": field 'activity_regularizer' is not supported on a ", class_name, " layer");
@@ -320,16 +331,112 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
 
 namespace {
 
+KerasDialect dialect_of(const json& model) {
+  const std::string version = model.value("keras_version", std::string());
+  return {.keras3 = !version.empty() && version[0] >= '3' && version[0] <= '9'};
+}
+
+std::string tensor_text(const TensorReference& tensor) {
+  return "['" + tensor.layer + "', " + std::to_string(tensor.node_index) + ", " +
+         std::to_string(tensor.tensor_index) + "]";
+}
+
+// Keras's Functional.from_config: every layer made from its config, then its calls made in the config's
+// order, a call whose inputs do not exist yet deferred until they do; each call gets the node index the file
+// gives it.
+Model functional_from_config(const json& model, std::string_view where, const SequentialOptions& options) {
+  const json& config = model.value("config", json());
+  check(config.is_object() && config.contains("layers") && config["layers"].is_array() &&
+            !config["layers"].empty(),
+        where, ": a Functional model config needs a non-empty list of layers");
+  const FunctionalSpec spec = parse_functional_config(model, where);
+  const KerasDialect dialect = dialect_of(model);
+  std::map<std::string, std::shared_ptr<Layer>> layers;
+  std::map<std::pair<std::string, int>, std::vector<SymbolicTensor>> made;  // (layer, node) -> outputs
+  for (const LayerSpec& layer : spec.layers) {
+    const std::string name = functional_layer_name(layer.layer);
+    const std::string at = std::string(where) + " layer '" + name + "'";
+    for (const NodeSpec& node : layer.nodes)
+      check(node.extra_inputs.empty(), at, " (", layer.layer.value("class_name", std::string("?")),
+            ") is called on a list of ", node.extra_inputs.size() + 1,
+            " tensors (a merge layer or Attention), which rnnkit does not support yet");
+    std::shared_ptr<Layer> created = layer_from_config(layer.layer, std::string(where) + " layer", dialect);
+    check(created->name() == name, at, ": its config names it '", created->name(), "'");
+    if (auto input = std::dynamic_pointer_cast<InputLayer>(created)) made[{name, 0}] = {input_tensor(input)};
+    layers.emplace(name, std::move(created));
+  }
+  Rng rng(options.seed);
+  std::map<std::string, std::size_t> done;  // per layer: how many of its calls are made
+  const auto find = [&](const TensorReference& tensor) -> const SymbolicTensor* {
+    const auto found = made.find({tensor.layer, tensor.node_index});
+    if (found == made.end()) return nullptr;
+    if (static_cast<std::size_t>(tensor.tensor_index) >= found->second.size())
+      fail(where, ": ", tensor_text(tensor), " reads output ", tensor.tensor_index, " of layer '",
+           tensor.layer, "', which has ", found->second.size(), " output(s)");
+    return &found->second[static_cast<std::size_t>(tensor.tensor_index)];
+  };
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (const LayerSpec& layer : spec.layers) {
+      const std::string name = functional_layer_name(layer.layer);
+      std::size_t& next = done[name];
+      for (; next < layer.nodes.size(); ++next) {
+        const NodeSpec& node = layer.nodes[next];
+        const SymbolicTensor* input = find(node.input);
+        SymbolicCallArgs args;
+        bool ready = input != nullptr;
+        for (const TensorReference& state : node.initial_state) {
+          const SymbolicTensor* tensor = find(state);
+          ready = ready && tensor != nullptr;
+          if (tensor) args.initial_state.push_back(*tensor);
+        }
+        if (!ready) break;  // later, once its inputs exist
+        try {
+          const LayerOutputs outputs =
+              Layer::call_symbolic(layers.at(name), *input, args, rng, static_cast<int>(next));
+          made[{name, static_cast<int>(next)}] = std::vector<SymbolicTensor>(outputs.begin(), outputs.end());
+        } catch (const Error& error) {
+          fail(where, " layer '", name, "' node ", next, ": ", error.what());
+        }
+        progress = true;
+      }
+    }
+  }
+  for (const LayerSpec& layer : spec.layers) {
+    const std::string name = functional_layer_name(layer.layer);
+    check(done[name] == layer.nodes.size(), where, ": layer '", name, "' node ", done[name],
+          " reads tensors that no call of the model makes (a cycle)");
+  }
+  std::vector<SymbolicTensor> inputs, outputs;
+  for (const TensorReference& tensor : spec.inputs) inputs.push_back(*find(tensor));
+  for (const TensorReference& tensor : spec.outputs) outputs.push_back(*find(tensor));
+  SequentialOptions model_options = options;
+  if (model_options.name.empty()) model_options.name = spec.name;
+  Model result(std::move(inputs), std::move(outputs), model_options);
+  // Keras lists a layer in model.layers only when the outputs depend on it.
+  std::string output_names;
+  for (const TensorReference& output : spec.outputs)
+    output_names += (output_names.empty() ? "'" : ", '") + output.layer + "'";
+  for (const LayerSpec& layer : spec.layers) {
+    const std::string name = functional_layer_name(layer.layer);
+    const bool used = std::ranges::any_of(result.layers(), [&](const auto& l) { return l->name() == name; });
+    if (used) continue;
+    std::string reads;
+    for (const NodeSpec& node : layer.nodes) reads += (reads.empty() ? "'" : ", '") + node.input.layer + "'";
+    fail(where, ": not supported yet: layer '", name, "'", reads.empty() ? "" : " (reading " + reads + ")",
+         " is not on a path from the inputs to the outputs (", output_names, ")");
+  }
+  return result;
+}
+
 Sequential sequential_from_config(const json& model, std::string_view where,
                                   const SequentialOptions& options) {
   check(model.is_object() && model.contains("class_name"), where,
         ": expected a Keras model {\"class_name\": \"Sequential\", \"config\": {...}}");
   const std::string class_name = model.at("class_name").get<std::string>();
   check(class_name == "Sequential", where, ": model class '", class_name,
-        "' is not supported yet (only Sequential models)");
-  KerasDialect dialect;
-  const std::string version = model.value("keras_version", std::string());
-  dialect.keras3 = !version.empty() && version[0] >= '3' && version[0] <= '9';
+        "' is not supported (Sequential, Functional or Model)");
+  const KerasDialect dialect = dialect_of(model);
   check(model.contains("config"), where, ": 'config' is missing");
   const json& config = model.at("config");
   // Keras 1 and early Keras 2 wrote the layer list itself as the config.
@@ -374,6 +481,9 @@ Sequential sequential_from_config(const json& model, std::string_view where,
 
 Model model_from_config(const json& model, std::string_view where, const SequentialOptions& options) {
   try {
+    if (model.is_object() && model.contains("class_name") &&
+        (model["class_name"] == "Functional" || model["class_name"] == "Model"))
+      return functional_from_config(model, where, options);
     return sequential_from_config(model, where, options);
   } catch (const json::exception& error) {
     fail(where, ": malformed model config: ", error.what());

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "model/functional_config.h"
 #include "model/model_internal.h"
 #include "rnnkit/error.h"
 #include "rnnkit/layers/dropout.h"
@@ -631,7 +632,13 @@ void Model::summary(std::ostream& out, SummaryStyle style) const {
 }
 
 nlohmann::json Model::config() const {
-  check(sequential_, where(), ": writing a Functional model's config is not supported yet");
+  if (!sequential_) {
+    check(built(), where(), " has no graph to write");
+    nlohmann::json result = functional_config_json(functional_spec(*this), FunctionalDialect::tf_keras2);
+    result["keras_version"] = "2.11.0";
+    result["backend"] = "tensorflow";
+    return result;
+  }
   const auto shape_json = [](const Shape& shape) {
     nlohmann::json extents = nlohmann::json::array();
     for (std::int64_t extent : shape)

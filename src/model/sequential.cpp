@@ -9,9 +9,39 @@ namespace rnnkit {
 
 Sequential::Sequential(const SequentialOptions& options) : Model(options, "sequential") {}
 
-Sequential::Sequential(Model&& model) : Model(std::move(model)) {
-  check(is_sequential(), where(), " is a Functional model, not a Sequential: hold it as an rnnkit::Model");
+namespace {
+
+// The chain of a Functional model that holds_as_sequential: its InputLayer, then its layers in call order.
+Model as_sequential(Model&& model) {
+  if (model.is_sequential()) return std::move(model);
+  check(holds_as_sequential(model), "model '", model.name(),
+        "' is a Functional model whose graph is not a chain, not a Sequential: hold it as an rnnkit::Model");
+  Sequential chain({.name = model.name()});
+  chain.add(model.inputs()[0]);
+  for (const auto& node : model.nodes())
+    if (!node->is_input()) chain.add(node->layer);
+  return Model(std::move(chain));
 }
+
+}  // namespace
+
+bool holds_as_sequential(const Model& model) {
+  if (model.is_sequential()) return true;
+  if (!model.built() || model.inputs().size() != 1 || model.outputs().size() != 1 ||
+      model.outputs()[0].index() != 0 || model.nodes().size() != model.size())
+    return false;
+  const GraphNode* previous = nullptr;
+  for (const auto& node : model.nodes()) {
+    if (node->is_input() != (previous == nullptr)) return false;
+    if (previous != nullptr && (node->inputs.size() != 1 || &node->inputs[0].node() != previous ||
+                                node->inputs[0].index() != 0 || node->output_shapes.size() != 1))
+      return false;
+    previous = node.get();
+  }
+  return previous == &model.outputs()[0].node();
+}
+
+Sequential::Sequential(Model&& model) : Model(as_sequential(std::move(model))) {}
 
 void Sequential::add(const SymbolicTensor& input) {
   check(input.node().is_input(), where(), ": only an Input can be added as a tensor; ", input.description(),

@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "io/functional_config.h"
 #include "io/keras_h5.h"
+#include "model/functional_config.h"
 #include "rnnkit/error.h"
 #include "test_support.h"
 

@@ -33,8 +33,10 @@ class Dropout : public Layer {
 class InputLayer : public Layer {
  public:
   // `shape` excludes the batch dimension, as keras.Input(shape=...); or give batch_input_shape.
-  explicit InputLayer(const InputSpec& input, std::string name = {});
+  // `dtype`: what the model's input holds ("int32" for token ids is kept for the config; values are float32).
+  explicit InputLayer(const InputSpec& input, std::string name = {}, std::string dtype = "float32");
   nlohmann::json config() const override;
+  const std::string& dtype() const { return dtype_; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<InputLayer>(*this); }
 
  protected:
@@ -42,6 +44,9 @@ class InputLayer : public Layer {
   void build_weights(const Shape& /*input_shape*/, Rng& /*rng*/) override {}
   std::vector<Tensor> forward(const Tensor& x, const CallArgs& /*args*/) override { return {x}; }
   InputGrads backward_pass(const std::vector<Tensor>& output_grads) override { return {output_grads[0]}; }
+
+ private:
+  std::string dtype_;
 };
 
 }  // namespace rnnkit

@@ -1,9 +1,12 @@
-#include "io/functional_config.h"
+#include "model/functional_config.h"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
 #include "rnnkit/error.h"
+#include "rnnkit/layers/dropout.h"
+#include "rnnkit/model.h"
 
 namespace rnnkit {
 namespace {
@@ -402,6 +405,50 @@ FunctionalSpec parse_functional_config(const json& model, std::string_view where
           "' is not an InputLayer (", classes[input.layer], ")");
   }
   for (const TensorReference& output : spec.outputs) resolve(output, reader.where + " output_layers");
+  return spec;
+}
+
+FunctionalSpec functional_spec(const Model& model, KerasTensorTypes* types) {
+  std::map<const GraphNode*, int> number;
+  for (const auto& layer : model.layers()) {
+    std::vector<const GraphNode*> calls;
+    for (const auto& node : model.nodes())
+      if (node->layer == layer) calls.push_back(node.get());
+    std::ranges::sort(calls,
+                      [](const GraphNode* a, const GraphNode* b) { return a->node_index < b->node_index; });
+    for (std::size_t i = 0; i < calls.size(); ++i) number[calls[i]] = static_cast<int>(i);
+  }
+  const auto reference = [&](const SymbolicTensor& tensor) {
+    return TensorReference{tensor.layer().name(), number.at(&tensor.node()),
+                           static_cast<int>(tensor.index())};
+  };
+  FunctionalSpec spec;
+  spec.name = model.name();
+  for (const auto& layer : model.layers()) {
+    LayerSpec entry;
+    entry.layer = {{"class_name", layer->class_name()}, {"config", layer->config()}};
+    std::vector<const GraphNode*> calls;
+    for (const auto& node : model.nodes())
+      if (node->layer == layer && !node->is_input()) calls.push_back(node.get());
+    std::ranges::sort(calls, [&](const GraphNode* a, const GraphNode* b) { return number[a] < number[b]; });
+    for (const GraphNode* node : calls) {
+      NodeSpec call{reference(node->inputs[0]), {}, {}};
+      for (const SymbolicTensor& state : node->initial_state())
+        call.initial_state.push_back(reference(state));
+      entry.nodes.push_back(std::move(call));
+    }
+    spec.layers.push_back(std::move(entry));
+  }
+  for (const SymbolicTensor& input : model.inputs()) spec.inputs.push_back(reference(input));
+  for (const SymbolicTensor& output : model.outputs()) spec.outputs.push_back(reference(output));
+  if (types != nullptr) {
+    for (const auto& node : model.nodes()) {
+      const auto* input = dynamic_cast<const InputLayer*>(node->layer.get());
+      for (std::size_t i = 0; i < node->output_shapes.size(); ++i)
+        (*types)[TensorReference{node->layer->name(), number.at(node.get()), static_cast<int>(i)}] =
+            KerasTensorType{node->output_shapes[i], input != nullptr ? input->dtype() : "float32"};
+    }
+  }
   return spec;
 }
 

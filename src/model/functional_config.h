@@ -12,6 +12,8 @@
 
 namespace rnnkit {
 
+class Model;
+
 // Output `tensor_index` of call `node_index` of a layer: Keras's [layer_name, node_index, tensor_index].
 struct TensorReference {
   std::string layer;
@@ -68,6 +70,11 @@ FunctionalDialect functional_dialect(const nlohmann::json& model, std::string_vi
 // (a nested model, keyword tensors other than initial_state, explicit mask tensors, constants).
 FunctionalSpec parse_functional_config(const nlohmann::json& model, std::string_view where,
                                        KerasTensorTypes* types = nullptr);
+
+// A Functional model's graph as a spec: model.layers with each layer's config (tf.keras 2 dialect) and its
+// calls in the model, numbered per layer from 0 as Keras's get_config numbers them (calls made outside the
+// model are left out). `types` gets the shape and dtype of every tensor of the graph when given.
+FunctionalSpec functional_spec(const Model& model, KerasTensorTypes* types = nullptr);
 
 // The config as tf.keras 2.11 (FunctionalDialect::tf_keras2) or Keras 3.6 (FunctionalDialect::keras3) writes
 // it. The layer entries are written as given, so the caller gives them in that dialect; a Keras 3 entry
