@@ -25,6 +25,7 @@
 #include "rnnkit/text/utf8.h"
 #include "rnnkit/threads.h"
 #include "text_model.h"
+#include "train_commands.h"
 
 namespace rnnkit::cli {
 namespace {
@@ -106,16 +107,8 @@ std::chrono::duration<double> parse_duration(const std::string& text) {
   return std::chrono::duration<double>(value * seconds_per_unit);
 }
 
-std::unique_ptr<Optimizer> make_training_optimizer(const std::string& name, double learning_rate,
-                                                   double clipnorm) {
-  OptimizerCommon common;
-  if (clipnorm > 0) common.clipnorm = clipnorm;
-  if (name == "adam") return Adam({.learning_rate = learning_rate, .common = common});
-  if (name == "rmsprop") return RMSprop({.learning_rate = learning_rate, .common = common});
-  if (name == "sgd") return SGD({.learning_rate = learning_rate, .common = common});
-  if (name == "adagrad") return Adagrad({.learning_rate = learning_rate, .common = common});
-  fail("--optimizer '", name, "' is not one of adam, rmsprop, sgd, adagrad");
-}
+// `train`'s optimizer unless the flags say otherwise: Adam at 0.001 with each gradient's norm clipped to 5.
+const OptimizerFlags kTrainOptimizerDefaults{.optimizer = "adam", .learning_rate = 0.001, .clipnorm = 5.0};
 
 struct TrainArgs {
   std::string corpus;
@@ -132,9 +125,7 @@ struct TrainArgs {
   int epochs = 20;
   double dropout = 0.2;
   double recurrent_dropout = 0.0;
-  std::string optimizer = "adam";
-  double learning_rate = 0.001;
-  double clipnorm = 5.0;
+  OptimizerFlags optimizer;  // kTrainOptimizerDefaults for those not given; with --resume, the saved ones
   double validation_split = 0.1;
   std::optional<int> max_vocab;
   std::uint64_t seed = 1;
@@ -243,8 +234,7 @@ class TextTrainingReport : public Callback {
         info_(std::move(info)),
         ids_(std::move(ids)),
         history_path_(std::move(history_path)),
-        plot_path_(std::move(plot_path)),
-        rng_(args.seed + 7919) {}
+        plot_path_(std::move(plot_path)) {}
 
   void on_epoch_end(int epoch, const Logs& logs) override {
     const bool validated = logs.contains("val_loss");
@@ -282,7 +272,7 @@ class TextTrainingReport : public Callback {
       for (const char* name : {"loss", "val_loss"})
         if (values.contains(name)) losses[name].push_back(values.at(name));
     write_bytes_atomically(plot_path_, loss_curve_svg(losses, "rnnkit train: " + args_.corpus));
-    if (talk && args_.sample_length > 0) print_sample();
+    if (talk && args_.sample_length > 0) print_sample(epoch);
   }
 
   // The epochs before a resumed run, so the history and the plot go on from them.
@@ -291,14 +281,16 @@ class TextTrainingReport : public Callback {
 
  private:
   // A seed taken from a random place in the corpus, then sampled text, as the Keras char-RNN example.
-  void print_sample() {
+  // Its generator comes from the seed and the epoch, so that a resumed run prints what the whole one does.
+  void print_sample(int epoch) {
+    Rng rng(args_.seed + 7919 + static_cast<std::uint64_t>(epoch) * 0x9e3779b97f4a7c15ULL);
     const auto seed_length = std::min<std::int64_t>(info_.level == "char" ? 20 : 5, std::ssize(*ids_));
     const auto start = static_cast<std::int64_t>(
-        rng_.next() % static_cast<std::uint64_t>(std::ssize(*ids_) - seed_length + 1));
+        rng.next() % static_cast<std::uint64_t>(std::ssize(*ids_) - seed_length + 1));
     const std::vector<std::int64_t> seed(ids_->begin() + start, ids_->begin() + start + seed_length);
     Generator generator(model());
     const std::int64_t count = info_.level == "char" ? args_.sample_length : args_.sample_length / 5;
-    const auto drawn = generate(generator, seed, count, {.temperature = 0.8}, rng_);
+    const auto drawn = generate(generator, seed, count, {.temperature = 0.8}, rng);
     std::cout << "----- sample (temperature 0.8), after " << seed_length << " " << info_.level
               << " tokens of the corpus:\n"
               << join_tokens(tokenizer_, seed, info_.level) << (info_.level == "word" ? " " : "")
@@ -311,7 +303,6 @@ class TextTrainingReport : public Callback {
   TextInfo info_;
   TokenIds ids_;
   std::filesystem::path history_path_, plot_path_;
-  Rng rng_;
   HistoryRows rows_;
 };
 
@@ -417,15 +408,24 @@ void train_text_model(TrainArgs args) {
   if (!resumed) info.seq_length = data.seq_length;
 
   Sequential model = resumed ? std::move(resumed->model) : build_language_model(args, vocabulary, info);
-  if (!model.compiled())  // a resumed model comes compiled, with its optimizer's state
-    model.compile({.loss = data.loss,
-                   .optimizer = make_training_optimizer(args.optimizer, args.learning_rate, args.clipnorm),
-                   .metrics = {}});
+  // A resumed model comes compiled, with its optimizer's state and its generator, so that it goes on as the
+  // run it came from would have; the optimizer flags given change it as they would `fit`'s.
+  const std::string changed =
+      prepare_training(model, {.model_path = args.resume.empty() ? args.output : args.resume,
+                               .loss = data.loss,
+                               .recompile = false,
+                               .metrics = {},
+                               .flags = args.optimizer,
+                               .defaults = kTrainOptimizerDefaults});
   if (args.verbose) {
     std::cout << "corpus " << args.corpus << ": " << ids->size() << " " << args.level
               << " tokens, vocabulary " << vocabulary - 1 << "; " << data.description << "\n";
     model.summary();
-    if (resumed) std::cout << "resuming from " << args.resume << " after epoch " << info.epochs_done << "\n";
+    if (resumed) {
+      std::cout << "resuming from " << args.resume << " after epoch " << info.epochs_done;
+      if (!changed.empty()) std::cout << " with " << changed;
+      std::cout << "\n";
+    }
   }
   const std::filesystem::path history =
       args.history.empty() ? beside(output, ".history.csv") : std::filesystem::path(args.history);
@@ -555,7 +555,7 @@ void run_demo(const DemoArgs& args) {
   train.dropout = 0.0;
   train.batch_size = 32;
   train.seq_length = 64;
-  train.learning_rate = 0.003;
+  train.optimizer.learning_rate = 0.003;
   train.validation_split = 0.05;
   train.epochs = args.epochs;
   train.seed = args.seed;
@@ -642,11 +642,7 @@ void add_text_commands(CLI::App& app) {
       ->capture_default_str();
   train_command->add_option("--recurrent-dropout", train->recurrent_dropout, "Recurrent dropout")
       ->capture_default_str();
-  train_command->add_option("--optimizer", train->optimizer, "adam, rmsprop, sgd or adagrad")
-      ->capture_default_str();
-  train_command->add_option("--learning-rate", train->learning_rate, "Learning rate")->capture_default_str();
-  train_command->add_option("--clipnorm", train->clipnorm, "Clip each gradient's norm to this (0: off)")
-      ->capture_default_str();
+  add_optimizer_options(*train_command, train->optimizer, kTrainOptimizerDefaults);
   train_command
       ->add_option("--validation-split", train->validation_split,
                    "Fraction of the corpus, from its end, for validation")
