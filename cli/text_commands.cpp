@@ -131,6 +131,7 @@ struct TrainArgs {
   std::uint64_t seed = 1;
   int verbose = -1;  // 1 on a terminal, 2 when piped
   std::string resume;
+  bool batch_size_given = false, validation_split_given = false;  // on the command line
   std::string history;
   std::optional<int> threads;
   std::string max_time;
@@ -365,6 +366,20 @@ std::filesystem::path beside(const std::filesystem::path& model, const std::stri
   return path;
 }
 
+// With --resume: the saved run's value of a flag not given, so that the run goes on as it would have; one
+// given that differs is taken, with a note that the run no longer repeats the saved one.
+template <class Value>
+void take_saved(Value& value, const std::optional<Value>& saved, bool given, const char* flag,
+                const std::string& checkpoint) {
+  if (!saved) return;
+  if (!given) {
+    value = *saved;
+  } else if (value != *saved) {
+    std::cout << "note: " << flag << " " << value << " differs from the " << *saved << " " << checkpoint
+              << " was trained with: training goes on, but not as that run would have\n";
+  }
+}
+
 // Trains and returns the path of the best checkpoint's model (args.output).
 void train_text_model(TrainArgs args) {
   if (args.threads) set_num_threads(*args.threads);
@@ -393,6 +408,10 @@ void train_text_model(TrainArgs args) {
     info = resumed->info;
     args.level = info.level;
     args.seq_length = info.seq_length;
+    take_saved(args.batch_size, info.batch_size > 0 ? std::optional(info.batch_size) : std::nullopt,
+               args.batch_size_given, "--batch-size", args.resume);
+    take_saved(args.validation_split, info.validation_split, args.validation_split_given,
+               "--validation-split", args.resume);
   } else {
     tokenizer.fit_on_texts({text});
   }
@@ -406,6 +425,8 @@ void train_text_model(TrainArgs args) {
                           : line_prefix_data(tokenizer, text, args.batch_size, args.validation_split,
                                              vocabulary, resumed ? info.seq_length : 0);
   if (!resumed) info.seq_length = data.seq_length;
+  info.batch_size = args.batch_size;
+  info.validation_split = args.validation_split;
 
   Sequential model = resumed ? std::move(resumed->model) : build_language_model(args, vocabulary, info);
   // A resumed model comes compiled, with its optimizer's state and its generator, so that it goes on as the
@@ -635,7 +656,9 @@ void add_text_commands(CLI::App& app) {
   train_command->add_option("--embedding-dim", train->embedding_dim, "Embedding size")->capture_default_str();
   train_command->add_option("--seq-length", train->seq_length, "Tokens per training window")
       ->capture_default_str();
-  train_command->add_option("--batch-size", train->batch_size, "Windows per step")->capture_default_str();
+  train_command
+      ->add_option("--batch-size", train->batch_size, "Windows per step (with --resume: the checkpoint's)")
+      ->capture_default_str();
   train_command->add_option("--epochs", train->epochs, "Epochs in all (with --resume, the total to reach)")
       ->capture_default_str();
   train_command->add_option("--dropout", train->dropout, "Input dropout of each recurrent layer")
@@ -645,7 +668,7 @@ void add_text_commands(CLI::App& app) {
   add_optimizer_options(*train_command, train->optimizer, kTrainOptimizerDefaults);
   train_command
       ->add_option("--validation-split", train->validation_split,
-                   "Fraction of the corpus, from its end, for validation")
+                   "Fraction of the corpus, from its end, for validation (with --resume: the checkpoint's)")
       ->capture_default_str();
   train_command->add_option("--max-vocab", train->max_vocab,
                             "Keep the N most frequent tokens (default: all)");
@@ -657,7 +680,8 @@ void add_text_commands(CLI::App& app) {
       "0 silent, 1 progress bar, 2 a line per epoch (default: 1 on a terminal, 2 otherwise)");
   train_command->add_option(
       "--resume", train->resume,
-      "Continue from a checkpoint written by rnnkit train (weights, optimizer, tokenizer)");
+      "Continue from a checkpoint written by rnnkit train (weights, optimizer, tokenizer, random generator) "
+      "exactly as that run would have gone on");
   train_command->add_option("--history", train->history,
                             "History CSV (default: MODEL.history.csv beside the model)");
   train_command->add_option("--threads", train->threads, "BLAS threads (default: all cores)");
@@ -669,7 +693,11 @@ void add_text_commands(CLI::App& app) {
       ->add_option("--sample-length", train->sample_length,
                    "Characters of sample text after each epoch (0: none)")
       ->capture_default_str();
-  train_command->callback([train] { train_text_model(*train); });
+  train_command->callback([train, train_command] {
+    train->batch_size_given = train_command->count("--batch-size") > 0;
+    train->validation_split_given = train_command->count("--validation-split") > 0;
+    train_text_model(*train);
+  });
 
   auto generate_args = std::make_shared<GenerateArgs>();
   CLI::App* generate_command =

@@ -232,7 +232,11 @@ void add_training_commands(CLI::App& app) {
   fit_command->add_option("--verbose", fit->verbose,
                           "0 silent, 1 progress bar, 2 a line per epoch (default: 1 on "
                           "a terminal, 2 otherwise)");
-  fit_command->add_option("--seed", fit->seed, "Seed of shuffling and dropout")->capture_default_str();
+  fit_command
+      ->add_option("--seed", fit->seed,
+                   "Seed of shuffling and dropout (a model file saved with its training state goes on with "
+                   "its own generator)")
+      ->capture_default_str();
   fit_command->add_option("-o,--output", fit->output, "Where to save the trained model (.keras or .h5)")
       ->required();
   fit_command->callback([fit] { run_fit(*fit); });

@@ -19,11 +19,13 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
   printf '경마장에 있는 말이 뛰고 있다\n그의 말이 법이다\nthe cat sat on the mat.\n'
 done >corpus.txt
 
-# Everything that decides the run but --epochs and --resume; the resumed runs take the same flags.
-flags=(--units 16 --layers 2 --embedding-dim 8 --seq-length 12 --batch-size 8 --dropout 0.2
-  --recurrent-dropout 0.1 --validation-split 0.2 --seed 3 --threads 1 --verbose 2 --sample-length 20)
-"$rnnkit" train corpus.txt -o straight.keras --epochs 4 "${flags[@]}" --learning-rate 0.01 >straight.log
-"$rnnkit" train corpus.txt -o two.keras --epochs 2 "${flags[@]}" --learning-rate 0.01 >two.log
+# Everything that decides the run but --epochs and --resume. The resumed runs take the same flags, less
+# those the checkpoint keeps: the batch size, the validation split and the optimizer's settings.
+flags=(--units 16 --layers 2 --embedding-dim 8 --seq-length 12 --dropout 0.2 --recurrent-dropout 0.1 --seed 3
+  --threads 1 --verbose 2 --sample-length 20)
+kept=(--batch-size 8 --validation-split 0.2 --learning-rate 0.01)
+"$rnnkit" train corpus.txt -o straight.keras --epochs 4 "${flags[@]}" "${kept[@]}" >straight.log
+"$rnnkit" train corpus.txt -o two.keras --epochs 2 "${flags[@]}" "${kept[@]}" >two.log
 "$rnnkit" train corpus.txt -o resumed.keras --resume two.keras --epochs 4 "${flags[@]}" >resumed.log
 # The best checkpoint is the last epoch's only while the validation loss falls, as it does on this corpus.
 grep -q "^Epoch 4: val_loss improved" straight.log && grep -q "^Epoch 2: val_loss improved" two.log &&
@@ -60,6 +62,12 @@ for epoch in 3 4; do
     pass "epoch $epoch logs the same perplexities and sample: $(after_epoch $epoch resumed.log | head -n 1)" ||
     fail_check "epoch $epoch logs differ: $(diff <(after_epoch $epoch straight.log) <(after_epoch $epoch resumed.log))"
 done
+
+# A batch size given with --resume that differs from the checkpoint's is taken, with a note.
+"$rnnkit" train corpus.txt -o other.keras --resume two.keras --epochs 3 "${flags[@]}" --batch-size 4 >other.log
+grep -q "^note: --batch-size 4 differs from the 8 two.keras was trained with" other.log &&
+  grep -q "^Epoch 3/3$" other.log && pass "train --resume --batch-size 4 trains on, with a note" ||
+  fail_check "no note for another --batch-size: $(head -n 3 other.log)"
 
 # argv: a .keras file; prints its optimizer's class, learning rate, clipnorm and step count.
 cat >optimizer.py <<'PY'
