@@ -25,6 +25,7 @@
 #include "rnnkit/text/utf8.h"
 #include "rnnkit/threads.h"
 #include "text_model.h"
+#include "train_commands.h"
 
 namespace rnnkit::cli {
 namespace {
@@ -106,16 +107,8 @@ std::chrono::duration<double> parse_duration(const std::string& text) {
   return std::chrono::duration<double>(value * seconds_per_unit);
 }
 
-std::unique_ptr<Optimizer> make_training_optimizer(const std::string& name, double learning_rate,
-                                                   double clipnorm) {
-  OptimizerCommon common;
-  if (clipnorm > 0) common.clipnorm = clipnorm;
-  if (name == "adam") return Adam({.learning_rate = learning_rate, .common = common});
-  if (name == "rmsprop") return RMSprop({.learning_rate = learning_rate, .common = common});
-  if (name == "sgd") return SGD({.learning_rate = learning_rate, .common = common});
-  if (name == "adagrad") return Adagrad({.learning_rate = learning_rate, .common = common});
-  fail("--optimizer '", name, "' is not one of adam, rmsprop, sgd, adagrad");
-}
+// `train`'s optimizer unless the flags say otherwise: Adam at 0.001 with each gradient's norm clipped to 5.
+const OptimizerFlags kTrainOptimizerDefaults{.optimizer = "adam", .learning_rate = 0.001, .clipnorm = 5.0};
 
 struct TrainArgs {
   std::string corpus;
@@ -132,14 +125,13 @@ struct TrainArgs {
   int epochs = 20;
   double dropout = 0.2;
   double recurrent_dropout = 0.0;
-  std::string optimizer = "adam";
-  double learning_rate = 0.001;
-  double clipnorm = 5.0;
+  OptimizerFlags optimizer;  // kTrainOptimizerDefaults for those not given; with --resume, the saved ones
   double validation_split = 0.1;
   std::optional<int> max_vocab;
   std::uint64_t seed = 1;
   int verbose = -1;  // 1 on a terminal, 2 when piped
   std::string resume;
+  bool batch_size_given = false, validation_split_given = false;  // on the command line
   std::string history;
   std::optional<int> threads;
   std::string max_time;
@@ -243,8 +235,7 @@ class TextTrainingReport : public Callback {
         info_(std::move(info)),
         ids_(std::move(ids)),
         history_path_(std::move(history_path)),
-        plot_path_(std::move(plot_path)),
-        rng_(args.seed + 7919) {}
+        plot_path_(std::move(plot_path)) {}
 
   void on_epoch_end(int epoch, const Logs& logs) override {
     const bool validated = logs.contains("val_loss");
@@ -282,7 +273,7 @@ class TextTrainingReport : public Callback {
       for (const char* name : {"loss", "val_loss"})
         if (values.contains(name)) losses[name].push_back(values.at(name));
     write_bytes_atomically(plot_path_, loss_curve_svg(losses, "rnnkit train: " + args_.corpus));
-    if (talk && args_.sample_length > 0) print_sample();
+    if (talk && args_.sample_length > 0) print_sample(epoch);
   }
 
   // The epochs before a resumed run, so the history and the plot go on from them.
@@ -291,14 +282,16 @@ class TextTrainingReport : public Callback {
 
  private:
   // A seed taken from a random place in the corpus, then sampled text, as the Keras char-RNN example.
-  void print_sample() {
+  // Its generator comes from the seed and the epoch, so that a resumed run prints what the whole one does.
+  void print_sample(int epoch) {
+    Rng rng(args_.seed + 7919 + static_cast<std::uint64_t>(epoch) * 0x9e3779b97f4a7c15ULL);
     const auto seed_length = std::min<std::int64_t>(info_.level == "char" ? 20 : 5, std::ssize(*ids_));
     const auto start = static_cast<std::int64_t>(
-        rng_.next() % static_cast<std::uint64_t>(std::ssize(*ids_) - seed_length + 1));
+        rng.next() % static_cast<std::uint64_t>(std::ssize(*ids_) - seed_length + 1));
     const std::vector<std::int64_t> seed(ids_->begin() + start, ids_->begin() + start + seed_length);
     Generator generator(model());
     const std::int64_t count = info_.level == "char" ? args_.sample_length : args_.sample_length / 5;
-    const auto drawn = generate(generator, seed, count, {.temperature = 0.8}, rng_);
+    const auto drawn = generate(generator, seed, count, {.temperature = 0.8}, rng);
     std::cout << "----- sample (temperature 0.8), after " << seed_length << " " << info_.level
               << " tokens of the corpus:\n"
               << join_tokens(tokenizer_, seed, info_.level) << (info_.level == "word" ? " " : "")
@@ -311,7 +304,6 @@ class TextTrainingReport : public Callback {
   TextInfo info_;
   TokenIds ids_;
   std::filesystem::path history_path_, plot_path_;
-  Rng rng_;
   HistoryRows rows_;
 };
 
@@ -374,6 +366,20 @@ std::filesystem::path beside(const std::filesystem::path& model, const std::stri
   return path;
 }
 
+// With --resume: the saved run's value of a flag not given, so that the run goes on as it would have; one
+// given that differs is taken, with a note that the run no longer repeats the saved one.
+template <class Value>
+void take_saved(Value& value, const std::optional<Value>& saved, bool given, const char* flag,
+                const std::string& checkpoint) {
+  if (!saved) return;
+  if (!given) {
+    value = *saved;
+  } else if (value != *saved) {
+    std::cout << "note: " << flag << " " << value << " differs from the " << *saved << " " << checkpoint
+              << " was trained with: training goes on, but not as that run would have\n";
+  }
+}
+
 // Trains and returns the path of the best checkpoint's model (args.output).
 void train_text_model(TrainArgs args) {
   if (args.threads) set_num_threads(*args.threads);
@@ -402,6 +408,10 @@ void train_text_model(TrainArgs args) {
     info = resumed->info;
     args.level = info.level;
     args.seq_length = info.seq_length;
+    take_saved(args.batch_size, info.batch_size > 0 ? std::optional(info.batch_size) : std::nullopt,
+               args.batch_size_given, "--batch-size", args.resume);
+    take_saved(args.validation_split, info.validation_split, args.validation_split_given,
+               "--validation-split", args.resume);
   } else {
     tokenizer.fit_on_texts({text});
   }
@@ -415,17 +425,28 @@ void train_text_model(TrainArgs args) {
                           : line_prefix_data(tokenizer, text, args.batch_size, args.validation_split,
                                              vocabulary, resumed ? info.seq_length : 0);
   if (!resumed) info.seq_length = data.seq_length;
+  info.batch_size = args.batch_size;
+  info.validation_split = args.validation_split;
 
   Sequential model = resumed ? std::move(resumed->model) : build_language_model(args, vocabulary, info);
-  if (!model.compiled())  // a resumed model comes compiled, with its optimizer's state
-    model.compile({.loss = data.loss,
-                   .optimizer = make_training_optimizer(args.optimizer, args.learning_rate, args.clipnorm),
-                   .metrics = {}});
+  // A resumed model comes compiled, with its optimizer's state and its generator, so that it goes on as the
+  // run it came from would have; the optimizer flags given change it as they would `fit`'s.
+  const std::string changed =
+      prepare_training(model, {.model_path = args.resume.empty() ? args.output : args.resume,
+                               .loss = data.loss,
+                               .recompile = false,
+                               .metrics = {},
+                               .flags = args.optimizer,
+                               .defaults = kTrainOptimizerDefaults});
   if (args.verbose) {
     std::cout << "corpus " << args.corpus << ": " << ids->size() << " " << args.level
               << " tokens, vocabulary " << vocabulary - 1 << "; " << data.description << "\n";
     model.summary();
-    if (resumed) std::cout << "resuming from " << args.resume << " after epoch " << info.epochs_done << "\n";
+    if (resumed) {
+      std::cout << "resuming from " << args.resume << " after epoch " << info.epochs_done;
+      if (!changed.empty()) std::cout << " with " << changed;
+      std::cout << "\n";
+    }
   }
   const std::filesystem::path history =
       args.history.empty() ? beside(output, ".history.csv") : std::filesystem::path(args.history);
@@ -555,7 +576,7 @@ void run_demo(const DemoArgs& args) {
   train.dropout = 0.0;
   train.batch_size = 32;
   train.seq_length = 64;
-  train.learning_rate = 0.003;
+  train.optimizer.learning_rate = 0.003;
   train.validation_split = 0.05;
   train.epochs = args.epochs;
   train.seed = args.seed;
@@ -635,21 +656,19 @@ void add_text_commands(CLI::App& app) {
   train_command->add_option("--embedding-dim", train->embedding_dim, "Embedding size")->capture_default_str();
   train_command->add_option("--seq-length", train->seq_length, "Tokens per training window")
       ->capture_default_str();
-  train_command->add_option("--batch-size", train->batch_size, "Windows per step")->capture_default_str();
+  train_command
+      ->add_option("--batch-size", train->batch_size, "Windows per step (with --resume: the checkpoint's)")
+      ->capture_default_str();
   train_command->add_option("--epochs", train->epochs, "Epochs in all (with --resume, the total to reach)")
       ->capture_default_str();
   train_command->add_option("--dropout", train->dropout, "Input dropout of each recurrent layer")
       ->capture_default_str();
   train_command->add_option("--recurrent-dropout", train->recurrent_dropout, "Recurrent dropout")
       ->capture_default_str();
-  train_command->add_option("--optimizer", train->optimizer, "adam, rmsprop, sgd or adagrad")
-      ->capture_default_str();
-  train_command->add_option("--learning-rate", train->learning_rate, "Learning rate")->capture_default_str();
-  train_command->add_option("--clipnorm", train->clipnorm, "Clip each gradient's norm to this (0: off)")
-      ->capture_default_str();
+  add_optimizer_options(*train_command, train->optimizer, kTrainOptimizerDefaults);
   train_command
       ->add_option("--validation-split", train->validation_split,
-                   "Fraction of the corpus, from its end, for validation")
+                   "Fraction of the corpus, from its end, for validation (with --resume: the checkpoint's)")
       ->capture_default_str();
   train_command->add_option("--max-vocab", train->max_vocab,
                             "Keep the N most frequent tokens (default: all)");
@@ -661,7 +680,8 @@ void add_text_commands(CLI::App& app) {
       "0 silent, 1 progress bar, 2 a line per epoch (default: 1 on a terminal, 2 otherwise)");
   train_command->add_option(
       "--resume", train->resume,
-      "Continue from a checkpoint written by rnnkit train (weights, optimizer, tokenizer)");
+      "Continue from a checkpoint written by rnnkit train (weights, optimizer, tokenizer, random generator) "
+      "exactly as that run would have gone on");
   train_command->add_option("--history", train->history,
                             "History CSV (default: MODEL.history.csv beside the model)");
   train_command->add_option("--threads", train->threads, "BLAS threads (default: all cores)");
@@ -673,7 +693,11 @@ void add_text_commands(CLI::App& app) {
       ->add_option("--sample-length", train->sample_length,
                    "Characters of sample text after each epoch (0: none)")
       ->capture_default_str();
-  train_command->callback([train] { train_text_model(*train); });
+  train_command->callback([train, train_command] {
+    train->batch_size_given = train_command->count("--batch-size") > 0;
+    train->validation_split_given = train_command->count("--validation-split") > 0;
+    train_text_model(*train);
+  });
 
   auto generate_args = std::make_shared<GenerateArgs>();
   CLI::App* generate_command =

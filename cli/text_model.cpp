@@ -67,11 +67,13 @@ std::int64_t fixed_input_length(const Model& model) {
 }  // namespace
 
 std::string TextInfo::to_json() const {
-  return nlohmann::json{
+  nlohmann::json json{
       {"level", level},           {"samples", samples},
       {"seq_length", seq_length}, {"epochs_done", epochs_done},
-      {"monitor", monitor},       {"best", std::isfinite(best) ? nlohmann::json(best) : nlohmann::json()}}
-      .dump(1);
+      {"monitor", monitor},       {"best", std::isfinite(best) ? nlohmann::json(best) : nlohmann::json()}};
+  if (batch_size > 0) json["batch_size"] = batch_size;
+  if (validation_split) json["validation_split"] = *validation_split;
+  return json.dump(1);
 }
 
 TextInfo TextInfo::from_json(const std::string& text, const std::string& where) {
@@ -85,6 +87,8 @@ TextInfo TextInfo::from_json(const std::string& text, const std::string& where) 
     info.epochs_done = json.value("epochs_done", 0);
     info.monitor = json.value("monitor", "val_loss");
     if (json.contains("best") && json["best"].is_number()) info.best = json["best"].get<double>();
+    info.batch_size = json.value("batch_size", std::int64_t{0});
+    if (json.contains("validation_split")) info.validation_split = json["validation_split"].get<double>();
     return info;
   } catch (const nlohmann::json::exception& error) {
     fail(where, ": malformed: ", error.what());

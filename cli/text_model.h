@@ -28,6 +28,9 @@ struct TextInfo {
   std::string samples = "windows";  // "windows" or "line-prefixes" (the tutorial's prefix n-grams)
   std::int64_t seq_length = 100;    // T of the training windows, or the padded prefix length
   int epochs_done = 0;              // epochs behind the saved weights, for --resume
+  // The batches the run made, which --resume takes again unless told otherwise (0 and none in older files).
+  std::int64_t batch_size = 0;
+  std::optional<double> validation_split{};
   std::string monitor = "val_loss";
   double best = std::numeric_limits<double>::infinity();
 

@@ -1,8 +1,10 @@
 #include "train_commands.h"
 
 #include <unistd.h>
+#include <cctype>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "rnnkit/model_file.h"
 #include "rnnkit/rnnkit.h"
@@ -22,8 +24,7 @@ struct DataArgs {
 
 struct FitArgs {
   DataArgs data;
-  std::optional<std::string> optimizer;  // adam when the model is compiled afresh
-  std::optional<double> learning_rate;
+  OptimizerFlags optimizer;  // adam with Keras's defaults when the model is compiled afresh
   int epochs = 1;
   bool no_shuffle = false;
   double validation_split = 0.0;
@@ -65,19 +66,90 @@ void add_data_options(CLI::App& command, DataArgs& args, bool required = true) {
   command.add_option("--batch-size", args.batch_size, "Samples per step")->capture_default_str();
 }
 
+const OptimizerFlags kFitOptimizerDefaults{.optimizer = "adam", .learning_rate = {}, .clipnorm = {}};
+
+std::string text_of(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+// An optimizer by its command-line name, with Keras's defaults for what is not given.
+std::unique_ptr<Optimizer> command_line_optimizer(const std::string& name,
+                                                  std::optional<double> learning_rate,
+                                                  std::optional<double> clipnorm) {
+  OptimizerCommon common;
+  if (clipnorm && *clipnorm > 0) common.clipnorm = *clipnorm;
+  const auto with = [&](auto options) {
+    if (learning_rate) options.learning_rate = *learning_rate;
+    options.common = common;
+    return options;
+  };
+  if (name == "adam") return Adam(with(AdamOptions{}));
+  if (name == "rmsprop") return RMSprop(with(RMSpropOptions{}));
+  if (name == "sgd") return SGD(with(SGDOptions{}));
+  if (name == "adagrad") return Adagrad(with(AdagradOptions{}));
+  fail("--optimizer '", name, "' is not one of adam, rmsprop, sgd, adagrad");
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// The model's optimizer with --learning-rate and --clipnorm applied, its slots and step count carried over;
+// the model keeps its loss and metrics. Returns what changed.
+std::string change_optimizer_settings(Sequential& model, const TrainingSetup& setup) {
+  Optimizer& saved = model.optimizer();
+  nlohmann::json config = saved.config();
+  std::string changes = saved.name();
+  if (setup.flags.learning_rate) {
+    const nlohmann::json& before = config["learning_rate"];
+    changes += ", learning rate " + text_of(*setup.flags.learning_rate) + " (saved: " +
+               (before.is_number() ? text_of(before.get<double>()) : "a schedule, now replaced") + ")";
+    config["learning_rate"] = *setup.flags.learning_rate;
+  }
+  if (setup.flags.clipnorm) {
+    const nlohmann::json& before = config["clipnorm"];
+    changes += ", clipnorm " + (*setup.flags.clipnorm > 0 ? text_of(*setup.flags.clipnorm) : "off") +
+               " (saved: " + (before.is_number() ? text_of(before.get<double>()) : "off") + ")";
+    config["clipnorm"] = *setup.flags.clipnorm > 0 ? nlohmann::json(*setup.flags.clipnorm) : nlohmann::json();
+  }
+  std::unique_ptr<Optimizer> changed = optimizer_from_config(
+      saved.name(), config, "model '" + setup.model_path + "', its optimizer with " + changes);
+  changed->set_iterations(saved.iterations());
+  const auto from = saved.slots();
+  const auto to = changed->slots();
+  check(from.size() == to.size(), "model '", setup.model_path, "': the optimizer's slots changed with ",
+        changes);
+  if (!from.empty() && !from[0].second->empty()) {
+    std::vector<Shape> shapes;
+    for (const Tensor& slot : *from[0].second) shapes.push_back(slot.shape());
+    changed->build(shapes);  // every slot list made, then the saved values put in
+  }
+  for (std::size_t i = 0; i < from.size(); ++i) *to[i].second = *from[i].second;
+  const std::string loss = model.loss().name();
+  const bool from_logits = model.loss().from_logits();
+  std::vector<std::string> metrics = model.metrics();
+  model.compile({.loss = loss,
+                 .optimizer = std::move(changed),
+                 .metrics = std::move(metrics),
+                 .from_logits = from_logits});
+  return changes + ", its state kept";
+}
+
 void run_fit(const FitArgs& args) {
   const Tensor x = load_npy(args.data.x), y = load_npy(args.data.y);
   Sequential model = load_with_weights(args.data, args.seed, x);
-  // A file saved with its training state goes on from it (optimizer slots and step count), as Keras's
-  // load_model + fit does; any of --loss, --optimizer or --learning-rate compiles afresh, as compile() would.
-  const bool fresh_compile = !args.data.loss.empty() || args.optimizer || args.learning_rate;
-  if (fresh_compile || !model.compiled()) {
-    check(!args.data.loss.empty(), "model '", args.data.model,
-          "' has no training configuration to resume from: give --loss (and --optimizer)");
-    model.compile({.loss = args.data.loss,
-                   .optimizer = make_optimizer(args.optimizer.value_or("adam"), args.learning_rate),
-                   .metrics = {"accuracy"}});
-  }
+  // A file saved with its training state goes on from it, as Keras's load_model + fit does; --loss compiles
+  // afresh, as compile() would.
+  const std::string changed = prepare_training(model, {.model_path = args.data.model,
+                                                       .loss = args.data.loss,
+                                                       .recompile = !args.data.loss.empty(),
+                                                       .metrics = {"accuracy"},
+                                                       .flags = args.optimizer,
+                                                       .defaults = kFitOptimizerDefaults});
+  if (!changed.empty()) std::cout << "going on from " << args.data.model << " with " << changed << "\n";
   const int verbose = args.verbose >= 0 ? args.verbose : (isatty(STDOUT_FILENO) ? 1 : 2);
   model.fit(x, y,
             {.epochs = args.epochs,
@@ -99,6 +171,50 @@ void run_evaluate(const DataArgs& args) {
 
 }  // namespace
 
+void add_optimizer_options(CLI::App& command, OptimizerFlags& flags, const OptimizerFlags& defaults) {
+  const auto shown = [](const std::optional<double>& value, const std::string& otherwise) {
+    return value ? text_of(*value) : otherwise;
+  };
+  command.add_option("--optimizer", flags.optimizer,
+                     "adam, rmsprop, sgd or adagrad (default: " + defaults.optimizer.value_or("adam") +
+                         "; with a saved training state: the saved one, kept unless this names another)");
+  command.add_option(
+      "--learning-rate", flags.learning_rate,
+      "Learning rate (default: " + shown(defaults.learning_rate, "the optimizer's Keras default") +
+          "; with a saved training state: the saved one, changed if given)");
+  command.add_option(
+      "--clipnorm", flags.clipnorm,
+      "Clip each gradient's norm to this, 0: off (default: " + shown(defaults.clipnorm, "off") +
+          "; with a saved training state: the saved one, changed if given)");
+}
+
+std::string prepare_training(Sequential& model, const TrainingSetup& setup) {
+  const OptimizerFlags& flags = setup.flags;
+  check(!flags.learning_rate || *flags.learning_rate > 0, "--learning-rate must be positive, received ",
+        *flags.learning_rate);
+  check(!flags.clipnorm || *flags.clipnorm >= 0, "--clipnorm must be >= 0 (0: off), received ",
+        *flags.clipnorm);
+  const bool other_optimizer =
+      model.compiled() && flags.optimizer && lower(*flags.optimizer) != lower(model.optimizer().name());
+  if (!model.compiled() || setup.recompile || other_optimizer) {
+    // Another optimizer alone keeps the saved loss.
+    const bool saved_loss = setup.loss.empty() && model.compiled();
+    check(saved_loss || !setup.loss.empty(), "model '", setup.model_path,
+          "' has no training configuration to resume from: give --loss (and --optimizer)");
+    const auto pick = [](const auto& given, const auto& fallback) { return given ? given : fallback; };
+    model.compile(
+        {.loss = saved_loss ? model.loss().name() : setup.loss,
+         .optimizer = command_line_optimizer(pick(flags.optimizer, setup.defaults.optimizer).value_or("adam"),
+                                             pick(flags.learning_rate, setup.defaults.learning_rate),
+                                             pick(flags.clipnorm, setup.defaults.clipnorm)),
+         .metrics = setup.metrics,
+         .from_logits = saved_loss && model.loss().from_logits()});
+    return "";
+  }
+  if (!flags.learning_rate && !flags.clipnorm) return "";
+  return change_optimizer_settings(model, setup);
+}
+
 void add_training_commands(CLI::App& app) {
   auto fit = std::make_shared<FitArgs>();
   CLI::App* fit_command = app.add_subcommand("fit", "Train a Keras model on .npy data, as model.fit");
@@ -106,10 +222,9 @@ void add_training_commands(CLI::App& app) {
   fit_command->get_option("--x")->required();
   fit_command->get_option("--y")->required();
   fit_command->get_option("--loss")->description(
-      "As for evaluate; leave --loss, --optimizer and --learning-rate out to go on with the training state "
-      "saved in MODEL");
-  fit_command->add_option("--optimizer", fit->optimizer, "adam (default), rmsprop, sgd or adagrad");
-  fit_command->add_option("--learning-rate", fit->learning_rate, "Default: the optimizer's Keras default");
+      "As for evaluate; leave it out to go on with the training state saved in MODEL (--loss compiles "
+      "afresh)");
+  add_optimizer_options(*fit_command, fit->optimizer, kFitOptimizerDefaults);
   fit_command->add_option("--epochs", fit->epochs, "Passes over the data")->capture_default_str();
   fit_command->add_flag("--no-shuffle", fit->no_shuffle, "Keep the sample order in every epoch");
   fit_command->add_option("--validation-split", fit->validation_split, "Fraction held out, from the end")
@@ -117,7 +232,11 @@ void add_training_commands(CLI::App& app) {
   fit_command->add_option("--verbose", fit->verbose,
                           "0 silent, 1 progress bar, 2 a line per epoch (default: 1 on "
                           "a terminal, 2 otherwise)");
-  fit_command->add_option("--seed", fit->seed, "Seed of shuffling and dropout")->capture_default_str();
+  fit_command
+      ->add_option("--seed", fit->seed,
+                   "Seed of shuffling and dropout (a model file saved with its training state goes on with "
+                   "its own generator)")
+      ->capture_default_str();
   fit_command->add_option("-o,--output", fit->output, "Where to save the trained model (.keras or .h5)")
       ->required();
   fit_command->callback([fit] { run_fit(*fit); });

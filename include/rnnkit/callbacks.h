@@ -71,8 +71,9 @@ struct ModelCheckpointOptions {
   std::map<std::string, std::string> assets{};
 };
 // Saves after each epoch (or each improvement), atomically; "{epoch:02d}" in the path is filled in as Keras
-// does. The file name says what: .keras, .h5 or .hdf5 the whole model with its optimizer state and `assets`
-// (save_model); .weights.h5 or .npz the weights only (save_weights). Another extension is an Error.
+// does. The file name says what: .keras, .h5 or .hdf5 the whole model with its training state (optimizer,
+// TrainingState: load it and fit with initial_epoch = its epoch to go on exactly) and `assets` (save_model);
+// .weights.h5 or .npz the weights only (save_weights). Another extension is an Error.
 std::shared_ptr<Callback> ModelCheckpoint(std::filesystem::path path,
                                           const ModelCheckpointOptions& options = {});
 

@@ -64,6 +64,14 @@ struct FitOptions {
   std::optional<std::pair<std::vector<Tensor>, std::vector<Tensor>>> validation_arrays{};
 };
 
+// What fit needs, besides the weights and the optimizer, to go on exactly where it stopped. save_model keeps
+// it with a compiled model and load_model gives it back to the model, so that a model saved after epoch k and
+// fit again with initial_epoch = epoch gives what training straight through gives.
+struct TrainingState {
+  Rng generator;  // the model's generator: each epoch's shuffle and the dropout masks draw from it
+  int epoch = 0;  // the epoch after the last one fit ran (a stopped one too): the initial_epoch to go on from
+};
+
 struct EvaluateOptions {
   std::int64_t batch_size = 32;
   int verbose = 1;
@@ -154,6 +162,9 @@ class Model {
   // Set by a callback to end fit after the current batch (Keras's model.stop_training).
   bool stop_training = false;
 
+  TrainingState training_state() const { return {rng_, next_epoch_}; }
+  void set_training_state(const TrainingState& state);
+
   // Keras's sum(model.losses): the layers' weight penalties and the activity penalties of the last call.
   double regularization_loss() const;
 
@@ -228,6 +239,7 @@ class Model {
   std::string name_;
   bool sequential_ = false;
   Rng rng_;
+  int next_epoch_ = 0;  // see TrainingState::epoch
   std::vector<SymbolicTensor> inputs_, outputs_;
   std::vector<std::shared_ptr<const GraphNode>> nodes_;
   std::vector<Loss> losses_;

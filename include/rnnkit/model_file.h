@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,6 +58,10 @@ struct LoadedModel {
   // state it cannot map (Keras 1 per-gate weights, a missing slot list, shapes that do not fit: the optimizer
   // starts afresh, as Keras does when it cannot load one). The model and its weights load all the same.
   std::vector<std::string> dropped_training_state{};
+  // rnnkit's TrainingState, when the file holds one (save_model of a compiled model keeps it as the asset
+  // rnnkit_training_state.json, not listed in `assets`): already given to `model`, so that fit with
+  // initial_epoch = training_state->epoch goes on exactly as the saved run would have.
+  std::optional<TrainingState> training_state{};
 };
 
 // Loads a Keras model: architecture and weights (.h5 / .keras) or architecture only (.json).
@@ -80,7 +85,8 @@ Model model_from_keras_config(const nlohmann::json& config, std::string_view whe
                                    const SequentialOptions& options = {});
 
 // .keras: Keras 3 archive; .h5 / .hdf5: Keras 2 HDF5 (tf.keras 2.11's layout). Other extensions are errors.
-// `assets` ride along (see ModelAssets); a name that is not a plain file name is an error.
+// `assets` ride along (see ModelAssets); a name that is not a plain file name is an error. A compiled model
+// keeps its training state: the optimizer's (in Keras's layout) and its TrainingState (an rnnkit asset).
 void save_model(const Model& model, const std::filesystem::path& path, const ModelAssets& assets = {});
 
 // Weights only. Saving: ".weights.h5" is Keras 3's layout (model.save_weights in Keras 3), ".h5"/".hdf5"

@@ -1,6 +1,7 @@
 // Rng: a seedable, platform-independent random number generator for weight initialization.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace rnnkit {
@@ -14,6 +15,11 @@ class Rng {
   double uniform();                         // in [0, 1)
   double uniform(double low, double high);  // in [low, high)
   double normal();                          // standard normal (Box-Muller)
+
+  // The generator's position, to save it and restore it later: a restored Rng draws what the saved one
+  // would have. from_state rejects the all-zero state, from which xoshiro never leaves.
+  std::array<std::uint64_t, 4> state() const;
+  static Rng from_state(const std::array<std::uint64_t, 4>& state);
 
  private:
   std::uint64_t state_[4];

@@ -1,7 +1,10 @@
 #include "rnnkit/rng.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+
+#include "rnnkit/error.h"
 
 namespace rnnkit {
 namespace {
@@ -19,6 +22,15 @@ std::uint64_t rotate_left(std::uint64_t x, int k) { return (x << k) | (x >> (64 
 
 Rng::Rng(std::uint64_t seed) {
   for (std::uint64_t& word : state_) word = splitmix64(seed);
+}
+
+std::array<std::uint64_t, 4> Rng::state() const { return {state_[0], state_[1], state_[2], state_[3]}; }
+
+Rng Rng::from_state(const std::array<std::uint64_t, 4>& state) {
+  check(state != std::array<std::uint64_t, 4>{}, "random generator state: all four words are zero");
+  Rng rng;
+  std::copy(state.begin(), state.end(), rng.state_);
+  return rng;
 }
 
 std::uint64_t Rng::next() {

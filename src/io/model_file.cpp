@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iomanip>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -89,9 +92,66 @@ ModelAssets read_h5_assets(const h5::Reader& file) {
   return assets;
 }
 
+// A compiled model's TrainingState rides as one more asset, JSON: {"version": 1, "epoch": k, "generator":
+// [4 words as 16 hex digits]}. Keras ignores it as it ignores every asset no layer asks for.
+constexpr const char* kTrainingStateAsset = "rnnkit_training_state.json";
+
+std::string training_state_json(const TrainingState& state) {
+  json words = json::array();
+  for (const std::uint64_t word : state.generator.state()) {
+    std::ostringstream hex;
+    hex << std::hex << std::setw(16) << std::setfill('0') << word;
+    words.push_back(hex.str());
+  }
+  return json{{"version", 1}, {"epoch", state.epoch}, {"generator", words}}.dump();
+}
+
+TrainingState parse_training_state(const std::string& text) {
+  json state;
+  try {
+    state = json::parse(text);
+  } catch (const json::exception& error) {
+    fail("not valid JSON: ", error.what());
+  }
+  check(state.is_object() && state.value("version", json()) == 1, "expected an object with \"version\": 1");
+  const json& epoch = state.value("epoch", json());
+  check(epoch.is_number_integer() && epoch.get<std::int64_t>() >= 0 &&
+            epoch.get<std::int64_t>() <= std::numeric_limits<int>::max(),
+        "field 'epoch': expected an epoch count, found ", epoch.dump());
+  const json& words = state.value("generator", json());
+  check(words.is_array() && words.size() == 4, "field 'generator': expected 4 words, found ", words.dump());
+  std::array<std::uint64_t, 4> generator{};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const std::string word = words[i].is_string() ? words[i].get<std::string>() : std::string();
+    const auto [end, error] = std::from_chars(word.data(), word.data() + word.size(), generator[i], 16);
+    check(word.size() == 16 && error == std::errc() && end == word.data() + word.size(),
+          "field 'generator': word ", i, " is not 16 hex digits: ", words[i].dump());
+  }
+  return {.generator = Rng::from_state(generator), .epoch = epoch.get<int>()};
+}
+
+// Gives the model the training state its file holds and takes it out of the user's assets. One that cannot be
+// read is dropped with the reason, as optimizer state is: the model loads all the same.
+void restore_training_state(LoadedModel& loaded, const std::string& what) {
+  const auto found = loaded.assets.find(kTrainingStateAsset);
+  if (found == loaded.assets.end()) return;
+  try {
+    const TrainingState state = parse_training_state(found->second);
+    loaded.model.set_training_state(state);
+    loaded.training_state = state;
+  } catch (const Error& error) {
+    loaded.dropped_training_state.push_back(std::string("the training state: ") + what + " asset " +
+                                            kTrainingStateAsset + ": " + error.what() +
+                                            "; training goes on from the model's own random generator");
+  }
+  loaded.assets.erase(found);
+}
+
 // Asset names become file names (a zip member under assets/, an HDF5 link): one plain name each.
 void check_asset_names(const ModelAssets& assets, const std::string& model_name,
                        const std::filesystem::path& path) {
+  check(!assets.contains(kTrainingStateAsset), "cannot save model '", model_name, "' to ", quoted(path),
+        ": asset name '", kTrainingStateAsset, "' is rnnkit's own, for the training state");
   for (const auto& [name, bytes] : assets) {
     const bool plain = !name.empty() && name != "." && name != ".." &&
                        name.find_first_of(std::string_view("/\\\0", 3)) == std::string::npos;
@@ -283,14 +343,14 @@ LoadedModel load_file(const std::filesystem::path& path, const SequentialOptions
   fail_unknown(what, start);
 }
 
-Model load_memory(std::string_view bytes, const std::string& what, const SequentialOptions& options) {
+LoadedModel load_memory(std::string_view bytes, const std::string& what, const SequentialOptions& options) {
   switch (detect_model_file_format_from_bytes(bytes.substr(0, 4096))) {
     case ModelFileFormat::kHdf5:
-      return std::move(load_h5_model(h5::Reader::open_memory(bytes, what), options).model);
+      return load_h5_model(h5::Reader::open_memory(bytes, what), options);
     case ModelFileFormat::kZip:
-      return std::move(keras3::load_archive_from_memory(bytes, what, options).model);
+      return keras3::load_archive_from_memory(bytes, what, options);
     case ModelFileFormat::kJson:
-      return std::move(load_json_model(bytes, what, options).model);
+      return load_json_model(bytes, what, options);
     case ModelFileFormat::kUnknown:
       break;
   }
@@ -327,7 +387,11 @@ void load_weights_file(Model& model, const std::filesystem::path& path) {
 }  // namespace
 
 LoadedModel load_model_file(const std::filesystem::path& path, const SequentialOptions& options) {
-  return naming_json_errors(quoted(path), [&] { return load_file(path, options); });
+  return naming_json_errors(quoted(path), [&] {
+    LoadedModel loaded = load_file(path, options);
+    restore_training_state(loaded, quoted(path));
+    return loaded;
+  });
 }
 
 Model load_model(const std::filesystem::path& path, const SequentialOptions& options) {
@@ -336,22 +400,28 @@ Model load_model(const std::filesystem::path& path, const SequentialOptions& opt
 
 Model load_model_from_memory(std::string_view bytes, const std::string& what,
                              const SequentialOptions& options) {
-  return naming_json_errors(what, [&] { return load_memory(bytes, what, options); });
+  return naming_json_errors(what, [&] {
+    LoadedModel loaded = load_memory(bytes, what, options);
+    restore_training_state(loaded, what);
+    return std::move(loaded.model);
+  });
 }
 
 void save_model(const Model& model, const std::filesystem::path& path, const ModelAssets& assets) {
   const std::string extension = lower_extension(path);
   if (extension == ".keras" || extension == ".h5" || extension == ".hdf5")
     check_asset_names(assets, model.name(), path);
-  if (extension == ".keras") return keras3::save_archive(model, path, assets);
+  ModelAssets saved = assets;
+  if (model.compiled()) saved.emplace(kTrainingStateAsset, training_state_json(model.training_state()));
+  if (extension == ".keras") return keras3::save_archive(model, path, saved);
   if (extension == ".h5" || extension == ".hdf5") {
     const json config = keras2::model_config(model);
     return write_h5(path, [&](h5::Writer& writer) {
       keras2::write(writer, model, &config);
       keras2::write_training_state(writer, model);
-      if (assets.empty()) return;
+      if (saved.empty()) return;
       writer.group(kH5AssetsGroup);
-      for (const auto& [name, bytes] : assets)
+      for (const auto& [name, bytes] : saved)
         writer.bytes_dataset(std::string(kH5AssetsGroup) + "/" + name, bytes);
     });
   }

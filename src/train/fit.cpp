@@ -62,9 +62,8 @@ std::vector<std::int64_t> iota(std::int64_t count) {
   return order;
 }
 
-// Arrays in memory (one per model input, one per output), cut into batches of batch_size rows in an order
-// that each shuffled epoch permutes further (Fisher-Yates with the model's Rng: the same seed gives the same
-// batches).
+// Arrays in memory (one per model input, one per output), cut into batches of batch_size rows, in a new
+// order each shuffled epoch (Fisher-Yates with the model's Rng: the same seed gives the same batches).
 class ArrayDataset final : public Dataset {
  public:
   ArrayDataset(std::vector<Tensor> x, std::vector<Tensor> y, std::int64_t batch_size)
@@ -77,7 +76,10 @@ class ArrayDataset final : public Dataset {
     return static_cast<std::int64_t>((order_.size() + batch_size_ - 1) / batch_size_);
   }
 
+  // Each epoch's order is drawn afresh from the sample order, so that it depends on the generator alone and
+  // a run resumed from a saved generator sees the batches of the run that did not stop.
   void start_epoch(Rng& rng, bool shuffle) override {
+    std::iota(order_.begin(), order_.end(), 0);
     if (shuffle)
       for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.next() % i]);
   }
@@ -224,6 +226,12 @@ void Model::compile(CompileOptions options) {
   metrics_ = std::move(metrics);
   optimizer_ = options.optimizer ? std::move(options.optimizer) : make_optimizer("rmsprop");
   plan_heads();
+}
+
+void Model::set_training_state(const TrainingState& state) {
+  check(state.epoch >= 0, where(), ": a training state's epoch must not be negative, received ", state.epoch);
+  rng_ = state.generator;
+  next_epoch_ = state.epoch;
 }
 
 Optimizer& Model::optimizer() {
@@ -534,6 +542,7 @@ History Model::fit(Dataset& data, FitOptions options) {
     progress.update(data.batch_count(), shown_values(logs, names), true);
     history.epoch.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
+    next_epoch_ = epoch + 1;  // before on_epoch_end, where ModelCheckpoint saves it
     for (const auto& callback : options.callbacks) callback->on_epoch_end(epoch, logs);
     // EarlyStopping sets stop_training in on_epoch_end.
     if (stop_training && history.stop_reason == StopReason::none) history.stop_reason = StopReason::callback;

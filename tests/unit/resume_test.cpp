@@ -1,6 +1,7 @@
 // Saving a compiled model keeps its training state in Keras's layouts (tf.keras 2.11's training_config and
-// optimizer_weights in .h5, Keras 3's compile_config and optimizer/vars in .keras), so that training N
-// epochs, saving, loading and training M more gives, bit for bit, what N + M epochs without a stop give.
+// optimizer_weights in .h5, Keras 3's compile_config and optimizer/vars in .keras) and rnnkit's TrainingState
+// (the generator of shuffling and dropout, the epoch) beside them, so that training N epochs, saving, loading
+// and training M more gives, bit for bit, what N + M epochs without a stop give.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include "io/keras_h5.h"
 #include "rnnkit/model_file.h"
 #include "rnnkit/rnnkit.h"
+#include "rnnkit/text/datasets.h"
 #include "test_support.h"
 
 namespace rnnkit {
@@ -399,6 +401,258 @@ TEST(ResumeFiles, KerasArchiveWithoutAnOptimizerCompilesKerasDefault) {
   ASSERT_EQ(loaded.dropped_training_state.size(), 1u);
   EXPECT_NE(loaded.dropped_training_state[0].find("optimizer/vars: holds 14 variables"), std::string::npos)
       << loaded.dropped_training_state[0];
+}
+
+// Every weight equal to the last bit, element by element.
+void expect_same_weights(const std::vector<Tensor>& actual, const std::vector<Tensor>& expected) {
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    ASSERT_EQ(actual[i].shape(), expected[i].shape()) << "weight " << i;
+    for (std::int64_t j = 0; j < actual[i].size(); ++j)
+      ASSERT_EQ(actual[i][j], expected[i][j]) << "weight " << i << ", element " << j;
+  }
+}
+
+// The resumed run's history is the uninterrupted run's from epoch `first` on, every value equal.
+void expect_history_goes_on(const History& resumed, const History& straight, int first) {
+  std::vector<int> epochs(straight.epoch.begin() + first, straight.epoch.end());
+  EXPECT_EQ(resumed.epoch, epochs);
+  ASSERT_EQ(resumed.history.size(), straight.history.size());
+  for (const auto& [name, values] : straight.history) {
+    ASSERT_TRUE(resumed.history.contains(name)) << name;
+    const std::vector<double> rest(values.begin() + first, values.end());
+    ASSERT_EQ(resumed.history.at(name).size(), rest.size()) << name;
+    for (std::size_t i = 0; i < rest.size(); ++i) EXPECT_EQ(resumed.history.at(name)[i], rest[i]) << name;
+  }
+}
+
+// Every draw from the generator matters here: shuffled batches, a Dropout layer, and dropout and recurrent
+// dropout in both recurrent layers.
+Sequential dropout_model() {
+  clear_session();
+  Sequential result({.seed = 5});
+  result.add(Embedding(12, 4, {.input_length = 5}));
+  result.add(LSTM(6, {.return_sequences = true, .dropout = 0.3f, .recurrent_dropout = 0.2f}));
+  result.add(Dropout(0.25f));
+  result.add(GRU(5, {.dropout = 0.1f, .recurrent_dropout = 0.3f}));
+  result.add(Dense(12, {.activation = "softmax"}));
+  result.build({kNone, 5});
+  result.compile({.loss = "categorical_crossentropy",
+                  .optimizer = Adam({.learning_rate = 0.01}),
+                  .metrics = {"accuracy"}});
+  return result;
+}
+
+constexpr int kEpochs = 5;
+
+FitOptions shuffled(int first, const std::pair<Tensor, Tensor>& validation,
+                    std::vector<std::shared_ptr<Callback>> callbacks = {}) {
+  FitOptions options{.epochs = kEpochs,
+                     .batch_size = 5,
+                     .verbose = 0,
+                     .shuffle = true,
+                     .validation_data = validation,
+                     .initial_epoch = first,
+                     .callbacks = std::move(callbacks)};
+  return options;
+}
+
+class ResumeShuffledDropout : public ::testing::TestWithParam<std::string> {};
+
+// The checkpoints ModelCheckpoint writes after each epoch of one run each go on to that run's end exactly.
+TEST_P(ResumeShuffledDropout, EveryEpochsCheckpointGoesOnAsTheRunDid) {
+  const std::string extension = GetParam();
+  const auto [x, y] = data();
+  const auto validation = std::pair(x, y);
+  const testing::TempFolder folder;
+  Sequential straight = dropout_model();
+  const History whole = straight.fit(
+      x, y, shuffled(0, validation, {ModelCheckpoint(folder.path() / ("m{epoch:02d}" + extension))}));
+  EXPECT_EQ(straight.training_state().epoch, kEpochs);
+  for (int k = 1; k < kEpochs; ++k) {
+    SCOPED_TRACE("resumed after epoch " + std::to_string(k));
+    LoadedModel loaded = load_model_file(folder.path() / ("m0" + std::to_string(k) + extension));
+    EXPECT_TRUE(loaded.dropped_training_state.empty());
+    ASSERT_TRUE(loaded.training_state.has_value());
+    EXPECT_EQ(loaded.training_state->epoch, k);
+    EXPECT_TRUE(loaded.assets.empty());  // the state is rnnkit's, not one of the user's assets
+    const History rest = loaded.model.fit(x, y, shuffled(loaded.training_state->epoch, validation));
+    expect_same_weights(loaded.model.get_weights(), straight.get_weights());
+    expect_history_goes_on(rest, whole, k);
+  }
+}
+
+// Training k epochs, save_model, load, and fit to the end: the same for every k.
+TEST_P(ResumeShuffledDropout, StopSaveLoadAndGoOnAfterAnyEpoch) {
+  const std::string extension = GetParam();
+  const auto [x, y] = data();
+  const auto validation = std::pair(x, y);
+  Sequential straight = dropout_model();
+  const History whole = straight.fit(x, y, shuffled(0, validation));
+  for (int k = 1; k < kEpochs; ++k) {
+    SCOPED_TRACE("stopped after epoch " + std::to_string(k));
+    Sequential stopped = dropout_model();
+    FitOptions first_part = shuffled(0, validation);
+    first_part.epochs = k;
+    stopped.fit(x, y, first_part);
+    const testing::TempFolder folder;
+    save_model(stopped, folder.path() / ("m" + extension));
+    Model resumed = load_model(folder.path() / ("m" + extension));
+    EXPECT_EQ(resumed.training_state().epoch, k);
+    const History rest = resumed.fit(x, y, shuffled(k, validation));
+    expect_same_weights(resumed.get_weights(), straight.get_weights());
+    expect_history_goes_on(rest, whole, k);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(ModelFiles, ResumeShuffledDropout, ::testing::Values(".keras", ".h5"),
+                         [](const auto& param_info) { return param_info.param.substr(1); });
+
+// The saved generator is what makes the run go on: the same checkpoint given a fresh generator trains to
+// other weights, so the tests above would fail without it.
+TEST(ResumeShuffledDropoutControl, AFreshGeneratorTrainsToOtherWeights) {
+  const auto [x, y] = data();
+  const auto validation = std::pair(x, y);
+  const testing::TempFolder folder;
+  Sequential straight = dropout_model();
+  straight.fit(x, y, shuffled(0, validation, {ModelCheckpoint(folder.path() / "m{epoch:02d}.keras")}));
+  Model resumed = load_model(folder.path() / "m02.keras");
+  resumed.set_training_state({.generator = Rng(5), .epoch = 2});
+  resumed.fit(x, y, shuffled(2, validation));
+  EXPECT_FALSE(bitwise_equal(resumed.get_weights(), straight.get_weights()));
+}
+
+// A language-model Dataset (windows over one id sequence, shuffled each epoch) resumes the same way.
+TEST(ResumeDataset, WindowDatasetGoesOnAsTheRunDid) {
+  auto ids = std::make_shared<std::vector<std::int32_t>>();
+  for (std::int32_t i = 0; i < 97; ++i) ids->push_back((i * 7 + i / 5) % 9);
+  const auto windows = [&] {
+    return make_window_datasets(ids, {.seq_length = 6, .stride = 3, .batch_size = 4}, 0.2);
+  };
+  const auto language_model = [] {
+    clear_session();
+    Sequential result({.seed = 3});
+    result.add(Embedding(9, 4));
+    result.add(GRU(6, {.return_sequences = true, .dropout = 0.2f, .recurrent_dropout = 0.25f}));
+    result.add(Dropout(0.1f));
+    result.add(Dense(9, {.activation = "softmax"}));
+    result.build({kNone, kNone});
+    result.compile(
+        {.loss = "sparse_categorical_crossentropy", .optimizer = RMSprop({.learning_rate = 0.01})});
+    return result;
+  };
+  const auto options = [](int first, Dataset* validation) {
+    return FitOptions{
+        .epochs = 4, .verbose = 0, .shuffle = true, .validation_dataset = validation, .initial_epoch = first};
+  };
+  WindowDatasets straight_data = windows();
+  Sequential straight = language_model();
+  const History whole = straight.fit(*straight_data.training, options(0, straight_data.validation.get()));
+  for (int k = 1; k < 4; ++k) {
+    SCOPED_TRACE("stopped after epoch " + std::to_string(k));
+    WindowDatasets data = windows();  // a new process: the datasets made afresh too
+    Sequential stopped = language_model();
+    FitOptions first_part = options(0, data.validation.get());
+    first_part.epochs = k;
+    stopped.fit(*data.training, first_part);
+    const testing::TempFolder folder;
+    save_model(stopped, folder.path() / "lm.keras");
+    Model resumed = load_model(folder.path() / "lm.keras");
+    const History rest = resumed.fit(*data.training, options(k, data.validation.get()));
+    expect_same_weights(resumed.get_weights(), straight.get_weights());
+    expect_history_goes_on(rest, whole, k);
+  }
+}
+
+TEST(TrainingState, GeneratorStateRoundTripsAndTheZeroStateIsRefused) {
+  Rng original(42);
+  original.next();
+  Rng restored = Rng::from_state(original.state());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(restored.next(), original.next());
+  EXPECT_THROW(Rng::from_state({0, 0, 0, 0}), Error);
+}
+
+TEST(TrainingState, OnlyACompiledModelSavesOneAndItsAssetNameIsReserved) {
+  const testing::TempFolder folder;
+  Sequential uncompiled({.seed = 1});
+  uncompiled.add(Dense(2, {.input_shape = Shape{3}}));
+  save_model(uncompiled, folder.path() / "u.keras");
+  EXPECT_FALSE(load_model_file(folder.path() / "u.keras").training_state.has_value());
+  Sequential compiled = model(SGD());
+  EXPECT_THROW(
+      try {
+        save_model(compiled, folder.path() / "c.h5", {{"rnnkit_training_state.json", "{}"}});
+      } catch (const Error& error) {
+        EXPECT_NE(std::string(error.what()).find("'rnnkit_training_state.json' is rnnkit's own"),
+                  std::string::npos)
+            << error.what();
+        throw;
+      },
+      Error);
+}
+
+// A training state that cannot be read is dropped with the file, the asset and the reason; the model loads,
+// compiled, with its optimizer state.
+TEST(TrainingState, UnreadableStateIsDroppedWithTheReason) {
+  if (!have_h5py()) GTEST_SKIP() << "no h5py";
+  const testing::TempFolder folder;
+  const fs::path file = folder.path() / "m.h5", state = folder.path() / "state.json";
+  const auto [x, y] = data();
+  Sequential trained = model(Adam());
+  trained.fit(x, y, epochs(0, 1));
+  const std::string zero = "\"0000000000000000\"";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"({"version": 1, "epoch": 1, "generator": ["0", "1", "2"]})", "field 'generator': expected 4 words"},
+      {R"({"version": 1, "epoch": 1, "generator": ["12", "1", "2", "3"]})", "word 0 is not 16 hex digits"},
+      {R"({"version": 1, "epoch": -1, "generator": []})", "field 'epoch': expected an epoch count"},
+      {R"({"version": 2})", "expected an object with \"version\": 1"},
+      {"not json", "not valid JSON"},
+      {R"({"version": 1, "epoch": 1, "generator": [)" + zero + "," + zero + "," + zero + "," + zero + "]}",
+       "all four words are zero"}};
+  for (const auto& [bytes, reason] : cases) {
+    SCOPED_TRACE(bytes);
+    save_model(trained, file);
+    std::ofstream(state) << bytes;
+    const auto [status, output] = python(
+        "import sys, h5py, numpy as np\n"
+        "f = h5py.File(sys.argv[1], 'r+')\n"
+        "del f['rnnkit_assets/rnnkit_training_state.json']\n"
+        "f['rnnkit_assets/rnnkit_training_state.json'] = "
+        "np.frombuffer(open(sys.argv[2], 'rb').read(), np.uint8)\n",
+        file.string() + " " + state.string(), folder.path());
+    ASSERT_EQ(status, 0) << output;
+    const LoadedModel loaded = load_model_file(file);
+    EXPECT_TRUE(loaded.model.compiled());
+    EXPECT_EQ(loaded.model.optimizer().iterations(), 3);
+    EXPECT_FALSE(loaded.training_state.has_value());
+    EXPECT_TRUE(loaded.assets.empty());
+    ASSERT_EQ(loaded.dropped_training_state.size(), 1u);
+    const std::string& message = loaded.dropped_training_state[0];
+    EXPECT_NE(message.find(file.string()), std::string::npos) << message;
+    EXPECT_NE(message.find("asset rnnkit_training_state.json"), std::string::npos) << message;
+    EXPECT_NE(message.find(reason), std::string::npos) << message;
+  }
+}
+
+// Keras's own readers see the state where rnnkit puts it: a member of the .keras archive's assets/ and a
+// dataset of the .h5's rnnkit_assets group, JSON either way.
+TEST(TrainingState, LayoutReadByPython) {
+  if (!have_h5py()) GTEST_SKIP() << "no h5py";
+  const testing::TempFolder folder;
+  const auto [x, y] = data();
+  Sequential trained = model(Adam());
+  trained.fit(x, y, epochs(0, 2));
+  save_model(trained, folder.path() / "m.h5");
+  save_model(trained, folder.path() / "m.keras");
+  const auto [status, output] = python(
+      "import sys, h5py, json, zipfile\n"
+      "h = json.loads(bytes(h5py.File(sys.argv[1], 'r')['rnnkit_assets/rnnkit_training_state.json'][()]))\n"
+      "k = json.loads(zipfile.ZipFile(sys.argv[2]).read('assets/rnnkit_training_state.json'))\n"
+      "print(h == k, h['version'], h['epoch'], len(h['generator']), "
+      "all(len(w) == 16 and int(w, 16) >= 0 for w in h['generator']))\n",
+      (folder.path() / "m.h5").string() + " " + (folder.path() / "m.keras").string(), folder.path());
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output, "True 1 2 4 True\n");
 }
 
 }  // namespace
