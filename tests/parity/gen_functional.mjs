@@ -13,6 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { Rand as NumberStream, f32, tensorJSON } from './fixture_numbers.mjs';
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 // A folder of their own: the layer/Sequential parity sweeps (tests/unit/parity_test.cpp, crosscheck.py) read
 // every fixtures/*.json and know nothing of these cases.
@@ -20,30 +22,8 @@ const OUT_DIR = path.join(HERE, 'fixtures', 'functional');
 const ORACLE = '@tensorflow/tfjs 4.22.0 cpu';
 const GENERATOR = 'gen_functional.mjs';
 
-// ---------------------------------------------------------------------------------------------------------
-// Deterministic numbers and serialization: the same scheme as gen_tfjs.mjs (kept separate so that generator
-// stays untouched).
-function fnv1a(s) {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-class Rand {
-  constructor(name) { this.s = fnv1a(name) | 0; }
-  next() { // mulberry32: uniform in [0, 1)
-    this.s = (this.s + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.s ^ (this.s >>> 15), 1 | this.s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  uniform(lo, hi) { return Math.fround(Math.round((lo + (hi - lo) * this.next()) * 100) / 100); }
-  int(lo, hi) { return lo + Math.floor(this.next() * (hi - lo)); } // [lo, hi)
-  tensor(shape, lo = -1, hi = 1) {
-    return tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => this.uniform(lo, hi)), shape, 'float32');
-  }
+// Weights and inputs from fixture_numbers.mjs's Rand, with one-hot targets besides.
+class Rand extends NumberStream {
   // (rows..., classes) one-hot targets
   oneHot(shape, classes) {
     const n = shape.reduce((a, b) => a * b, 1);
@@ -52,16 +32,6 @@ class Rand {
   }
 }
 
-function f32(v) { // shortest decimal that round-trips the float32 value
-  if (!Number.isFinite(v)) throw new Error(`non-finite value ${v}`);
-  if (v === 0) return 0;
-  for (let p = 1; p <= 9; p++) {
-    const s = Number(v.toPrecision(p));
-    if (Math.fround(s) === v) return s;
-  }
-  throw new Error('unreachable');
-}
-const tensorJSON = (t) => ({ shape: t.shape.slice(), data: Array.from(t.dataSync(), f32) });
 const scalarJSON = (t) => f32(Math.fround(typeof t === 'number' ? t : t.dataSync()[0]));
 const maxAbsDiff = (a, b) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
 const asArray = (o) => (Array.isArray(o) ? o : [o]);

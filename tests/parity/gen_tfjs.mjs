@@ -14,49 +14,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { Rand, f32, prod, tensorJSON } from './fixture_numbers.mjs';
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = path.join(HERE, 'fixtures');
 const ORACLE = '@tensorflow/tfjs 4.22.0 cpu';
 const GENERATOR = 'gen_tfjs.mjs';
-
-// ---------------------------------------------------------------------------------------------------------
-// Deterministic numbers: mulberry32 seeded with FNV-1a of the case name, so a case's numbers never depend on
-// which other cases exist. Values are multiples of 0.01 (as float32), easy to read and to check by hand.
-function fnv1a(s) {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-class Rand {
-  constructor(name) { this.s = fnv1a(name) | 0; }
-  next() { // mulberry32: uniform in [0, 1)
-    this.s = (this.s + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.s ^ (this.s >>> 15), 1 | this.s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  uniform(lo, hi) { return Math.fround(Math.round((lo + (hi - lo) * this.next()) * 100) / 100); }
-  int(lo, hi) { return lo + Math.floor(this.next() * (hi - lo)); } // [lo, hi)
-  array(n, lo = -1, hi = 1) { return Array.from({ length: n }, () => this.uniform(lo, hi)); }
-  tensor(shape, lo = -1, hi = 1) { return tf.tensor(this.array(prod(shape), lo, hi), shape, 'float32'); }
-}
-const prod = (shape) => shape.reduce((a, b) => a * b, 1);
-
-// ---------------------------------------------------------------------------------------------------------
-// Serialization helpers.
-function f32(v) { // shortest decimal that round-trips the float32 value
-  if (!Number.isFinite(v)) throw new Error(`non-finite value ${v}`);
-  if (v === 0) return 0; // also turns -0 into 0
-  for (let p = 1; p <= 9; p++) {
-    const s = Number(v.toPrecision(p));
-    if (Math.fround(s) === v) return s;
-  }
-  throw new Error('unreachable');
-}
-function tensorJSON(t) { return { shape: t.shape.slice(), data: Array.from(t.dataSync(), f32) }; }
 
 // TF.js getConfig() is camelCase; Keras files are snake_case. Same rule as TF.js's own convertTsToPythonic
 // (which model.toJSON uses), so layer-case configs read exactly like layers inside a model config.

@@ -35,33 +35,8 @@ const json& oracle() {
   return manifest;
 }
 
-class TempFolder {
- public:
-  TempFolder() {
-    std::random_device random;
-    path_ = fs::temp_directory_path() / ("rnnkit-functional-files-" + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
-  ~TempFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string weight_bytes(const Model& model) {
-  std::string bytes;
-  for (const Tensor& weight : model.get_weights()) {
-    bytes += shape_string(weight.shape());
-    bytes.append(reinterpret_cast<const char*>(weight.data()), weight.values().size_bytes());
-  }
-  return bytes;
-}
+using testing::TempFolder;
+using testing::weight_bytes;
 
 bool same_values(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() &&

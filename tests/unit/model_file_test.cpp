@@ -34,35 +34,8 @@ const json& fixtures() {
   return manifest;
 }
 
-// A fresh folder, removed at the end of the test.
-class TempFolder {
- public:
-  TempFolder() {
-    std::random_device random;
-    path_ = fs::temp_directory_path() / ("rnnkit-model-file-test-" + std::to_string(random()));
-    fs::create_directories(path_);
-  }
-  TempFolder(const TempFolder&) = delete;
-  TempFolder& operator=(const TempFolder&) = delete;
-  ~TempFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-// Every weight's bytes, in model.weights order: equal means bit-identical.
-std::string weight_bytes(const Model& model) {
-  std::string bytes;
-  for (const Tensor& weight : model.get_weights()) {
-    bytes += shape_string(weight.shape());
-    bytes.append(reinterpret_cast<const char*>(weight.data()), weight.values().size_bytes());
-  }
-  return bytes;
-}
+using testing::TempFolder;
+using testing::weight_bytes;
 
 // The model a fixture file describes: a whole model file, or the architecture JSON plus a weights file.
 Sequential load_fixture(const json& entry) {

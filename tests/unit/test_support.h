@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 
+#include "rnnkit/model.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/tensor.h"
 
@@ -54,6 +55,7 @@ class TempFolder {
   TempFolder(const TempFolder&) = delete;
   TempFolder& operator=(const TempFolder&) = delete;
   const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 
  private:
   std::filesystem::path path_;
@@ -61,6 +63,16 @@ class TempFolder {
 
 inline std::filesystem::path test_data(const std::string& relative) {
   return std::filesystem::path(RNNKIT_TEST_DATA) / relative;
+}
+
+// Every weight's bytes, in model.weights order: equal means bit-identical.
+inline std::string weight_bytes(const Model& model) {
+  std::string bytes;
+  for (const Tensor& weight : model.get_weights()) {
+    bytes += shape_string(weight.shape());
+    bytes.append(reinterpret_cast<const char*>(weight.data()), weight.values().size_bytes());
+  }
+  return bytes;
 }
 
 inline nlohmann::json read_json(const std::filesystem::path& path) {
