@@ -5,6 +5,7 @@
 #include <iostream>
 #include <optional>
 
+#include "model_arrays.h"
 #include "rnnkit/model_file.h"
 #include "rnnkit/rnnkit.h"
 #include "text_commands.h"
@@ -62,48 +63,10 @@ void run_convert(const ConvertArgs& args) {
   rnnkit::save_model(model, args.output);
 }
 
-bool ends_with_npz(const std::string& path) {
-  return path.size() >= 4 && path.compare(path.size() - 4, 4, ".npz") == 0;
-}
-
-// The model's input arrays in inputs() order: one .npz holding an array per input (named by input layer, or
-// in order), or one --input per input, each FILE (in order) or NAME=FILE.
+// The model's input arrays in inputs() order (see read_model_arrays).
 std::vector<rnnkit::Tensor> read_inputs(const std::vector<std::string>& given, const rnnkit::Model& model) {
-  const std::vector<std::string> names = model.built() ? model.input_names() : std::vector<std::string>{""};
-  std::string known;
-  for (const std::string& name : names) known += (known.empty() ? "" : ", ") + name;
-  if (given.size() == 1 && ends_with_npz(given[0]) && given[0].find('=') == std::string::npos) {
-    const rnnkit::NamedTensors arrays = rnnkit::load_npz(given[0]);
-    rnnkit::check(arrays.size() == names.size(), "input '", given[0], "' holds ", arrays.size(),
-                  " arrays; model inputs: ", known);
-    std::vector<rnnkit::Tensor> x;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      const auto named = std::ranges::find_if(arrays, [&](const auto& a) { return a.first == names[i]; });
-      x.push_back(named != arrays.end() ? named->second : arrays[i].second);
-    }
-    return x;
-  }
-  rnnkit::check(given.size() == names.size(), "the model has ", names.size(), " input(s) (", known,
-                "), received ", given.size(), " --input");
-  std::vector<std::optional<rnnkit::Tensor>> x(names.size());
-  for (std::size_t i = 0; i < given.size(); ++i) {
-    const std::size_t equals = given[i].find('=');
-    std::size_t slot = i;
-    std::string file = given[i];
-    if (equals != std::string::npos) {
-      const std::string name = given[i].substr(0, equals);
-      const auto found = std::ranges::find(names, name);
-      rnnkit::check(found != names.end(), "--input ", given[i], ": the model has no input '", name,
-                    "' (its inputs: ", known, ")");
-      slot = static_cast<std::size_t>(found - names.begin());
-      file = given[i].substr(equals + 1);
-    }
-    rnnkit::check(!x[slot], "--input: input '", names[slot], "' is given twice");
-    x[slot] = rnnkit::load_npy(file);
-  }
-  std::vector<rnnkit::Tensor> arrays;
-  for (auto& array : x) arrays.push_back(std::move(*array));
-  return arrays;
+  return rnnkit::cli::read_model_arrays(
+      given, model.built() ? model.input_names() : std::vector<std::string>{"input"}, "--input", "input");
 }
 
 void run_predict(const PredictArgs& args) {
@@ -119,7 +82,7 @@ void run_predict(const PredictArgs& args) {
   }
   if (!args.weights.empty()) rnnkit::load_weights(model, args.weights);
   const std::vector<rnnkit::Tensor> y = model.predict(x, args.batch_size);
-  if (ends_with_npz(args.output)) {
+  if (rnnkit::cli::ends_with_npz(args.output)) {
     rnnkit::NamedTensors arrays;
     const std::vector<std::string> names = model.output_names();
     for (std::size_t i = 0; i < y.size(); ++i) arrays.emplace_back(names[i], y[i]);

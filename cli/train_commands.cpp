@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "model_arrays.h"
 #include "rnnkit/model_file.h"
 #include "rnnkit/rnnkit.h"
 #include "text_commands.h"
@@ -16,8 +17,8 @@ namespace {
 struct DataArgs {
   std::string model;
   std::string weights;
-  std::string x;
-  std::string y;
+  std::vector<std::string> x;  // one FILE.npy (or NAME=FILE.npy) per model input, or one .npz
+  std::vector<std::string> y;  // the same per model output
   std::string loss;
   std::int64_t batch_size = 32;
 };
@@ -33,22 +34,33 @@ struct FitArgs {
   std::string output;
 };
 
-Sequential load_with_weights(const DataArgs& args, std::uint64_t seed, const Tensor& x) {
+// The model of `args` with its data: x and y in the model's inputs() and outputs() order.
+struct ModelAndData {
+  Model model;
+  std::vector<Tensor> x, y;
+};
+
+ModelAndData load_with_data(const DataArgs& args, std::uint64_t seed) {
   LoadedModel loaded = load_model_file(args.model, {.name = "", .seed = seed});
   for (const std::string& metric : loaded.dropped_metrics)
     std::cerr << "rnnkit: warning: " << args.model << ": metric " << metric
               << " is not computed by rnnkit; the model is compiled without it\n";
   for (const std::string& dropped : loaded.dropped_training_state)
     std::cerr << "rnnkit: warning: " << args.model << ": dropped " << dropped << "\n";
-  Sequential model = std::move(loaded.model);
+  Model model = std::move(loaded.model);
+  std::vector<Tensor> x = read_model_arrays(
+      args.x, model.built() ? model.input_names() : std::vector<std::string>{"input"}, "--x", "input");
   if (!model.built()) {
-    Shape shape = x.shape();
-    check(!shape.empty(), "input '", args.x, "' is a scalar; it needs a batch dimension");
+    Shape shape = x[0].shape();
+    check(!shape.empty(), "--x '", args.x[0], "' is a scalar; it needs a batch dimension");
     shape[0] = kNone;
-    model.build(shape);
+    Sequential sequential(std::move(model));
+    sequential.build(shape);
+    model = std::move(sequential);
   }
   if (!args.weights.empty()) load_weights(model, args.weights);
-  return model;
+  std::vector<Tensor> y = read_model_arrays(args.y, model.output_names(), "--y", "output");
+  return {std::move(model), std::move(x), std::move(y)};
 }
 
 // `required`: false for evaluate, which takes either these or --text.
@@ -56,8 +68,18 @@ void add_data_options(CLI::App& command, DataArgs& args, bool required = true) {
   command.add_option("model", args.model, "Keras model (.h5, .keras or model JSON)")->required();
   command.add_option("--weights", args.weights,
                      "Weights to start from (.h5, .keras, .npz) when the model has none");
-  command.add_option("--x", args.x, "Inputs, .npy, batch first")->required(required);
-  command.add_option("--y", args.y, "Targets, .npy, batch first")->required(required);
+  command
+      .add_option(
+          "--x", args.x,
+          "Inputs, batch first: FILE.npy (or NAME=FILE.npy) once per model input, or one .npz with an "
+          "array per input layer")
+      ->required(required);
+  command
+      .add_option(
+          "--y", args.y,
+          "Targets, batch first: FILE.npy (or NAME=FILE.npy) once per model output, or one .npz with an "
+          "array per output layer")
+      ->required(required);
   command
       .add_option("--loss", args.loss,
                   "categorical_crossentropy, sparse_categorical_crossentropy, binary_crossentropy or "
@@ -99,7 +121,20 @@ std::string lower(std::string text) {
 
 // The model's optimizer with --learning-rate and --clipnorm applied, its slots and step count carried over;
 // the model keeps its loss and metrics. Returns what changed.
-std::string change_optimizer_settings(Sequential& model, const TrainingSetup& setup) {
+// The loss, loss weights and metrics the model was compiled with, for compiling it again.
+CompileOptions same_compile(const Model& model) {
+  CompileOptions options;
+  const std::vector<std::string> outputs = model.output_names();
+  for (std::size_t k = 0; k < model.losses().size(); ++k) {
+    options.losses.push_back(model.losses()[k].name());
+    options.metrics_by_output[outputs[k]] = model.metrics_of(k);
+  }
+  options.loss_weights = model.loss_weights();
+  options.from_logits = model.losses()[0].from_logits();
+  return options;
+}
+
+std::string change_optimizer_settings(Model& model, const TrainingSetup& setup) {
   Optimizer& saved = model.optimizer();
   nlohmann::json config = saved.config();
   std::string changes = saved.name();
@@ -128,19 +163,14 @@ std::string change_optimizer_settings(Sequential& model, const TrainingSetup& se
     changed->build(shapes);  // every slot list made, then the saved values put in
   }
   for (std::size_t i = 0; i < from.size(); ++i) *to[i].second = *from[i].second;
-  const std::string loss = model.loss().name();
-  const bool from_logits = model.loss().from_logits();
-  std::vector<std::string> metrics = model.metrics();
-  model.compile({.loss = loss,
-                 .optimizer = std::move(changed),
-                 .metrics = std::move(metrics),
-                 .from_logits = from_logits});
+  CompileOptions options = same_compile(model);
+  options.optimizer = std::move(changed);
+  model.compile(std::move(options));
   return changes + ", its state kept";
 }
 
 void run_fit(const FitArgs& args) {
-  const Tensor x = load_npy(args.data.x), y = load_npy(args.data.y);
-  Sequential model = load_with_weights(args.data, args.seed, x);
+  auto [model, x, y] = load_with_data(args.data, args.seed);
   // A file saved with its training state goes on from it, as Keras's load_model + fit does; --loss compiles
   // afresh, as compile() would.
   const std::string changed = prepare_training(model, {.model_path = args.data.model,
@@ -162,8 +192,7 @@ void run_fit(const FitArgs& args) {
 }
 
 void run_evaluate(const DataArgs& args) {
-  const Tensor x = load_npy(args.x), y = load_npy(args.y);
-  Sequential model = load_with_weights(args, 1, x);
+  auto [model, x, y] = load_with_data(args, 1);
   model.compile({.loss = args.loss, .optimizer = nullptr, .metrics = {"accuracy"}});
   const Logs logs = model.evaluate(x, y, {.batch_size = args.batch_size, .verbose = 0});
   for (const auto& [name, value] : logs) std::cout << name << ": " << value << "\n";
@@ -188,7 +217,7 @@ void add_optimizer_options(CLI::App& command, OptimizerFlags& flags, const Optim
           "; with a saved training state: the saved one, changed if given)");
 }
 
-std::string prepare_training(Sequential& model, const TrainingSetup& setup) {
+std::string prepare_training(Model& model, const TrainingSetup& setup) {
   const OptimizerFlags& flags = setup.flags;
   check(!flags.learning_rate || *flags.learning_rate > 0, "--learning-rate must be positive, received ",
         *flags.learning_rate);
@@ -202,13 +231,19 @@ std::string prepare_training(Sequential& model, const TrainingSetup& setup) {
     check(saved_loss || !setup.loss.empty(), "model '", setup.model_path,
           "' has no training configuration to resume from: give --loss (and --optimizer)");
     const auto pick = [](const auto& given, const auto& fallback) { return given ? given : fallback; };
-    model.compile(
-        {.loss = saved_loss ? model.loss().name() : setup.loss,
-         .optimizer = command_line_optimizer(pick(flags.optimizer, setup.defaults.optimizer).value_or("adam"),
-                                             pick(flags.learning_rate, setup.defaults.learning_rate),
-                                             pick(flags.clipnorm, setup.defaults.clipnorm)),
-         .metrics = setup.metrics,
-         .from_logits = saved_loss && model.loss().from_logits()});
+    CompileOptions options;
+    if (saved_loss) {
+      options = same_compile(model);
+      options.metrics_by_output.clear();
+    } else {
+      options.loss = setup.loss;
+    }
+    options.optimizer =
+        command_line_optimizer(pick(flags.optimizer, setup.defaults.optimizer).value_or("adam"),
+                               pick(flags.learning_rate, setup.defaults.learning_rate),
+                               pick(flags.clipnorm, setup.defaults.clipnorm));
+    options.metrics = setup.metrics;
+    model.compile(std::move(options));
     return "";
   }
   if (!flags.learning_rate && !flags.clipnorm) return "";

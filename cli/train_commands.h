@@ -40,6 +40,6 @@ struct TrainingSetup {
 //     model.optimizer.learning_rate does in Keras.
 // Returns what changed in the saved optimizer, for the log ("" when nothing did or the model was compiled
 // afresh).
-std::string prepare_training(Sequential& model, const TrainingSetup& setup);
+std::string prepare_training(Model& model, const TrainingSetup& setup);
 
 }  // namespace rnnkit::cli
