@@ -812,8 +812,9 @@ def main():
     entries.append({"file": file, "model": "gru_reset_after", "writer": "Keras 3 legacy_h5_format (h5py 3)",
                     "model_name": "sequential_1"})
 
-    # Functional models whose graph is a chain load as Sequential. Keras's summary of a Functional model has an
-    # InputLayer row, which rnnkit's Sequential does not print: these entries have no summary to compare.
+    # Functional models whose graph is a chain: they load as Functional models (and convert to Sequential). Keras's
+    # summary of such a model has an InputLayer row, which a Sequential's does not: these entries have no summary
+    # to compare.
     model, case = MODELS["embedding_lstm_dense"], load_case(*MODELS["embedding_lstm_dense"]["source"])
     names = tf211_weight_names(model)
     file = "embedding_lstm_dense.functional.tf2.11.h5"
