@@ -20,29 +20,9 @@
 namespace rnnkit {
 namespace {
 
-using nlohmann::json;
+using testing::expect_error;
 
-// Expects `callable` to throw rnnkit::Error whose what() contains every one of `parts`; reports at the
-// caller.
-template <class Callable>
-void expect_error(Callable&& callable, std::initializer_list<std::string_view> parts,
-                  std::source_location where = std::source_location::current()) {
-  try {
-    static_cast<void>(callable());
-  } catch (const Error& error) {
-    const std::string message = error.what();
-    for (std::string_view part : parts)
-      if (message.find(part) == std::string::npos)
-        ADD_FAILURE_AT(where.file_name(), int(where.line()))
-            << "the message does not mention \"" << part << "\":\n  " << message;
-    return;
-  } catch (const std::exception& other) {
-    ADD_FAILURE_AT(where.file_name(), int(where.line()))
-        << "threw something else than rnnkit::Error: " << other.what();
-    return;
-  }
-  ADD_FAILURE_AT(where.file_name(), int(where.line())) << "did not throw";
-}
+using nlohmann::json;
 
 void build(Layer& layer, const Shape& input_shape) {
   Rng rng(1);

@@ -23,6 +23,8 @@
 namespace rnnkit {
 namespace {
 
+using testing::expect_error;
+
 using testing::all_close;
 using testing::random_tensor;
 
@@ -450,25 +452,6 @@ TEST(FunctionalStructure, OutputsOfOneLayerHaveNamesOfTheirOwn) {
   EXPECT_NEAR(logs.at("states_loss"), mean_square(states[0]), 1e-6);
   EXPECT_NEAR(logs.at("states_1_loss"), mean_square(states[1]), 1e-6);
   EXPECT_NEAR(logs.at("loss"), mean_square(states[0]) + 3 * mean_square(states[1]), 1e-5);
-}
-
-template <class Callable>
-void expect_error(Callable&& callable, std::initializer_list<std::string_view> parts,
-                  std::source_location where = std::source_location::current()) {
-  try {
-    static_cast<void>(callable());
-  } catch (const Error& error) {
-    for (std::string_view part : parts)
-      if (std::string(error.what()).find(part) == std::string::npos)
-        ADD_FAILURE_AT(where.file_name(), int(where.line()))
-            << "the message does not mention \"" << part << "\":\n  " << error.what();
-    return;
-  } catch (const std::exception& other) {
-    ADD_FAILURE_AT(where.file_name(), int(where.line()))
-        << "threw something else than rnnkit::Error: " << other.what();
-    return;
-  }
-  ADD_FAILURE_AT(where.file_name(), int(where.line())) << "did not throw";
 }
 
 TEST(FunctionalStructure, Errors) {

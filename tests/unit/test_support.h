@@ -9,14 +9,18 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <source_location>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
 #include <stdlib.h>
 
+#include "rnnkit/error.h"
 #include "rnnkit/model.h"
 #include "rnnkit/rng.h"
 #include "rnnkit/tensor.h"
@@ -60,6 +64,28 @@ class TempFolder {
  private:
   std::filesystem::path path_;
 };
+
+// Expects `callable` to throw rnnkit::Error whose what() contains every one of `parts`; reports at the
+// caller.
+template <class Callable>
+void expect_error(Callable&& callable, std::initializer_list<std::string_view> parts,
+                  std::source_location where = std::source_location::current()) {
+  try {
+    static_cast<void>(callable());
+  } catch (const Error& error) {
+    const std::string message = error.what();
+    for (std::string_view part : parts)
+      if (message.find(part) == std::string::npos)
+        ADD_FAILURE_AT(where.file_name(), int(where.line()))
+            << "the message does not mention \"" << part << "\":\n  " << message;
+    return;
+  } catch (const std::exception& other) {
+    ADD_FAILURE_AT(where.file_name(), int(where.line()))
+        << "threw something else than rnnkit::Error: " << other.what();
+    return;
+  }
+  ADD_FAILURE_AT(where.file_name(), int(where.line())) << "did not throw";
+}
 
 inline std::filesystem::path test_data(const std::string& relative) {
   return std::filesystem::path(RNNKIT_TEST_DATA) / relative;
