@@ -12,8 +12,10 @@ tests=${2:?usage: functional_predict.sh RNNKIT_BINARY TESTS_DIR}
 python=/usr/bin/python3
 fixtures=$tests/model_files/functional
 
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+cd "$work"  # expect_error (lib/checks.bash) writes out.txt and err.txt here
 
 # The inputs and expected outputs of each fixture model as .npy/.npz files.
 "$python" - "$fixtures/functional.json" "$work" <<'PY'
@@ -51,7 +53,7 @@ for name, actual in zip(names, got):
 PY
 }
 
-failures=0
+source "$here/lib/checks.bash"
 run() {
   local name=$1
   shift
@@ -81,24 +83,12 @@ for file in seq2seq.tf2.11.h5 seq2seq.keras3.keras; do
   run "$file: compare .npy" compare "$work/c.npy" $m decoder_dense
 done
 # Errors: a missing input, an unknown input name, several outputs into one .npy.
-expect_error() {
-  local name=$1 pattern=$2
-  shift 2
-  local output status=0
-  output=$("$@" 2>&1) || status=$?
-  if ((status != 0)) && grep -q -- "$pattern" <<<"$output"; then
-    echo "ok   $name"
-  else
-    echo "FAIL $name (status $status): $output"
-    failures=$((failures + 1))
-  fi
-}
 m=shared_two_in_two_out
 expect_error "one --input for two inputs" "input_a, input_b" \
-  "$rnnkit" predict "$fixtures/$m.tf2.11.h5" --input "$work/$m.input_a.npy" --output "$work/d.npz"
+  -- predict "$fixtures/$m.tf2.11.h5" --input "$work/$m.input_a.npy" --output "$work/d.npz"
 expect_error "unknown input name" "no input 'bogus'" \
-  "$rnnkit" predict "$fixtures/$m.tf2.11.h5" --input "bogus=$work/$m.input_a.npy" \
+  -- predict "$fixtures/$m.tf2.11.h5" --input "bogus=$work/$m.input_a.npy" \
   --input "input_b=$work/$m.input_b.npy" --output "$work/d.npz"
 expect_error "two outputs into .npy" ".npz" \
-  "$rnnkit" predict "$fixtures/$m.tf2.11.h5" --input "$work/$m.x.npz" --output "$work/d.npy"
+  -- predict "$fixtures/$m.tf2.11.h5" --input "$work/$m.x.npz" --output "$work/d.npy"
 ((failures == 0)) || { echo "$failures check(s) failed"; exit 1; }
