@@ -226,7 +226,6 @@ class Model {
                   std::vector<double>& metric_weights);
   Logs test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
                  std::vector<double>& metric_weights);
-  bool fixed_batch_size() const;
   std::optional<std::int64_t> fixed_batch() const;
   void check_fixed_batch(std::int64_t samples, std::int64_t batch_size, std::string_view what) const;
   void check_batch_fits(const std::vector<Tensor>& batch_x, const std::string& batch_where) const;

@@ -296,10 +296,6 @@ Shape Model::output_shape() const {
   return outputs_[0].shape();
 }
 
-bool Model::fixed_batch_size() const {
-  return fixed_batch().has_value();
-}
-
 // A model whose batch size is fixed (a stateful RNN's batch_input_shape) takes only batches of that size; a
 // batch size declared without a stateful layer is shown in the summary and binds nothing, as in Keras.
 std::optional<std::int64_t> Model::fixed_batch() const {
