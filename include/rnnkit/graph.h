@@ -44,14 +44,22 @@ class SymbolicTensor {
 // weights.
 struct GraphNode {
   std::shared_ptr<Layer> layer;        // an InputLayer for a model input
-  std::vector<SymbolicTensor> inputs;  // the main input, then the initial_state tensors; none for an Input
+  // The main input, then the initial_state tensors; or the list a ListInputLayer is called on; none for an Input.
+  std::vector<SymbolicTensor> inputs;
   std::vector<Shape> output_shapes;
-  int node_index = 0;  // which call of the layer this is, counting every call made (Keras's node_index)
+  int node_index = 0;        // which call of the layer this is, counting every call made (Keras's node_index)
+  bool input_list = false;  // a call on a list: every input is one of the list's tensors
 
   bool is_input() const { return inputs.empty(); }
-  // The initial_state tensors: inputs after the first.
+  // The initial_state tensors: inputs after the first, for a call that is not on a list.
   std::vector<SymbolicTensor> initial_state() const {
+    if (input_list) return {};
     return {inputs.begin() + (inputs.empty() ? 0 : 1), inputs.end()};
+  }
+  // The tensors of a call on a list after its first; none otherwise.
+  std::vector<SymbolicTensor> more_inputs() const {
+    if (!input_list) return {};
+    return {inputs.begin() + 1, inputs.end()};
   }
 };
 

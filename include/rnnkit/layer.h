@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "rnnkit/activation.h"
@@ -43,6 +44,10 @@ struct CallArgs {
   bool training = false;
   Rng* rng = nullptr;                   // dropout masks while training
   const TableLookup* lookup = nullptr;  // where x is known to be rows of a table
+  // A call on a list of tensors (merge layers, Attention): the list after its first tensor x, and their
+  // masks (nullptr where none; empty where no input after the first has one).
+  std::vector<const Tensor*> more_inputs{};
+  std::vector<const Tensor*> more_masks{};
 };
 
 // What backward() returns: the gradients of the loss with respect to the inputs of the last training call.
@@ -50,6 +55,7 @@ struct InputGrads {
   Tensor input;                         // like x; empty for token ids (Embedding), or where `table` is given
   std::vector<Tensor> initial_state{};  // like the initial states given, if any
   Tensor table{};  // dL/d(the table of CallArgs::lookup) (V,F), where the layer computed from it instead of x
+  std::vector<Tensor> more_inputs{};  // like CallArgs::more_inputs, for a call on a list
 };
 
 // How a layer learns the shape of its input, in Keras's ways (batch dimension excluded from input_shape).
@@ -101,11 +107,22 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // layer is built for x's shape, its weights drawn from a generator seeded by its name.
   LayerOutputs operator()(const SymbolicTensor& x, const SymbolicCallArgs& args = {}) &;
   LayerOutputs operator()(const SymbolicTensor& x, const SymbolicCallArgs& args = {}) &&;
+  // Calls a layer that takes a list of tensors (a merge, Attention), as Keras's Concatenate()([a, b]).
+  LayerOutputs operator()(const std::vector<SymbolicTensor>& inputs) &;
+  LayerOutputs operator()(const std::vector<SymbolicTensor>& inputs) &&;
+  // Calls on another call's outputs: its one tensor, or for a layer called on a list, all of them.
+  LayerOutputs operator()(const LayerOutputs& x, const SymbolicCallArgs& args = {}) &;
+  LayerOutputs operator()(const LayerOutputs& x, const SymbolicCallArgs& args = {}) &&;
   // The symbolic call behind both: `layer` is this layer's owner; `node_index` is the call's Keras node index
   // (the next free one when not given). Builds an unbuilt layer with `rng`.
   static LayerOutputs call_symbolic(const std::shared_ptr<Layer>& layer, const SymbolicTensor& x,
                                     const SymbolicCallArgs& args, Rng& rng,
                                     std::optional<int> node_index = std::nullopt);
+  static LayerOutputs call_symbolic(const std::shared_ptr<Layer>& layer,
+                                    const std::vector<SymbolicTensor>& inputs, Rng& rng,
+                                    std::optional<int> node_index = std::nullopt);
+  // Whether the layer is called on a list of tensors (a ListInputLayer), not on one.
+  virtual bool takes_input_list() const { return false; }
   // The number of initial state tensors a call takes (a recurrent layer's states), 0 where none.
   virtual std::size_t initial_state_count() const { return 0; }
 
@@ -127,6 +144,11 @@ class Layer : public std::enable_shared_from_this<Layer> {
 
   // The mask the next layer receives, given this layer's input and input mask (nullopt: no mask).
   virtual std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const;
+  // The same for a call with more inputs (CallArgs::more_inputs and more_masks): a ListInputLayer's.
+  virtual std::optional<Tensor> compute_call_mask(const Tensor& x, const Tensor* mask, const CallArgs& args) const {
+    (void)args;
+    return compute_mask(x, mask);
+  }
 
   // Keras's get_config(): {"name": ..., "trainable": true, "dtype": "float32", ...}.
   virtual nlohmann::json config() const;
@@ -145,6 +167,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   virtual std::vector<Shape> compute_output_shapes(const Shape& input_shape) const = 0;
   // Checks the input shape and adds the weights with add_param.
   virtual void build_weights(const Shape& input_shape, Rng& rng) = 0;
+  // Builds an unbuilt layer for its first call (x's shape; a ListInputLayer's list).
+  virtual void build_for_call(const Tensor& x, const CallArgs& args, Rng& rng);
   virtual std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) = 0;
   // Called with one gradient per output, each with its output's shape (zeros where none was given).
   virtual InputGrads backward_pass(const std::vector<Tensor>& output_grads) = 0;
@@ -204,6 +228,49 @@ class LogitsHead {
   LogitsHead() = default;
   LogitsHead(const LogitsHead&) = default;
   LogitsHead& operator=(const LogitsHead&) = default;
+};
+
+// A layer called on a list of tensors (Keras's merge layers, Attention): its shapes, weights, forward, backward
+// and mask see the whole list. The list's first tensor is Layer's x, the others CallArgs::more_inputs.
+class ListInputLayer : public Layer {
+ public:
+  bool takes_input_list() const final { return true; }
+  // Builds for a list of input shapes (batch first); building again checks them against the first.
+  void build_list(const std::vector<Shape>& input_shapes, Rng& rng);
+  // The shapes of the list it was built for.
+  const std::vector<Shape>& input_shapes() const;
+  // Output shapes for a list of input shapes, as Keras's compute_output_shape.
+  std::vector<Shape> list_output_shapes(const std::vector<Shape>& input_shapes) const;
+  // A direct call on a list, as Keras's layer([a, b]); `masks` empty or one per input (nullptr: none).
+  std::vector<Tensor> call_list(const std::vector<Tensor>& inputs, const std::vector<const Tensor*>& masks = {},
+                                bool training = false, Rng* rng = nullptr);
+  std::optional<Tensor> compute_mask(const Tensor& x, const Tensor* mask) const final;
+  std::optional<Tensor> compute_call_mask(const Tensor& x, const Tensor* mask, const CallArgs& args) const final;
+
+ protected:
+  using Layer::Layer;
+  // The fewest and most tensors the list may hold.
+  virtual std::pair<std::size_t, std::size_t> list_size_range() const = 0;
+  // Checks the shapes and answers Keras's compute_output_shape.
+  virtual std::vector<Shape> compute_list_output_shapes(const std::vector<Shape>& input_shapes) const = 0;
+  virtual void build_list_weights(const std::vector<Shape>& input_shapes, Rng& rng);
+  // `masks` holds one entry per input (nullptr: none).
+  virtual std::vector<Tensor> forward_list(const std::vector<const Tensor*>& inputs,
+                                           const std::vector<const Tensor*>& masks, const CallArgs& args) = 0;
+  // dL/d(each input) from dL/d(each output) of the last training call.
+  virtual std::vector<Tensor> backward_list(const std::vector<Tensor>& output_grads) = 0;
+  virtual std::optional<Tensor> compute_list_mask(const std::vector<const Tensor*>& inputs,
+                                                  const std::vector<const Tensor*>& masks) const;
+
+ private:
+  std::vector<Shape> compute_output_shapes(const Shape& input_shape) const final;
+  void build_weights(const Shape& input_shape, Rng& rng) final;
+  void build_for_call(const Tensor& x, const CallArgs& args, Rng& rng) final;
+  std::vector<Tensor> forward(const Tensor& x, const CallArgs& args) final;
+  InputGrads backward_pass(const std::vector<Tensor>& output_grads) final;
+  void check_list_size(std::size_t size) const;
+
+  std::vector<Shape> input_shapes_;
 };
 
 // Keras's per-process layer and model names: "lstm", "lstm_1", ... Keras keeps these counters for the

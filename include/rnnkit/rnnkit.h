@@ -13,6 +13,7 @@
 #include "rnnkit/layers/embedding.h"
 #include "rnnkit/layers/gru.h"
 #include "rnnkit/layers/lstm.h"
+#include "rnnkit/layers/merge.h"
 #include "rnnkit/layers/simple_rnn.h"
 #include "rnnkit/layers/time_distributed.h"
 #include "rnnkit/model_file.h"

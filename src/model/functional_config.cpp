@@ -433,6 +433,7 @@ FunctionalSpec functional_spec(const Model& model, KerasTensorTypes* types) {
     std::ranges::sort(calls, [&](const GraphNode* a, const GraphNode* b) { return number[a] < number[b]; });
     for (const GraphNode* node : calls) {
       NodeSpec call{reference(node->inputs[0]), {}, {}};
+      for (const SymbolicTensor& more : node->more_inputs()) call.extra_inputs.push_back(reference(more));
       for (const SymbolicTensor& state : node->initial_state())
         call.initial_state.push_back(reference(state));
       entry.nodes.push_back(std::move(call));

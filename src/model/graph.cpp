@@ -80,11 +80,59 @@ LayerOutputs Layer::operator()(const SymbolicTensor& x, const SymbolicCallArgs& 
   return call_symbolic(self, x, args, rng);
 }
 
+LayerOutputs Layer::operator()(const std::vector<SymbolicTensor>& inputs) & {
+  std::shared_ptr<Layer> self = weak_from_this().lock();
+  check(self != nullptr, where(),
+        " is called on symbolic tensors but is not held by a std::shared_ptr: call a temporary (",
+        class_name(), "(...)({a, b})), or make the layer with std::make_shared to call it more than once");
+  Rng rng(seed_from_name(name()));
+  return call_symbolic(self, inputs, rng);
+}
+
+LayerOutputs Layer::operator()(const std::vector<SymbolicTensor>& inputs) && {
+  std::shared_ptr<Layer> self = weak_from_this().lock();
+  if (self == nullptr) self = clone();
+  Rng rng(seed_from_name(name()));
+  return call_symbolic(self, inputs, rng);
+}
+
+LayerOutputs Layer::operator()(const LayerOutputs& x, const SymbolicCallArgs& args) & {
+  check(!takes_input_list() || args.initial_state.empty(), where(), " takes no initial_state");
+  if (takes_input_list()) return (*this)(std::vector<SymbolicTensor>(x));
+  return (*this)(SymbolicTensor(x), args);
+}
+
+LayerOutputs Layer::operator()(const LayerOutputs& x, const SymbolicCallArgs& args) && {
+  check(!takes_input_list() || args.initial_state.empty(), where(), " takes no initial_state");
+  if (takes_input_list()) return std::move(*this)(std::vector<SymbolicTensor>(x));
+  return std::move(*this)(SymbolicTensor(x), args);
+}
+
+LayerOutputs Layer::call_symbolic(const std::shared_ptr<Layer>& layer, const std::vector<SymbolicTensor>& inputs,
+                                  Rng& rng, std::optional<int> node_index) {
+  check(layer != nullptr, "a symbolic call needs a layer");
+  auto* list_layer = dynamic_cast<ListInputLayer*>(layer.get());
+  check(list_layer != nullptr, layer->where(), " is called on one tensor, not on a list of ", inputs.size());
+  std::vector<Shape> shapes;
+  for (const SymbolicTensor& input : inputs) shapes.push_back(input.shape());
+  list_layer->build_list(shapes, rng);
+  auto node = std::make_shared<GraphNode>();
+  node->layer = layer;
+  node->inputs = inputs;
+  node->output_shapes = list_layer->list_output_shapes(shapes);
+  node->node_index = node_index ? *node_index : layer->next_node_index_++;
+  node->input_list = true;
+  std::vector<SymbolicTensor> outputs;
+  for (std::size_t i = 0; i < node->output_shapes.size(); ++i) outputs.emplace_back(node, i);
+  return LayerOutputs(std::move(outputs));
+}
+
 LayerOutputs Layer::call_symbolic(const std::shared_ptr<Layer>& layer, const SymbolicTensor& x,
                                   const SymbolicCallArgs& args, Rng& rng, std::optional<int> node_index) {
   check(layer != nullptr, "a symbolic call needs a layer");
   check(dynamic_cast<const InputLayer*>(layer.get()) == nullptr, layer->where(),
         ": an InputLayer is not called on tensors; use rnnkit::Input(shape)");
+  check(!layer->takes_input_list(), layer->where(), " is called on a list of tensors ({a, b}), not on one");
   if (!args.initial_state.empty()) {
     const std::size_t expected = layer->initial_state_count();
     check(expected > 0, layer->where(), " takes no initial_state");

@@ -17,6 +17,7 @@
 #include "rnnkit/layers/embedding.h"
 #include "rnnkit/layers/gru.h"
 #include "rnnkit/layers/lstm.h"
+#include "rnnkit/layers/merge.h"
 #include "rnnkit/layers/simple_rnn.h"
 #include "rnnkit/layers/time_distributed.h"
 
@@ -180,6 +181,11 @@ using Factory = std::function<std::unique_ptr<Layer>(const ConfigReader&)>;
 std::unique_ptr<Recurrent> recurrent_from_config(const json& layer, std::string_view where,
                                                  const KerasDialect& dialect);
 
+template <typename Merge>
+std::unique_ptr<Layer> merge_factory(const ConfigReader& r) {
+  return std::make_unique<Merge>(MergeOptions{.name = r.get<std::string>("name", "")});
+}
+
 const std::map<std::string, Factory, std::less<>>& factories() {
   static const std::map<std::string, Factory, std::less<>> table{
       {"SimpleRNN",
@@ -283,6 +289,30 @@ const std::map<std::string, Factory, std::less<>>& factories() {
                                             .batch_input_shape = r.batch_input_shape(),
                                             .name = r.get<std::string>("name", "")});
        }},
+      {"Concatenate",
+       [](const ConfigReader& r) {
+         return std::make_unique<Concatenate>(
+             ConcatenateOptions{.axis = r.get("axis", -1), .name = r.get<std::string>("name", "")});
+       }},
+      {"Add", merge_factory<Add>},
+      {"Subtract", merge_factory<Subtract>},
+      {"Multiply", merge_factory<Multiply>},
+      {"Average", merge_factory<Average>},
+      {"Maximum", merge_factory<Maximum>},
+      {"Minimum", merge_factory<Minimum>},
+      {"Dot",
+       [](const ConfigReader& r) {
+         DotOptions options{.normalize = r.get("normalize", false), .name = r.get<std::string>("name", "")};
+         const json& axes = r.raw("axes");
+         check(axes.is_number_integer() || (axes.is_array() && axes.size() == 2), r.where(),
+               ": field 'axes' must be an integer or a list of two, received ", axes.dump());
+         if (axes.is_array()) {
+           options.axes = std::array<int, 2>{axes[0].get<int>(), axes[1].get<int>()};
+         } else {
+           options.axes = axes.get<int>();
+         }
+         return std::make_unique<Dot>(options);
+       }},
   };
   return table;
 }
@@ -356,10 +386,6 @@ Model functional_from_config(const json& model, std::string_view where, const Se
   for (const LayerSpec& layer : spec.layers) {
     const std::string name = functional_layer_name(layer.layer);
     const std::string at = std::string(where) + " layer '" + name + "'";
-    for (const NodeSpec& node : layer.nodes)
-      check(node.extra_inputs.empty(), at, " (", layer.layer.value("class_name", std::string("?")),
-            ") is called on a list of ", node.extra_inputs.size() + 1,
-            " tensors (a merge layer or Attention), which rnnkit does not support yet");
     std::shared_ptr<Layer> created = layer_from_config(layer.layer, std::string(where) + " layer", dialect);
     check(created->name() == name, at, ": its config names it '", created->name(), "'");
     if (auto input = std::dynamic_pointer_cast<InputLayer>(created)) made[{name, 0}] = {input_tensor(input)};
@@ -384,16 +410,27 @@ Model functional_from_config(const json& model, std::string_view where, const Se
         const NodeSpec& node = layer.nodes[next];
         const SymbolicTensor* input = find(node.input);
         SymbolicCallArgs args;
+        std::vector<SymbolicTensor> list;
+        if (input) list.push_back(*input);
         bool ready = input != nullptr;
-        for (const TensorReference& state : node.initial_state) {
-          const SymbolicTensor* tensor = find(state);
-          ready = ready && tensor != nullptr;
-          if (tensor) args.initial_state.push_back(*tensor);
-        }
+        const auto gather = [&](const std::vector<TensorReference>& tensors, std::vector<SymbolicTensor>& into) {
+          for (const TensorReference& reference : tensors) {
+            const SymbolicTensor* tensor = find(reference);
+            ready = ready && tensor != nullptr;
+            if (tensor) into.push_back(*tensor);
+          }
+        };
+        gather(node.initial_state, args.initial_state);
+        gather(node.extra_inputs, list);
         if (!ready) break;  // later, once its inputs exist
         try {
+          const std::shared_ptr<Layer>& called = layers.at(name);
+          check(called->takes_input_list() || node.extra_inputs.empty(), "it is called on a list of ",
+                list.size(), " tensors, and takes one");
           const LayerOutputs outputs =
-              Layer::call_symbolic(layers.at(name), *input, args, rng, static_cast<int>(next));
+              called->takes_input_list()
+                  ? Layer::call_symbolic(called, list, rng, static_cast<int>(next))
+                  : Layer::call_symbolic(called, *input, args, rng, static_cast<int>(next));
           made[{name, static_cast<int>(next)}] = std::vector<SymbolicTensor>(outputs.begin(), outputs.end());
         } catch (const Error& error) {
           fail(where, " layer '", name, "' node ", next, ": ", error.what());

@@ -125,16 +125,20 @@ void Layer::set_weights(const std::vector<Tensor>& weights) {
   for (std::size_t i = 0; i < weights.size(); ++i) targets[i]->value = weights[i];
 }
 
+void Layer::build_for_call(const Tensor& x, const CallArgs& /*args*/, Rng& rng) {
+  Shape shape = x.shape();
+  // A declared batch size stays (stateful layers need it); otherwise the batch is free, as in Keras.
+  if (!shape.empty())
+    shape[0] = declared_batch_input_shape_ && !declared_batch_input_shape_->empty()
+                   ? (*declared_batch_input_shape_)[0]
+                   : kNone;
+  build(shape, rng);
+}
+
 std::vector<Tensor> Layer::call(const Tensor& x, const CallArgs& args) {
   if (!built()) {
     Rng rng;
-    Shape shape = x.shape();
-    // A declared batch size stays (stateful layers need it); otherwise the batch is free, as in Keras.
-    if (!shape.empty())
-      shape[0] = declared_batch_input_shape_ && !declared_batch_input_shape_->empty()
-                     ? (*declared_batch_input_shape_)[0]
-                     : kNone;
-    build(shape, rng);
+    build_for_call(x, args, rng);
   }
   Shape accepted = input_shape();
   if (!stateful() && !accepted.empty()) accepted[0] = kNone;  // a fixed batch size binds stateful layers only
@@ -231,6 +235,127 @@ nlohmann::json Layer::config() const {
     config["batch_input_shape"] = shape;
   }
   return config;
+}
+
+namespace {
+
+Shape with_free_batch(Shape shape) {
+  if (!shape.empty()) shape[0] = kNone;
+  return shape;
+}
+
+}  // namespace
+
+void ListInputLayer::check_list_size(std::size_t size) const {
+  const auto [fewest, most] = list_size_range();
+  check(size >= fewest && size <= most, where(), " is called on a list of ", fewest,
+        most == fewest ? "" : most == SIZE_MAX ? " or more" : " to " + std::to_string(most),
+        " tensors, received ", size == 1 ? "one tensor" : std::to_string(size));
+}
+
+void ListInputLayer::build_list(const std::vector<Shape>& input_shapes, Rng& rng) {
+  check_list_size(input_shapes.size());
+  if (built()) {
+    check(input_shapes.size() == input_shapes_.size(), where(), " was built for a list of ",
+          input_shapes_.size(), " tensors, received ", input_shapes.size());
+    for (std::size_t i = 0; i < input_shapes.size(); ++i)
+      check_compatible_shape(input_shapes_[i], input_shapes[i], where() + " input " + std::to_string(i));
+    return;
+  }
+  compute_list_output_shapes(input_shapes);  // checks the shapes agree
+  build_list_weights(input_shapes, rng);
+  input_shapes_ = input_shapes;
+  build(input_shapes.front(), rng);
+}
+
+const std::vector<Shape>& ListInputLayer::input_shapes() const {
+  check(built(), where(), " has not been built yet: its input shapes are unknown");
+  return input_shapes_;
+}
+
+std::vector<Shape> ListInputLayer::list_output_shapes(const std::vector<Shape>& input_shapes) const {
+  check_list_size(input_shapes.size());
+  return compute_list_output_shapes(input_shapes);
+}
+
+std::vector<Tensor> ListInputLayer::call_list(const std::vector<Tensor>& inputs,
+                                              const std::vector<const Tensor*>& masks, bool training, Rng* rng) {
+  check_list_size(inputs.size());
+  check(masks.empty() || masks.size() == inputs.size(), where(), ": give one mask per input (", inputs.size(),
+        "), or none; received ", masks.size());
+  CallArgs args{.mask = masks.empty() ? nullptr : masks[0], .training = training, .rng = rng};
+  for (std::size_t i = 1; i < inputs.size(); ++i) {
+    args.more_inputs.push_back(&inputs[i]);
+    if (!masks.empty()) args.more_masks.push_back(masks[i]);
+  }
+  return call(inputs[0], args);
+}
+
+void ListInputLayer::build_list_weights(const std::vector<Shape>& /*input_shapes*/, Rng& /*rng*/) {}
+
+std::vector<Shape> ListInputLayer::compute_output_shapes(const Shape& /*input_shape*/) const {
+  return compute_list_output_shapes(input_shapes());
+}
+
+void ListInputLayer::build_weights(const Shape& /*input_shape*/, Rng& /*rng*/) {
+  check(!input_shapes_.empty(), where(), " is built from the shapes of a list of tensors (build_list)");
+}
+
+void ListInputLayer::build_for_call(const Tensor& x, const CallArgs& args, Rng& rng) {
+  std::vector<Shape> shapes{with_free_batch(x.shape())};
+  for (const Tensor* input : args.more_inputs) shapes.push_back(with_free_batch(input->shape()));
+  build_list(shapes, rng);
+}
+
+namespace {
+
+// The list a call on a list was given: x and CallArgs::more_inputs, and their masks.
+std::pair<std::vector<const Tensor*>, std::vector<const Tensor*>> list_of(const Tensor& x, const Tensor* mask,
+                                                                          const CallArgs& args) {
+  std::vector<const Tensor*> inputs{&x};
+  inputs.insert(inputs.end(), args.more_inputs.begin(), args.more_inputs.end());
+  std::vector<const Tensor*> masks{mask};
+  masks.insert(masks.end(), args.more_masks.begin(), args.more_masks.end());
+  masks.resize(inputs.size(), nullptr);
+  return {std::move(inputs), std::move(masks)};
+}
+
+}  // namespace
+
+std::vector<Tensor> ListInputLayer::forward(const Tensor& x, const CallArgs& args) {
+  check(args.more_masks.size() <= args.more_inputs.size(), where(), ": more masks than inputs");
+  const auto [inputs, masks] = list_of(x, args.mask, args);
+  check(inputs.size() == input_shapes_.size(), where(), " was built for a list of ", input_shapes_.size(),
+        " tensors, received ", inputs.size());
+  for (std::size_t i = 1; i < inputs.size(); ++i) {
+    Shape accepted = with_free_batch(input_shapes_[i]);
+    check_compatible_shape(accepted, inputs[i]->shape(), where() + " input " + std::to_string(i));
+    check(inputs[i]->dim(0) == x.dim(0), where(), ": every input needs the same batch size; input 0 has ",
+          x.dim(0), ", input ", i, " has ", inputs[i]->dim(0));
+  }
+  return forward_list(inputs, masks, args);
+}
+
+InputGrads ListInputLayer::backward_pass(const std::vector<Tensor>& output_grads) {
+  std::vector<Tensor> grads = backward_list(output_grads);
+  InputGrads result{.input = std::move(grads.front())};
+  result.more_inputs.assign(std::make_move_iterator(grads.begin() + 1), std::make_move_iterator(grads.end()));
+  return result;
+}
+
+std::optional<Tensor> ListInputLayer::compute_mask(const Tensor& x, const Tensor* mask) const {
+  return compute_call_mask(x, mask, {});
+}
+
+std::optional<Tensor> ListInputLayer::compute_call_mask(const Tensor& x, const Tensor* mask,
+                                                        const CallArgs& args) const {
+  const auto [inputs, masks] = list_of(x, mask, args);
+  return compute_list_mask(inputs, masks);
+}
+
+std::optional<Tensor> ListInputLayer::compute_list_mask(const std::vector<const Tensor*>& /*inputs*/,
+                                                        const std::vector<const Tensor*>& /*masks*/) const {
+  return std::nullopt;
 }
 
 }  // namespace rnnkit

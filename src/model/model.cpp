@@ -127,6 +127,17 @@ const Tensor* Model::Pass::mask(const TrainingPlan& plan, const SymbolicTensor& 
   return found ? &*found : nullptr;
 }
 
+CallArgs Model::Pass::call_args(const TrainingPlan& plan, const GraphNode& node, bool training_call,
+                                Rng* rng) const {
+  CallArgs args{.mask = mask(plan, node.inputs[0]), .training = training_call, .rng = rng};
+  for (const SymbolicTensor& state : node.initial_state()) args.initial_state.push_back(value(plan, state));
+  for (const SymbolicTensor& input : node.more_inputs()) {
+    args.more_inputs.push_back(&value(plan, input));
+    args.more_masks.push_back(mask(plan, input));
+  }
+  return args;
+}
+
 Model::Model(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
              const ModelOptions& options)
     : name_(options.name.empty() ? unique_object_name("model") : options.name), rng_(options.seed) {
@@ -372,9 +383,7 @@ std::unique_ptr<Model::Pass> Model::run(const std::vector<Tensor>& x, bool train
         pass->values[i] = {head->head->activation_of(pass->logits[i])};
       }
     } else {
-      CallArgs args{.mask = mask, .training = training, .rng = &rng_};
-      for (const SymbolicTensor& state : node.initial_state())
-        args.initial_state.push_back(pass->value(plan, state));
+      CallArgs args = pass->call_args(plan, node, training, &rng_);
       std::optional<TableLookup> lookup;
       if (training && plan.table_source[i]) {
         const std::size_t source = *plan.table_source[i];
@@ -385,7 +394,8 @@ std::unique_ptr<Model::Pass> Model::run(const std::vector<Tensor>& x, bool train
       if (training && plan.recompute[i]) pass->rng_before[i] = rng_;
       pass->values[i] = layer.call(input, args);
     }
-    pass->masks[i] = layer.compute_mask(input, mask);
+    pass->masks[i] = node.input_list ? layer.compute_call_mask(input, mask, pass->call_args(plan, node, false, nullptr))
+                                     : layer.compute_mask(input, mask);
     if (training) continue;
     for (const SymbolicTensor& read : node.inputs) {
       const std::size_t source = plan.at(read);
@@ -421,10 +431,7 @@ std::vector<Tensor> Model::backpropagate(Pass& pass, std::vector<Tensor> output_
     }
     if (plan.recompute[i]) {  // a shared layer: its cache holds a later call; run this one again
       Rng rng = *pass.rng_before[i];
-      CallArgs args{.mask = pass.mask(plan, node.inputs[0]), .training = true, .rng = &rng};
-      for (const SymbolicTensor& state : node.initial_state())
-        args.initial_state.push_back(pass.value(plan, state));
-      layer.call(pass.value(plan, node.inputs[0]), args);
+      layer.call(pass.value(plan, node.inputs[0]), pass.call_args(plan, node, true, &rng));
     }
     InputGrads input = layer.backward(std::move(grads[i]));
     if (!input.table.empty()) {
@@ -437,6 +444,9 @@ std::vector<Tensor> Model::backpropagate(Pass& pass, std::vector<Tensor> output_
     const std::vector<SymbolicTensor> states = node.initial_state();
     for (std::size_t s = 0; s < states.size() && s < input.initial_state.size(); ++s)
       add_into(grads[plan.at(states[s])][states[s].index()], input.initial_state[s]);
+    const std::vector<SymbolicTensor> more = node.more_inputs();
+    for (std::size_t m = 0; m < more.size() && m < input.more_inputs.size(); ++m)
+      add_into(grads[plan.at(more[m])][more[m].index()], input.more_inputs[m]);
   }
   return input_grads;
 }

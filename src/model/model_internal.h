@@ -45,6 +45,8 @@ struct Model::Pass {
 
   const Tensor& value(const TrainingPlan& plan, const SymbolicTensor& tensor) const;
   const Tensor* mask(const TrainingPlan& plan, const SymbolicTensor& tensor) const;
+  // The arguments of a node's call besides its first input: its mask, initial states and the rest of a list.
+  CallArgs call_args(const TrainingPlan& plan, const GraphNode& node, bool training_call, Rng* rng) const;
 };
 
 }  // namespace rnnkit

@@ -338,7 +338,110 @@ function maskGroup() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// 4. fit(): per-epoch losses (TF.js history keys, which are Keras's) and the final weights.
+// 4. Merge layers (called on lists): every elementwise merge, Concatenate on the feature and time axes, Dot in
+// 3D (axes 2, and axes (1, 1) normalized: the cosine) and 2D; and masks through merges.
+const MERGE = { B: 4, T: 4, F: 3 };
+function mergesBuild() {
+  const { T, F } = MERGE;
+  const a = input('input_a', [null, T, F]);
+  const b = input('input_b', [null, T, F]);
+  const c = input('input_c', [null, T, F]);
+  const calls = [];
+  const call = (layer, inputs) => {
+    const out = layer.apply(inputs);
+    calls.push({ layer: layer.name, node_index: 0, tensors: [out] });
+    return out;
+  };
+  const sum = call(tf.layers.add({ name: 'add' }), [a, b]);
+  const product = call(tf.layers.multiply({ name: 'multiply' }), [a, b, c]);
+  const high = call(tf.layers.maximum({ name: 'maximum' }), [sum, c]);
+  const low = call(tf.layers.minimum({ name: 'minimum' }), [a, product]);
+  const mean = call(tf.layers.average({ name: 'average' }), [high, low, b]);
+  const features = call(tf.layers.concatenate({ name: 'concat_features', axis: -1 }), [mean, a]);
+  const widened = call(tf.layers.concatenate({ name: 'concat_widen', axis: -1 }), [sum, c]);
+  const steps = call(tf.layers.concatenate({ name: 'concat_steps', axis: 1 }), [features, widened]);
+  const hA = call(rnnLayer('LSTM', 'lstm_a', 4), steps);
+  const outA = call(denseLayer('dense_a', 3, 'softmax'), hA);
+  const scores = call(tf.layers.dot({ name: 'dot', axes: 2 }), [a, b]);
+  const hB = call(rnnLayer('LSTM', 'lstm_b', 2), scores);
+  const cosines = call(tf.layers.dot({ name: 'dot_cosine', axes: [1, 1], normalize: true }), [a, c]);
+  const hC = call(rnnLayer('LSTM', 'lstm_c', 2), cosines);
+  const outD = call(tf.layers.dot({ name: 'dot_rows', axes: 1 }), [hB, hC]);
+  const model = tf.model({ name: 'merges', inputs: [a, b, c], outputs: [outA, hB, outD] });
+  return { model, calls };
+}
+function mergeMaskBuild() {
+  const T = 5;
+  const ids1 = input('ids_1', [null, T]);
+  const ids2 = input('ids_2', [null, T]);
+  const calls = [];
+  const call = (layer, inputs) => {
+    const out = layer.apply(inputs);
+    calls.push({ layer: layer.name, node_index: 0, tensors: [out] });
+    return out;
+  };
+  const e1 = call(embeddingLayer('embedding_1', 7, 3, true), ids1);
+  const e2 = call(embeddingLayer('embedding_2', 7, 3, true), ids2);
+  const joined = call(tf.layers.concatenate({ name: 'concat_steps', axis: 1 }), [e1, e2]);
+  const features = call(tf.layers.concatenate({ name: 'concat_features', axis: -1 }), [e1, e2]);
+  const h2 = call(rnnLayer('LSTM', 'lstm_joined', 3), joined);
+  const h3 = call(rnnLayer('GRU', 'gru_features', 3), features);
+  const all = call(tf.layers.concatenate({ name: 'concat_states', axis: -1 }), [h2, h3]);
+  const out = call(denseLayer('dense', 1, 'sigmoid'), all);
+  return { model: tf.model({ name: 'merge_masks', inputs: [ids1, ids2], outputs: out }), calls };
+}
+const MERGE_IDS_1 = [[3, 1, 5, 2, 6], [2, 4, 1, 0, 0], [5, 3, 6, 6, 0], [6, 0, 0, 0, 0]];
+const MERGE_IDS_2 = [[1, 2, 3, 0, 0], [4, 4, 4, 4, 4], [6, 5, 0, 0, 0], [2, 3, 0, 0, 0]];
+// Keras's merge masks by hand: Concatenate(-1) keeps a step both inputs keep; Concatenate(1) joins the masks
+// along time. The graph run must equal a layer-by-layer run with these masks. (Add is left out: TF.js 4.22's
+// Merge.computeMask keeps an extra axis and ignores the last mask; the C++ tests check Keras's AND by hand.)
+function mergeMaskCheck(model, inputs, outputs) {
+  const [ids1, ids2] = inputs;
+  const m1 = tf.notEqual(ids1, 0).cast('float32');
+  const m2 = tf.notEqual(ids2, 0).cast('float32');
+  const e1 = model.getLayer('embedding_1').apply(ids1);
+  const e2 = model.getLayer('embedding_2').apply(ids2);
+  const both = tf.mul(m1, m2);
+  const h2 = model.getLayer('lstm_joined').apply(tf.concat([e1, e2], 1), { mask: tf.concat([m1, m2], 1) });
+  const h3 = model.getLayer('gru_features').apply(tf.concat([e1, e2], -1), { mask: both });
+  const y = model.getLayer('dense').apply(tf.concat([h2, h3], -1));
+  const d = maxAbsDiff(y, outputs[0]);
+  if (d > 1e-7) throw new Error(`merge masks: layer-by-layer run with Keras's masks differs by ${d}`);
+  return null;
+}
+function mergeGroup() {
+  const file = 'functional_merge';
+  {
+    const name = 'elementwise_concatenate_dot';
+    const { B, T, F } = MERGE;
+    const r = new Rand(`${file}/${name}/data`);
+    const inputs = [r.tensor([B, T, F]), r.tensor([B, T, F]), r.tensor([B, T, F])];
+    const targets = [r.oneHot([B], 3), r.tensor([B, 2]), r.tensor([B, 1])];
+    gradCase(file, name, {
+      build: mergesBuild, inputs, floatInputs: [true, true, true], targets, weightScale: 0.5,
+      losses: [{ output: 'dense_a', loss: 'categorical_crossentropy', weight: 1 },
+        { output: 'lstm_b', loss: 'mean_squared_error', weight: 0.5 },
+        { output: 'dot_rows', loss: 'mean_squared_error', weight: 2 }],
+      note: 'Maximum and Minimum route a tie to the earlier input (tf.maximum\'s gradient), as Keras does.',
+    });
+  }
+  {
+    const name = 'embedding_masks_through_concatenate';
+    const r = new Rand(`${file}/${name}/data`);
+    const targets = [tf.tensor2d(MERGE_IDS_1.map(() => [r.int(0, 2)]), undefined, 'float32')];
+    gradCase(file, name, {
+      build: mergeMaskBuild,
+      inputs: [tf.tensor2d(MERGE_IDS_1, undefined, 'float32'), tf.tensor2d(MERGE_IDS_2, undefined, 'float32')],
+      floatInputs: [false, false], targets, weightScale: 0.5,
+      losses: [{ output: 'dense', loss: 'binary_crossentropy', weight: 1 }], check: mergeMaskCheck,
+      note: 'Token ids are floats without gradients. Concatenate(axis=-1) keeps a step where both masks ' +
+        'do; Concatenate(axis=1) joins the masks along time (masked steps mid-sequence for lstm_joined).',
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 5. fit(): per-epoch losses (TF.js history keys, which are Keras's) and the final weights.
 const ADAM_NOTE =
   'Adam: TF.js divides by sqrt(v_hat) + epsilon; Keras (tf.keras 2.x, legacy and new optimizers alike) by ' +
   'sqrt(v) + epsilon with v not bias-corrected, i.e. sqrt(v_hat) + epsilon / sqrt(1 - beta_2^t). The generator ' +
@@ -486,6 +589,7 @@ async function main() {
   seq2seqGroup();
   sharedGroup();
   maskGroup();
+  mergeGroup();
   await fitGroup();
   for (const [file, cases] of Object.entries(files)) writeFile(file, cases);
 }

@@ -372,6 +372,52 @@ TEST_F(FunctionalGradients, MaskThroughTheGraph) {
   expect_same_gradients(fused_gradients(model, objective), gradients, "train_on_batch");
 }
 
+// Every merge layer, Subtract and Concatenate on the time axis included, with masks flowing through Add and
+// both Concatenates; Dot in 3D (plain and normalized) and 2D. Shared inputs are read by several merges, so
+// their gradients sum over the readers.
+TEST_F(FunctionalGradients, MergeLayers) {
+  const SymbolicTensor ids_a = Input({5}), ids_b = Input({5}), x = Input({5, 3});
+  const SymbolicTensor a = Embedding(6, 3, {.mask_zero = true})(ids_a);
+  const SymbolicTensor b = Embedding(6, 3, {.mask_zero = true})(ids_b);
+  const SymbolicTensor difference = Subtract()({a, x});
+  const SymbolicTensor sum = Add()({a, b, difference});
+  const SymbolicTensor product = Multiply()({sum, x, b});
+  const SymbolicTensor mean = Average()({Maximum()({product, a}), Minimum()({x, sum, b})});
+  const SymbolicTensor features = Concatenate()({mean, x});
+  const SymbolicTensor steps = Concatenate({.axis = 1})({features, Concatenate()({a, b})});
+  const SymbolicTensor h = LSTM(3)(steps);
+  const SymbolicTensor h_sum = GRU(2)(sum);
+  const SymbolicTensor cosine = Dot({.axes = std::array{1, 1}, .normalize = true})({x, difference});
+  const SymbolicTensor scores = Dot({.axes = 2})({x, a});
+  const SymbolicTensor rows = Dot({.axes = 1})({SimpleRNN(2)(cosine), SimpleRNN(2)(scores)});
+  TestModel model({ids_a, ids_b, x}, {Dense(2, {.activation = "softmax"})(h), h_sum, rows});
+  randomize_weights(model, 71);
+  Rng rng(72);
+  const Tensor ids_1({3, 5}, {1, 2, 3, 0, 0, 4, 5, 1, 2, 3, 2, 0, 0, 0, 0});
+  const Tensor ids_2({3, 5}, {3, 1, 0, 0, 0, 5, 5, 5, 5, 0, 1, 2, 3, 4, 5});
+  const Objective objective{{ids_1, ids_2, random_tensor({3, 5, 3}, rng, 1.0)},
+                            {one_hot_targets({3, 2}, rng), random_tensor({3, 2}, rng, 0.5),
+                             random_tensor({3, 1}, rng, 0.5)},
+                            {"categorical_crossentropy", "mean_squared_error", "mean_squared_error"},
+                            {1.0, 0.7, 1.3}};
+  const Gradients gradients = backward_gradients(model, objective);
+  expect_matches_differences(model, objective, gradients);
+  expect_same_gradients(fused_gradients(model, objective), gradients, "train_on_batch");
+  // Keras's masks: Add keeps a step every masked input keeps (ids_1 and ids_2 both non-zero); the GRU over
+  // it must equal the GRU run on the sum with that mask by hand.
+  const std::vector<Tensor> outputs = model.predict(objective.x);
+  Model sum_model({ids_a, ids_b, x}, {sum});
+  const Tensor sum_values = sum_model.predict(objective.x)[0];
+  Tensor both({3, 5});
+  for (std::int64_t i = 0; i < both.size(); ++i) both[i] = ids_1[i] != 0 && ids_2[i] != 0;
+  Layer& gru = *model.nodes()[std::distance(
+      model.nodes().begin(), std::ranges::find_if(model.nodes(), [](const auto& node) {
+        return node->layer->class_name() == "GRU";
+      }))]->layer;
+  EXPECT_TRUE(all_close(gru.call(sum_values, {.mask = &both})[0], outputs[1], 1e-6));
+  EXPECT_FALSE(all_close(gru.call(sum_values)[0], outputs[1], 1e-3)) << "the mask changes the answer";
+}
+
 // --- Structure ---
 
 // Keras's model.layers order, by hand from tf.keras 2.11 functional._map_graph_network for this graph

@@ -158,6 +158,69 @@ Built masked(bool states_into_last) {
   return b;
 }
 
+// Every merge layer on three float inputs, Concatenate on both axes, Dot in 3D and 2D; three outputs.
+Built merges() {
+  Built b;
+  b.inputs = {Input({4, 3}, {.name = "input_a"}), Input({4, 3}, {.name = "input_b"}),
+              Input({4, 3}, {.name = "input_c"})};
+  const auto& [a, bb, c] = std::tie(b.inputs[0], b.inputs[1], b.inputs[2]);
+  const auto call = [&](Layer&& layer, const std::vector<SymbolicTensor>& inputs) {
+    const LayerOutputs out = inputs.size() == 1 && !layer.takes_input_list() ? std::move(layer)(inputs[0])
+                                                                             : std::move(layer)(inputs);
+    record(b, out[0].layer().name() + "/0", out);
+    return out[0];
+  };
+  const RecurrentOptions lstm{.activation = "tanh", .recurrent_activation = "sigmoid", .use_bias = true,
+                              .unit_forget_bias = true};
+  const auto named = [](RecurrentOptions options, std::string name) {
+    options.name = std::move(name);
+    return options;
+  };
+  const SymbolicTensor sum = call(Add({.name = "add"}), {a, bb});
+  const SymbolicTensor product = call(Multiply({.name = "multiply"}), {a, bb, c});
+  const SymbolicTensor high = call(Maximum({.name = "maximum"}), {sum, c});
+  const SymbolicTensor low = call(Minimum({.name = "minimum"}), {a, product});
+  const SymbolicTensor mean = call(Average({.name = "average"}), {high, low, bb});
+  const SymbolicTensor features = call(Concatenate({.axis = -1, .name = "concat_features"}), {mean, a});
+  const SymbolicTensor widened = call(Concatenate({.axis = -1, .name = "concat_widen"}), {sum, c});
+  const SymbolicTensor steps = call(Concatenate({.axis = 1, .name = "concat_steps"}), {features, widened});
+  const SymbolicTensor h_a = call(LSTM(4, named(lstm, "lstm_a")), {steps});
+  const SymbolicTensor out_a = call(Dense(3, {.activation = "softmax", .name = "dense_a"}), {h_a});
+  const SymbolicTensor scores = call(Dot({.axes = 2, .name = "dot"}), {a, bb});
+  const SymbolicTensor h_b = call(LSTM(2, named(lstm, "lstm_b")), {scores});
+  const SymbolicTensor cosines =
+      call(Dot({.axes = std::array{1, 1}, .normalize = true, .name = "dot_cosine"}), {a, c});
+  const SymbolicTensor h_c = call(LSTM(2, named(lstm, "lstm_c")), {cosines});
+  const SymbolicTensor out_d = call(Dot({.axes = 1, .name = "dot_rows"}), {h_b, h_c});
+  b.outputs = {out_a, h_b, out_d};
+  return b;
+}
+
+// Two Embedding(mask_zero) branches joined along time and along features, each read by an RNN.
+Built merge_masks() {
+  Built b;
+  b.inputs = {Input({5}, {.name = "ids_1"}), Input({5}, {.name = "ids_2"})};
+  const auto keep = [&](const LayerOutputs& out) {
+    record(b, out[0].layer().name() + "/0", out);
+    return out[0];
+  };
+  const RecurrentOptions rnn{.activation = "tanh", .recurrent_activation = "sigmoid", .use_bias = true};
+  RecurrentOptions lstm = rnn, gru = rnn;
+  lstm.unit_forget_bias = true;
+  lstm.name = "lstm_joined";
+  gru.reset_after = false;
+  gru.name = "gru_features";
+  const SymbolicTensor e1 = keep(Embedding(7, 3, {.mask_zero = true, .name = "embedding_1"})(b.inputs[0]));
+  const SymbolicTensor e2 = keep(Embedding(7, 3, {.mask_zero = true, .name = "embedding_2"})(b.inputs[1]));
+  const SymbolicTensor joined = keep(Concatenate({.axis = 1, .name = "concat_steps"})({e1, e2}));
+  const SymbolicTensor features = keep(Concatenate({.axis = -1, .name = "concat_features"})({e1, e2}));
+  const SymbolicTensor h2 = keep(LSTM(3, lstm)(joined));
+  const SymbolicTensor h3 = keep(GRU(3, gru)(features));
+  const SymbolicTensor all = keep(Concatenate({.axis = -1, .name = "concat_states"})({h2, h3}));
+  b.outputs = {keep(Dense(1, {.activation = "sigmoid", .name = "dense"})(all))};
+  return b;
+}
+
 Built build(const std::string& name) {
   clear_session();
   if (name.starts_with("seq2seq_lstm") || name.starts_with("fit_seq2seq_lstm")) return seq2seq("lstm");
@@ -166,6 +229,8 @@ Built build(const std::string& name) {
   if (name.find("shared_lstm") != std::string::npos) return shared_lstm();
   if (name == "embedding_mask_lstm_seq_into_lstm_dense_sigmoid") return masked(false);
   if (name == "embedding_mask_lstm_seq_states_into_lstm_initial_state_dense_sigmoid") return masked(true);
+  if (name == "elementwise_concatenate_dot") return merges();
+  if (name == "embedding_masks_through_concatenate") return merge_masks();
   throw std::runtime_error("no builder for fixture case " + name);
 }
 
@@ -327,16 +392,18 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair{"functional_shared.json", "shared_lstm_two_inputs_two_outputs"},
                       std::pair{"functional_masking.json", "embedding_mask_lstm_seq_into_lstm_dense_sigmoid"},
                       std::pair{"functional_masking.json",
-                                "embedding_mask_lstm_seq_states_into_lstm_initial_state_dense_sigmoid"}),
+                                "embedding_mask_lstm_seq_states_into_lstm_initial_state_dense_sigmoid"},
+                      std::pair{"functional_merge.json", "elementwise_concatenate_dot"},
+                      std::pair{"functional_merge.json", "embedding_masks_through_concatenate"}),
     [](const auto& param_info) { return std::string(param_info.param.second); });
 
 // Every case of the fixtures is one of those above: a case added to a fixture must get a test.
 TEST(FunctionalOracleSweep, EveryFixtureCaseIsTested) {
   std::size_t cases = 0;
   for (const std::string file :
-       {"functional_seq2seq.json", "functional_shared.json", "functional_masking.json"})
+       {"functional_seq2seq.json", "functional_shared.json", "functional_masking.json", "functional_merge.json"})
     cases += testing::read_json(testing::test_data("parity/fixtures/functional/" + file)).at("cases").size();
-  EXPECT_EQ(cases, 6u);
+  EXPECT_EQ(cases, 8u);
   EXPECT_EQ(testing::read_json(testing::test_data("parity/fixtures/functional/functional_fit.json"))
                 .at("cases")
                 .size(),
