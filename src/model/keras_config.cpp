@@ -334,16 +334,16 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
   check(layer.is_object() && layer.contains("class_name") && layer.at("class_name").is_string(), where,
         ": a layer must be {\"class_name\": ..., \"config\": {...}}");
   const std::string class_name = layer.at("class_name").get<std::string>();
-  const auto factory = factories().find(class_name);
-  if (factory == factories().end()) {
-    std::string known;
-    for (const auto& entry : factories()) known += (known.empty() ? "" : ", ") + entry.first;
-    fail(where, ": unknown layer class_name '", class_name, "' (known: ", known, ")");
-  }
   check(layer.contains("config"), where, " (", class_name, "): 'config' is missing");
   const json& config = layer.at("config");
   const json& name_field = config.is_object() && config.contains("name") ? config.at("name") : json("?");
   const std::string name = name_field.is_string() ? name_field.get<std::string>() : name_field.dump();
+  const auto factory = factories().find(class_name);
+  if (factory == factories().end()) {
+    std::string known;
+    for (const auto& entry : factories()) known += (known.empty() ? "" : ", ") + entry.first;
+    fail(where, " '", name, "' (", class_name, "): unknown layer class_name '", class_name, "' (known: ", known, ")");
+  }
   ConfigReader reader(config, std::string(where) + " '" + name + "' (" + class_name + ")", dialect);
   try {
     check(name_field.is_string(), reader.where(), ": field 'name' must be a string");

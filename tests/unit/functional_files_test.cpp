@@ -275,16 +275,32 @@ json config_with(const json& joiner) {
   return config;
 }
 
-TEST(FunctionalFiles, MergeAndAttentionLayersAreRefusedByName) {
-  const std::string concatenate = error_of(config_with(json::parse(R"(
+TEST(FunctionalFiles, MergeLayerJoinsTheCallsItReads) {
+  Model model = model_from_keras_config(config_with(json::parse(R"(
     {"class_name": "Concatenate", "config": {"name": "joined", "axis": -1}, "name": "joined",
-     "inbound_nodes": [[["d1", 0, 0, {}], ["d2", 0, 0, {}]]]})")));
-  EXPECT_NE(concatenate.find("m.json"), std::string::npos) << concatenate;
-  EXPECT_NE(concatenate.find("'joined' (Concatenate)"), std::string::npos) << concatenate;
-  EXPECT_NE(concatenate.find("merge layer or Attention"), std::string::npos) << concatenate;
+     "inbound_nodes": [[["d1", 0, 0, {}], ["d2", 0, 0, {}]]]})")),
+                                        "m.json");
+  EXPECT_EQ(model.layer("joined").class_name(), "Concatenate");
+  EXPECT_EQ(model.outputs()[0].shape(), (Shape{kNone, 3, 4}));
+  Rng rng(5);
+  const Tensor x = testing::random_tensor({2, 3, 2}, rng, 1.0);
+  const Tensor joined = model.predict(x);
+  const auto lstm = *std::ranges::find_if(model.nodes(), [](const auto& node) { return node->layer->name() == "lstm"; });
+  Model lstm_model(model.inputs(), {SymbolicTensor(lstm, 0)});
+  const Tensor sequence = lstm_model.predict(x);
+  const Tensor first = model.layer("d1").call(sequence)[0], second = model.layer("d2").call(sequence)[0];
+  for (std::int64_t row = 0; row < 6; ++row)
+    for (std::int64_t j = 0; j < 2; ++j) {
+      EXPECT_EQ(joined[row * 4 + j], first[row * 2 + j]);
+      EXPECT_EQ(joined[row * 4 + 2 + j], second[row * 2 + j]);
+    }
+}
+
+TEST(FunctionalFiles, UnknownLayerIsRefusedByName) {
   const std::string attention = error_of(config_with(json::parse(R"(
     {"class_name": "Attention", "config": {"name": "joined"}, "name": "joined",
      "inbound_nodes": [[["d1", 0, 0, {}], ["d2", 0, 0, {}]]]})")));
+  EXPECT_NE(attention.find("m.json"), std::string::npos) << attention;
   EXPECT_NE(attention.find("'joined' (Attention)"), std::string::npos) << attention;
 }
 
