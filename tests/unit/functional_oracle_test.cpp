@@ -384,6 +384,21 @@ TEST_P(FunctionalOracle, OutputsLossAndGradients) {
   expect_value("loss", evaluated.at("loss"), spec.at("loss").at("value").get<double>(), "evaluate loss");
 }
 
+// The fixture's own config (TF.js's toJSON, Keras 2's "Model" form) builds the same model.
+TEST_P(FunctionalOracle, TheFixturesConfigGivesTheSameModel) {
+  const json spec = fixture_case(GetParam().first, GetParam().second);
+  Model model = model_from_keras_config(spec.at("model"), GetParam().second);
+  for (const auto& [layer_name, weights] : spec.at("weights").items())
+    model.layer(layer_name).set_weights(tensors_of(weights));
+  EXPECT_EQ(model.input_names(), spec.at("input_names").get<std::vector<std::string>>());
+  EXPECT_EQ(model.output_names(), spec.at("output_names").get<std::vector<std::string>>());
+  const std::vector<Tensor> predicted = model.predict(tensors_of(spec.at("inputs")));
+  const std::vector<Tensor> expected = tensors_of(spec.at("outputs"));
+  ASSERT_EQ(predicted.size(), expected.size());
+  for (std::size_t k = 0; k < predicted.size(); ++k)
+    expect_close("model output", predicted[k], expected[k], kValueTolerance, 0, "from config, output " + std::to_string(k));
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Fixtures, FunctionalOracle,
     ::testing::Values(std::pair{"functional_seq2seq.json", "seq2seq_lstm"},
