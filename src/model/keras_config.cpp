@@ -338,6 +338,9 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
   const json& config = layer.at("config");
   const json& name_field = config.is_object() && config.contains("name") ? config.at("name") : json("?");
   const std::string name = name_field.is_string() ? name_field.get<std::string>() : name_field.dump();
+  check(class_name != "Lambda", where, " '", name,
+        "' (Lambda): a Lambda layer is Python code (its config holds the function's bytecode), which rnnkit "
+        "cannot run; build the model with the Keras layer that computes the same, or leave the layer out");
   const auto factory = factories().find(class_name);
   if (factory == factories().end()) {
     std::string known;

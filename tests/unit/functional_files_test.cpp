@@ -302,6 +302,11 @@ TEST(FunctionalFiles, UnknownLayerIsRefusedByName) {
      "inbound_nodes": [[["d1", 0, 0, {}], ["d2", 0, 0, {}]]]})")));
   EXPECT_NE(attention.find("m.json"), std::string::npos) << attention;
   EXPECT_NE(attention.find("'joined' (Attention)"), std::string::npos) << attention;
+  const std::string lambda = error_of(config_with(json::parse(R"(
+    {"class_name": "Lambda", "config": {"name": "joined", "function": ["4wEAAAAAAAAA", null, null]},
+     "name": "joined", "inbound_nodes": [[["d1", 0, 0, {}]]]})")));
+  EXPECT_NE(lambda.find("'joined' (Lambda)"), std::string::npos) << lambda;
+  EXPECT_NE(lambda.find("Python code"), std::string::npos) << lambda;
 }
 
 TEST(FunctionalFiles, NestedModelIsRefusedByName) {
