@@ -1,5 +1,6 @@
 #include "rnnkit/layers/masking.h"
 
+#include "layers/config_number.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -50,7 +51,7 @@ InputGrads Masking::backward_pass(const std::vector<Tensor>& output_grads) {
 
 nlohmann::json Masking::config() const {
   nlohmann::json config = Layer::config();
-  config["mask_value"] = mask_value_;
+  config["mask_value"] = config_number(mask_value_);
   return config;
 }
 

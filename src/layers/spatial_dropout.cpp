@@ -1,5 +1,6 @@
 #include "rnnkit/layers/spatial_dropout.h"
 
+#include "layers/config_number.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -46,7 +47,7 @@ InputGrads SpatialDropout1D::backward_pass(const std::vector<Tensor>& output_gra
 
 nlohmann::json SpatialDropout1D::config() const {
   nlohmann::json config = Layer::config();
-  config["rate"] = rate_;
+  config["rate"] = config_number(rate_);
   config["noise_shape"] = nullptr;
   config["seed"] = nullptr;
   return config;
