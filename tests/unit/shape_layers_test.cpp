@@ -557,6 +557,37 @@ TEST(ShapeLayersFiles, H5AndKerasFilesRoundTripBitForBit) {
   }
 }
 
+// The same layers in a Functional model (Keras 3's writer records SpatialDropout1D's training kwarg), with
+// the encoder's states starting the decoder: files of both kinds give the model back bit for bit.
+TEST(ShapeLayersFiles, FunctionalModelRoundTripsBitForBit) {
+  clear_session();
+  const SymbolicTensor input = Input({5, 3});
+  const SymbolicTensor masked = Masking()(input);
+  const SymbolicTensor dropped = SpatialDropout1D(0.1f)(masked);
+  const LayerOutputs encoder = LSTM(4, {.return_state = true})(dropped);
+  const SymbolicTensor repeated = RepeatVector(2)(encoder[0]);
+  const SymbolicTensor decoded =
+      LSTM(4, {.return_sequences = true})(repeated, {.initial_state = encoder.states()});
+  const SymbolicTensor swapped = Permute({2, 1})(decoded);
+  const SymbolicTensor flat = Flatten()(swapped);
+  const SymbolicTensor shaped = Reshape({2, -1})(Dense(6)(flat));
+  Model model(input, shaped);
+  Rng rng(7);
+  Tensor x = testing::random_tensor({2, 5, 3}, rng, 1.0);
+  for (std::int64_t f = 0; f < 3; ++f) x.at({1, 4, f}) = 0.0f;
+  const Tensor y = model.predict(x);
+  ASSERT_EQ(y.shape(), (Shape{2, 2, 3}));
+  testing::TempFolder folder;
+  for (const std::string name : {"functional.h5", "functional.keras"}) {
+    save_model(model, folder / name);
+    Model loaded = load_model(folder / name);
+    EXPECT_EQ(loaded.config(), model.config()) << name;
+    EXPECT_EQ(testing::weight_bytes(loaded), testing::weight_bytes(model)) << name;
+    const Tensor again = loaded.predict(x);
+    for (std::int64_t i = 0; i < y.size(); ++i) ASSERT_EQ(again[i], y[i]) << name << " " << i;
+  }
+}
+
 // Keras 3's SpatialDropout1D.__init__ takes rate, seed, name and dtype only: the .keras writer leaves out the
 // fields tf.keras writes besides (noise_shape, trainable), which Keras 3 would refuse.
 TEST(ShapeLayersFiles, KerasFileWritesKeras3Configs) {
