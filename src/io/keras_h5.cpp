@@ -1048,7 +1048,7 @@ void upgrade_layer_config(const std::string& class_name, json& config, const std
     upgrade_initializer(config, "embeddings_initializer");
     config.erase("dropout");  // Keras 1's embedding dropout: training only
   }
-  if (class_name == "Dropout") rename_key(config, "p", "rate");
+  if (class_name == "Dropout" || class_name == "SpatialDropout1D") rename_key(config, "p", "rate");
   // Keras 1.x and 2.0-2.2 defaults that tf.keras 2 changed, for keys an old config may lack.
   const bool before_2_3 =
       version.first >= 0 && (version.first < 2 || (version.first == 2 && version.second < 3));

@@ -216,6 +216,12 @@ json layer3(const json& entry, const std::optional<Shape>& build_shape, bool zer
   if (class_name == "Dense" && config.contains("activity_regularizer") &&
       config["activity_regularizer"].is_null())
     config.erase("activity_regularizer");
+  if (class_name == "SpatialDropout1D") {
+    // Keras 3's get_config: rate, seed, name and the dtype's name; its __init__ takes nothing else.
+    config.erase("noise_shape");
+    config.erase("trainable");
+    config["dtype"] = "float32";
+  }
   if (class_name == "Bidirectional") {
     const json& inner = config.at("layer");
     json forward = inner;

@@ -245,6 +245,9 @@ std::pair<double, std::optional<double>> layer_weights(const json& layer, std::o
   }
   if (class_name == "TimeDistributed" && config.is_object() && config.contains("layer"))
     return layer_weights(config["layer"], features);
+  // Their output's last axis is not the input's: unknown here.
+  if (class_name == "Flatten" || class_name == "Reshape" || class_name == "Permute")
+    return {0.0, std::nullopt};
   if (class_name == "InputLayer" || config.contains("batch_input_shape")) {
     const json shape = config.value("batch_input_shape", json());
     if (shape.is_array() && !shape.empty() && shape.back().is_number_integer())

@@ -264,7 +264,7 @@ json keras3_kwargs(const std::string& class_name, const json& states) {
       class_name == "SimpleRNN" || class_name == "LSTM" || class_name == "GRU" || class_name == "RNN";
   json kwargs = json::object();
   if (!states.empty()) kwargs["initial_state"] = states;
-  if (rnn || class_name == "Dropout") kwargs["training"] = false;
+  if (rnn || class_name == "Dropout" || class_name == "SpatialDropout1D") kwargs["training"] = false;
   if (states.empty() && (rnn || class_name == "Bidirectional" || class_name == "TimeDistributed" ||
                          class_name == "BatchNormalization"))
     kwargs["mask"] = nullptr;

@@ -17,8 +17,11 @@
 #include "rnnkit/layers/embedding.h"
 #include "rnnkit/layers/gru.h"
 #include "rnnkit/layers/lstm.h"
+#include "rnnkit/layers/masking.h"
 #include "rnnkit/layers/merge.h"
+#include "rnnkit/layers/reshaping.h"
 #include "rnnkit/layers/simple_rnn.h"
+#include "rnnkit/layers/spatial_dropout.h"
 #include "rnnkit/layers/time_distributed.h"
 
 namespace rnnkit {
@@ -176,6 +179,12 @@ RecurrentOptions recurrent_options(const ConfigReader& reader) {
   return options;
 }
 
+ShapeLayerOptions shape_layer_options(const ConfigReader& reader) {
+  return {.input_shape = std::nullopt,
+          .batch_input_shape = reader.batch_input_shape(),
+          .name = reader.get<std::string>("name", "")};
+}
+
 using Factory = std::function<std::unique_ptr<Layer>(const ConfigReader&)>;
 
 std::unique_ptr<Recurrent> recurrent_from_config(const json& layer, std::string_view where,
@@ -278,6 +287,42 @@ const std::map<std::string, Factory, std::less<>>& factories() {
                                           .input_shape = std::nullopt,
                                           .batch_input_shape = r.batch_input_shape(),
                                           .name = r.get<std::string>("name", "")});
+       }},
+      // The weightless shape and masking layers: their own argument, and the input shape and name.
+      {"Flatten",
+       [](const ConfigReader& r) {
+         return std::make_unique<Flatten>(
+             FlattenOptions{.data_format = r.get<std::string>("data_format", "channels_last"),
+                            .input_shape = std::nullopt,
+                            .batch_input_shape = r.batch_input_shape(),
+                            .name = r.get<std::string>("name", "")});
+       }},
+      {"Reshape",
+       [](const ConfigReader& r) {
+         check(r.has("target_shape"), r.where(), ": field 'target_shape' is missing");
+         return std::make_unique<Reshape>(*r.shape("target_shape"), shape_layer_options(r));
+       }},
+      {"Permute",
+       [](const ConfigReader& r) {
+         return std::make_unique<Permute>(r.required<std::vector<int>>("dims"), shape_layer_options(r));
+       }},
+      {"RepeatVector",
+       [](const ConfigReader& r) {
+         return std::make_unique<RepeatVector>(r.required<std::int64_t>("n"), shape_layer_options(r));
+       }},
+      {"Masking",
+       [](const ConfigReader& r) {
+         return std::make_unique<Masking>(MaskingOptions{.mask_value = r.get("mask_value", 0.0f),
+                                                         .input_shape = std::nullopt,
+                                                         .batch_input_shape = r.batch_input_shape(),
+                                                         .name = r.get<std::string>("name", "")});
+       }},
+      {"SpatialDropout1D",
+       [](const ConfigReader& r) {
+         return std::make_unique<SpatialDropout1D>(r.required<float>("rate"),
+                                                   DropoutOptions{.input_shape = std::nullopt,
+                                                                  .batch_input_shape = r.batch_input_shape(),
+                                                                  .name = r.get<std::string>("name", "")});
        }},
       {"TimeDistributed",
        [](const ConfigReader& r) {

@@ -233,8 +233,25 @@ def run_layer(layer, w, inputs, mask):
         return [dense(cfg["layer"]["config"], w, x)], mask
     if cls == "Activation":
         return [ACT[cfg["activation"]](x)], mask
-    if cls in ("Dropout", "InputLayer"):
+    if cls in ("Dropout", "SpatialDropout1D", "InputLayer"):
         return [x], mask
+    # The weightless shape layers drop the mask (supports_masking is False in tf.keras 2.x and Keras 3).
+    if cls == "Flatten":
+        if cfg.get("data_format") == "channels_first" and x.ndim > 2:
+            x = np.moveaxis(x, 1, -1)
+        return [x.reshape(x.shape[0], -1)], None
+    if cls == "Reshape":
+        # TF.js writes Keras's -1 as null.
+        return [x.reshape((x.shape[0],) + tuple(-1 if d is None else d for d in cfg["target_shape"]))], None
+    if cls == "Permute":
+        return [np.transpose(x, (0,) + tuple(cfg["dims"]))], None
+    if cls == "RepeatVector":
+        return [np.repeat(x[:, None, :], cfg["n"], axis=1)], None
+    if cls == "Masking":
+        # keep is a constant of x in Keras (a comparison has no gradient). Compared to 1e-4, not exactly, so that
+        # the finite differences' 1e-6 steps never flip it: the inputs are multiples of 0.01.
+        keep = np.any(np.abs(x - cfg.get("mask_value", 0.0)) > 1e-4, axis=-1)
+        return [x * keep[..., None]], keep.astype(np.float64)
     raise ValueError(cls)
 
 
