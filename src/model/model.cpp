@@ -424,7 +424,12 @@ std::vector<Tensor> Model::backpropagate(Pass& pass, std::vector<Tensor> output_
       CallArgs args{.mask = pass.mask(plan, node.inputs[0]), .training = true, .rng = &rng};
       for (const SymbolicTensor& state : node.initial_state())
         args.initial_state.push_back(pass.value(plan, state));
+      // The step's forward pass already updated the state the layer keeps (moving statistics): keep it.
+      std::vector<std::pair<Param*, Tensor>> kept;
+      for (Param* param : layer.params())
+        if (!param->trainable) kept.emplace_back(param, param->value);
       layer.call(pass.value(plan, node.inputs[0]), args);
+      for (auto& [param, value] : kept) param->value = std::move(value);
     }
     InputGrads input = layer.backward(std::move(grads[i]));
     if (!input.table.empty()) {
@@ -603,7 +608,9 @@ SummaryTable Model::summary_table() const {
     }
     row.output_shape = multiple ? "multiple" : output_shape_text(shapes ? *shapes : layer->output_shapes());
     table.rows.push_back(std::move(row));
-    (layer->trainable() ? table.trainable_params : table.non_trainable_params) += params;
+    const std::int64_t trainable = layer->count_trainable_params();
+    table.trainable_params += trainable;
+    table.non_trainable_params += params - trainable;
   }
   return table;
 }
