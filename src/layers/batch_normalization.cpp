@@ -66,6 +66,38 @@ bool BatchNormalization::fused(const Shape& shape) const {
   return (shape.size() == 4 && (axis == 1 || axis == 3)) || (shape.size() == 5 && (axis == 1 || axis == 4));
 }
 
+namespace {
+
+// The batch's moments per feature, as tf.nn.weighted_moments: `weights` is the (B,T) mask of a (B,T,F)
+// input, or empty for weight 1 everywhere.
+struct Moments {
+  std::vector<double> mean, variance, counts;  // counts: Σw, the elements each feature's moments took
+};
+
+Moments batch_moments(const Tensor& x, const normalization::AxisSplit& split, const Tensor& weights) {
+  const auto features = static_cast<std::size_t>(split.inner_count);
+  Moments moments{std::vector<double>(features), std::vector<double>(features),
+                  std::vector<double>(features)};
+  const std::int64_t per_step = x.rank() >= 3 ? x.dim(2) : 1;
+  const auto weight = [&](std::int64_t i) { return weights.empty() ? 1.0 : double(weights[i / per_step]); };
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    moments.mean[split.inner[i]] += weight(i) * x[i];
+    moments.counts[split.inner[i]] += weight(i);
+  }
+  // A feature with no unmasked element has mean and variance 0 (weighted_moments divides with div_no_nan).
+  const auto divide = [](double sum, double count) { return count > 0.0 ? sum / count : 0.0; };
+  for (std::size_t f = 0; f < features; ++f) moments.mean[f] = divide(moments.mean[f], moments.counts[f]);
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    const double centred = x[i] - moments.mean[split.inner[i]];
+    moments.variance[split.inner[i]] += weight(i) * centred * centred;
+  }
+  for (std::size_t f = 0; f < features; ++f)
+    moments.variance[f] = divide(moments.variance[f], moments.counts[f]);
+  return moments;
+}
+
+}  // namespace
+
 // Per feature f, over every element of the batch with that feature (weighted by the mask where given):
 //   mean = Σw·x/Σw;  var = Σw·(x - mean)²/Σw;  x̂ = (x - mean)/√(var + ε);  y = gamma·x̂ + beta;
 //   moving_mean -= (moving_mean - mean)·(1 - momentum), and likewise moving_variance with var.
@@ -76,56 +108,42 @@ std::vector<Tensor> BatchNormalization::forward(const Tensor& x, const CallArgs&
   const double epsilon = fused_kernel ? std::max(options_.epsilon, 1.001e-5) : options_.epsilon;
   const normalization::AxisSplit split = normalization::split_axes(x.shape(), axes_);
   const auto features = static_cast<std::size_t>(split.inner_count);
-  const float* gamma = options_.scale ? own_weight(0).data() : nullptr;
-  const float* beta = options_.center ? own_weight(options_.scale ? 1 : 0).data() : nullptr;
   Tensor& moving_mean = params()[moving_mean_index()]->value;
   Tensor& moving_variance = params()[moving_mean_index() + 1]->value;
 
-  std::vector<double> mean(features, 0.0), variance(features, 0.0), counts(features, 0.0);
   Tensor weights;
+  Moments moments;
   if (batch_statistics) {
-    if (args.mask && !fused_kernel) {
+    if (args.mask && !fused_kernel) {  // the fused kernel ignores a mask
       check(x.rank() == 3, where(), ": a mask of shape ", shape_string(args.mask->shape()),
             " goes with an input of rank 3 (batch, timesteps, features), received shape ",
             shape_string(x.shape()));
       weights = *args.mask;
     }
-    const std::int64_t per_step = x.rank() >= 3 ? x.dim(2) : 1;
-    const auto weight = [&](std::int64_t i) { return weights.empty() ? 1.0 : double(weights[i / per_step]); };
-    for (std::int64_t i = 0; i < x.size(); ++i) {
-      const double w = weight(i);
-      mean[split.inner[i]] += w * x[i];
-      counts[split.inner[i]] += w;
-    }
-    // As tf.nn.weighted_moments: a feature with no unmasked element has mean and variance 0.
-    for (std::size_t f = 0; f < features; ++f) mean[f] = counts[f] > 0.0 ? mean[f] / counts[f] : 0.0;
-    for (std::int64_t i = 0; i < x.size(); ++i) {
-      const double centred = x[i] - mean[split.inner[i]];
-      variance[split.inner[i]] += weight(i) * centred * centred;
-    }
-    for (std::size_t f = 0; f < features; ++f) variance[f] = counts[f] > 0.0 ? variance[f] / counts[f] : 0.0;
+    moments = batch_moments(x, split, weights);
     // Keras's _assign_moving_average in float32: moving -= (moving - batch) · (1 - momentum). The fused
     // kernel hands back the unbiased variance for it.
     const auto decay = static_cast<float>(1.0 - options_.momentum);
-    const double samples = static_cast<double>(split.outer_count);
+    const auto samples = static_cast<double>(split.outer_count);
     const double bessel = fused_kernel && samples > 1.0 ? samples / (samples - 1.0) : 1.0;
     for (std::size_t f = 0; f < features; ++f) {
-      moving_mean[f] -= (moving_mean[f] - static_cast<float>(mean[f])) * decay;
-      moving_variance[f] -= (moving_variance[f] - static_cast<float>(variance[f] * bessel)) * decay;
+      moving_mean[f] -= (moving_mean[f] - static_cast<float>(moments.mean[f])) * decay;
+      moving_variance[f] -= (moving_variance[f] - static_cast<float>(moments.variance[f] * bessel)) * decay;
     }
   } else {
-    for (std::size_t f = 0; f < features; ++f) {
-      mean[f] = moving_mean[f];
-      variance[f] = moving_variance[f];
-    }
+    moments.mean.assign(moving_mean.values().begin(), moving_mean.values().end());
+    moments.variance.assign(moving_variance.values().begin(), moving_variance.values().end());
   }
+
+  const float* gamma = options_.scale ? own_weight(0).data() : nullptr;
+  const float* beta = options_.center ? own_weight(options_.scale ? 1 : 0).data() : nullptr;
   std::vector<double> inverse(features);
-  for (std::size_t f = 0; f < features; ++f) inverse[f] = 1.0 / std::sqrt(variance[f] + epsilon);
+  for (std::size_t f = 0; f < features; ++f) inverse[f] = 1.0 / std::sqrt(moments.variance[f] + epsilon);
   Tensor normalized = Tensor::uninitialized(x.shape());
   Tensor y = Tensor::uninitialized(x.shape());
   for (std::int64_t i = 0; i < x.size(); ++i) {
     const std::int64_t f = split.inner[i];
-    normalized[i] = static_cast<float>((x[i] - mean[f]) * inverse[f]);
+    normalized[i] = static_cast<float>((x[i] - moments.mean[f]) * inverse[f]);
     y[i] = (gamma ? gamma[f] * normalized[i] : normalized[i]) + (beta ? beta[f] : 0.0f);
   }
   if (args.training) {
@@ -133,7 +151,7 @@ std::vector<Tensor> BatchNormalization::forward(const Tensor& x, const CallArgs&
     trained_normalized_ = std::move(normalized);
     trained_inverse_ = std::move(inverse);
     trained_weights_ = std::move(weights);
-    trained_counts_ = std::move(counts);
+    trained_counts_ = std::move(moments.counts);
   }
   return {std::move(y)};
 }
