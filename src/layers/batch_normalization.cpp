@@ -81,15 +81,15 @@ Moments batch_moments(const Tensor& x, const normalization::AxisSplit& split, co
   const std::int64_t per_step = x.rank() >= 3 ? x.dim(2) : 1;
   const auto weight = [&](std::int64_t i) { return weights.empty() ? 1.0 : double(weights[i / per_step]); };
   for (std::int64_t i = 0; i < x.size(); ++i) {
-    moments.mean[split.inner[i]] += weight(i) * x[i];
-    moments.counts[split.inner[i]] += weight(i);
+    moments.mean[split.inner(i)] += weight(i) * x[i];
+    moments.counts[split.inner(i)] += weight(i);
   }
   // A feature with no unmasked element has mean and variance 0 (weighted_moments divides with div_no_nan).
   const auto divide = [](double sum, double count) { return count > 0.0 ? sum / count : 0.0; };
   for (std::size_t f = 0; f < features; ++f) moments.mean[f] = divide(moments.mean[f], moments.counts[f]);
   for (std::int64_t i = 0; i < x.size(); ++i) {
-    const double centred = x[i] - moments.mean[split.inner[i]];
-    moments.variance[split.inner[i]] += weight(i) * centred * centred;
+    const double centred = x[i] - moments.mean[split.inner(i)];
+    moments.variance[split.inner(i)] += weight(i) * centred * centred;
   }
   for (std::size_t f = 0; f < features; ++f)
     moments.variance[f] = divide(moments.variance[f], moments.counts[f]);
@@ -142,7 +142,7 @@ std::vector<Tensor> BatchNormalization::forward(const Tensor& x, const CallArgs&
   Tensor normalized = Tensor::uninitialized(x.shape());
   Tensor y = Tensor::uninitialized(x.shape());
   for (std::int64_t i = 0; i < x.size(); ++i) {
-    const std::int64_t f = split.inner[i];
+    const std::int64_t f = split.inner(i);
     normalized[i] = static_cast<float>((x[i] - moments.mean[f]) * inverse[f]);
     y[i] = (gamma ? gamma[f] * normalized[i] : normalized[i]) + (beta ? beta[f] : 0.0f);
   }
@@ -170,7 +170,7 @@ InputGrads BatchNormalization::backward_pass(const std::vector<Tensor>& output_g
   std::vector<double> sum(features, 0.0), sum_normalized(features, 0.0);
   Tensor dx = Tensor::uninitialized(dy.shape());  // dx̂ first
   for (std::int64_t i = 0; i < dy.size(); ++i) {
-    const std::int64_t f = split.inner[i];
+    const std::int64_t f = split.inner(i);
     if (gamma_grad) gamma_grad[f] += dy[i] * normalized[i];
     if (beta_grad) beta_grad[f] += dy[i];
     dx[i] = gamma ? gamma[f] * dy[i] : dy[i];
@@ -179,7 +179,7 @@ InputGrads BatchNormalization::backward_pass(const std::vector<Tensor>& output_g
   }
   const std::int64_t per_step = dy.rank() >= 3 ? dy.dim(2) : 1;
   for (std::int64_t i = 0; i < dy.size(); ++i) {
-    const std::int64_t f = split.inner[i];
+    const std::int64_t f = split.inner(i);
     double grad = dx[i];
     const double count = trained_counts_.empty() ? 0.0 : trained_counts_[f];
     if (trained_with_batch_statistics_ && count > 0.0) {

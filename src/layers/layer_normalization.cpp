@@ -45,11 +45,11 @@ std::vector<Tensor> LayerNormalization::forward(const Tensor& x, const CallArgs&
   const normalization::AxisSplit split = normalization::split_axes(x.shape(), axes_);
   const auto groups = static_cast<std::size_t>(split.outer_count);
   std::vector<double> mean(groups, 0.0), variance(groups, 0.0), inverse(groups);
-  for (std::int64_t i = 0; i < x.size(); ++i) mean[split.outer[i]] += x[i];
+  for (std::int64_t i = 0; i < x.size(); ++i) mean[split.outer(i)] += x[i];
   for (double& m : mean) m /= static_cast<double>(split.inner_count);
   for (std::int64_t i = 0; i < x.size(); ++i) {
-    const double centred = x[i] - mean[split.outer[i]];
-    variance[split.outer[i]] += centred * centred;
+    const double centred = x[i] - mean[split.outer(i)];
+    variance[split.outer(i)] += centred * centred;
   }
   for (std::size_t g = 0; g < groups; ++g)
     inverse[g] = 1.0 / std::sqrt(variance[g] / static_cast<double>(split.inner_count) + options_.epsilon);
@@ -58,9 +58,9 @@ std::vector<Tensor> LayerNormalization::forward(const Tensor& x, const CallArgs&
   Tensor normalized = Tensor::uninitialized(x.shape());
   Tensor y = Tensor::uninitialized(x.shape());
   for (std::int64_t i = 0; i < x.size(); ++i) {
-    const std::size_t g = split.outer[i];
+    const std::size_t g = split.outer(i);
     normalized[i] = static_cast<float>((x[i] - mean[g]) * inverse[g]);
-    const std::int64_t f = split.inner[i];
+    const std::int64_t f = split.inner(i);
     y[i] = (gamma ? gamma[f] * normalized[i] : normalized[i]) + (beta ? beta[f] : 0.0f);
   }
   if (args.training) {
@@ -83,16 +83,16 @@ InputGrads LayerNormalization::backward_pass(const std::vector<Tensor>& output_g
   std::vector<double> sum(groups, 0.0), sum_normalized(groups, 0.0);
   Tensor dx = Tensor::uninitialized(dy.shape());  // dx̂ first
   for (std::int64_t i = 0; i < dy.size(); ++i) {
-    const std::int64_t f = split.inner[i];
+    const std::int64_t f = split.inner(i);
     if (gamma_grad) gamma_grad[f] += dy[i] * normalized[i];
     if (beta_grad) beta_grad[f] += dy[i];
     dx[i] = gamma ? gamma[f] * dy[i] : dy[i];
-    sum[split.outer[i]] += dx[i];
-    sum_normalized[split.outer[i]] += double(dx[i]) * normalized[i];
+    sum[split.outer(i)] += dx[i];
+    sum_normalized[split.outer(i)] += double(dx[i]) * normalized[i];
   }
   const auto count = static_cast<double>(split.inner_count);
   for (std::int64_t i = 0; i < dy.size(); ++i) {
-    const std::size_t g = split.outer[i];
+    const std::size_t g = split.outer(i);
     dx[i] = static_cast<float>(trained_inverse_[g] *
                                (dx[i] - sum[g] / count - normalized[i] * sum_normalized[g] / count));
   }

@@ -36,14 +36,19 @@ AxisSplit split_axes(const Shape& shape, const std::vector<int>& axes) {
     stride[a] = count;
     count *= shape[a];
   }
+  std::vector<int> sorted = axes;
+  std::ranges::sort(sorted);
+  if (sorted.back() == static_cast<int>(rank) - 1 &&
+      sorted.back() - sorted.front() == static_cast<int>(sorted.size()) - 1)
+    return split;  // trailing: inner = i % inner_count, outer = i / inner_count
   const std::int64_t size = split.inner_count * split.outer_count;
-  split.inner.resize(static_cast<std::size_t>(size));
-  split.outer.resize(static_cast<std::size_t>(size));
+  split.inner_.resize(static_cast<std::size_t>(size));
+  split.outer_.resize(static_cast<std::size_t>(size));
   std::vector<std::int64_t> position(rank, 0);
   std::int64_t inner = 0, outer = 0;
   for (std::int64_t i = 0; i < size; ++i) {
-    split.inner[static_cast<std::size_t>(i)] = inner;
-    split.outer[static_cast<std::size_t>(i)] = outer;
+    split.inner_[static_cast<std::size_t>(i)] = inner;
+    split.outer_[static_cast<std::size_t>(i)] = outer;
     // Next element: advance the last axis, carrying into earlier ones.
     for (std::size_t a = rank; a-- > 0;) {
       std::int64_t& index = is_inner[a] ? inner : outer;

@@ -16,12 +16,21 @@ std::vector<int> resolve_axes(const std::vector<int>& axis, const Shape& shape, 
 
 // For every element of a tensor of `shape`, its index among the positions of `axes` (row-major in
 // increasing axis order: the flat index of a weight of shape [shape[a] for a in axes]) and its index
-// among the positions of the other axes.
-struct AxisSplit {
-  std::vector<std::int64_t> inner;  // per element: 0 .. inner_count-1
-  std::vector<std::int64_t> outer;  // per element: 0 .. outer_count-1
+// among the positions of the other axes. Trailing axes (the usual last one) need no tables.
+class AxisSplit {
+ public:
+  std::int64_t inner(std::int64_t i) const {
+    return inner_.empty() ? i % inner_count : inner_[static_cast<std::size_t>(i)];
+  }
+  std::int64_t outer(std::int64_t i) const {
+    return outer_.empty() ? i / inner_count : outer_[static_cast<std::size_t>(i)];
+  }
   std::int64_t inner_count = 1;
   std::int64_t outer_count = 1;
+
+ private:
+  friend AxisSplit split_axes(const Shape& shape, const std::vector<int>& axes);
+  std::vector<std::int64_t> inner_, outer_;  // per element, where the axes are not trailing
 };
 AxisSplit split_axes(const Shape& shape, const std::vector<int>& axes);
 
