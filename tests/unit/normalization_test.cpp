@@ -251,6 +251,26 @@ TEST(NormalizationModel, FitUpdatesMovingStatisticsAndEvaluateUsesThem) {
   EXPECT_TRUE(all_close(model.get_weights()[2], weights[2], 0, 0));
 }
 
+// A layer called twice updates its statistics once per call, as Keras's; running a call again for its
+// gradient (the layer keeps only its last call) does not update them a third time.
+TEST(NormalizationModel, SharedBatchNormalizationUpdatesOncePerCall) {
+  clear_session();
+  auto a = Input({2}), b = Input({2});
+  auto bn = std::make_shared<BatchNormalization>();
+  Model model({a, b}, {(*bn)(a)[0], (*bn)(b)[0]});
+  model.compile({.loss = "mse", .optimizer = SGD({.learning_rate = 0.0})});
+  const Tensor xa({2, 2}, {1, 2, 3, 6}), xb({2, 2}, {-1, 0, 5, 2});
+  model.fit({xa, xb}, {Tensor({2, 2}), Tensor({2, 2})}, {.epochs = 1, .batch_size = 2, .verbose = 0});
+  // Per feature: the batch means (2, 4) then (2, 1); the biased variances (1, 4) then (9, 1).
+  const double mean0 = (0.0 * 0.99 + 2 * 0.01) * 0.99 + 2 * 0.01,
+               mean1 = (0.0 * 0.99 + 4 * 0.01) * 0.99 + 1 * 0.01;
+  const double var0 = (0.99 + 1 * 0.01) * 0.99 + 9 * 0.01, var1 = (0.99 + 4 * 0.01) * 0.99 + 1 * 0.01;
+  EXPECT_NEAR(bn->moving_mean()[0], mean0, 1e-6);
+  EXPECT_NEAR(bn->moving_mean()[1], mean1, 1e-6);
+  EXPECT_NEAR(bn->moving_variance()[0], var0, 1e-6);
+  EXPECT_NEAR(bn->moving_variance()[1], var1, 1e-6);
+}
+
 TEST(NormalizationModel, FrozenBatchNormalizationStaysInInferenceMode) {
   clear_session();
   Sequential model;
