@@ -1049,7 +1049,8 @@ void upgrade_layer_config(const std::string& class_name, json& config, const std
     config.erase("dropout");  // Keras 1's embedding dropout: training only
   }
   if (class_name == "Dropout") rename_key(config, "p", "rate");
-  if (class_name == "BatchNormalization") {  // Keras 1's running_std holds the variance, as moving_variance
+  // Keras 1 BatchNormalization: its weights (running_std holds the variance) load as they are.
+  if (class_name == "BatchNormalization") {
     rename_key(config, "beta_init", "beta_initializer");
     rename_key(config, "gamma_init", "gamma_initializer");
     upgrade_initializer(config, "beta_initializer");

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Writes tests/model_files/files/lstm_bn_ln_dense.tf2.15.h5 and norm_fixtures.json: a tf.keras 2.15 Functional
-model with BatchNormalization(axis=[2]) and its moving statistics, as tf.keras 2.15's model.save("m.h5") writes
-it (the writers of make_fixtures.py), and its prediction computed with PyTorch 1.13 in float64.
+"""Writes tests/model_files/files/lstm_bn_ln_dense.tf2.15.h5, dense_bn_dense.keras1.2.2.h5 and norm_fixtures.json:
+a tf.keras 2.15 Functional model with BatchNormalization(axis=[2]) and its moving statistics, as tf.keras 2.15's
+model.save("m.h5") writes it, and a Keras 1.2.2 Sequential with BatchNormalization(mode=0) (the writers of
+make_fixtures.py), with their predictions computed with PyTorch 1.13 in float64.
 
     /usr/bin/python3 tests/model_files/make_norm_fixtures.py
 
@@ -9,11 +10,16 @@ Model: Input (None, 5, 3) -> LSTM(4, return_sequences) -> BatchNormalization(axi
 LayerNormalization(axis=[2]) -> Dense(2). The oracle: torch.nn.LSTM (Keras's kernel transposed, the gates i,
 f, c, o in the same order, the bias on the input side), torch.nn.functional.batch_norm at inference with the
 moving statistics, torch.nn.functional.layer_norm, and a matrix product for Dense.
+
+Keras 1.2.2: Dense(4) on (None, 3) -> BatchNormalization (mode 0, get_config without its initializers) ->
+Dense(2, softmax); the weights named as TensorFlow named Keras 1's variables (dense_1_W:0,
+batchnormalization_1_running_std:0, which holds the moving variance).
 """
 import json
 import os
 import sys
 
+import h5py
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -75,6 +81,46 @@ def model_config():
         "output_layers": [["dense", 0, 0]]}, "keras_version": "2.15.0", "backend": "tensorflow"}
 
 
+def keras1_file():
+    """Keras 1.2.2's save_model (h5py 2), the config a bare list of get_config()s (keras/layers/core.py Dense,
+    normalization.py BatchNormalization)."""
+    r = Rand("model_files/dense_bn_dense.keras1")
+    w1, b1 = r.array([3, 4]), r.array([4])
+    gamma, beta = r.array([4], 0.5, 1.5), r.array([4])
+    running_mean, running_std = r.array([4], -0.5, 0.5), r.array([4], 0.2, 1.5)
+    w2, b2 = r.array([4, 2]), r.array([2])
+    x = r.array([3, 3])
+    dense = lambda name, units, activation, extra: {"class_name": "Dense", "config": {  # noqa: E731
+        "name": name, "trainable": True, "output_dim": units, "init": "glorot_uniform", "activation": activation,
+        "W_regularizer": None, "b_regularizer": None, "activity_regularizer": None, "W_constraint": None,
+        "b_constraint": None, "bias": True, **extra}}
+    config = {"class_name": "Sequential", "config": [
+        dense("dense_1", 4, "linear", {"batch_input_shape": [None, 3], "input_dtype": "float32", "input_dim": 3}),
+        {"class_name": "BatchNormalization", "config": {
+            "name": "batchnormalization_1", "trainable": True, "epsilon": 0.001, "mode": 0, "axis": -1,
+            "gamma_regularizer": None, "beta_regularizer": None, "momentum": 0.99}},
+        dense("dense_2", 2, "softmax", {"input_dim": None})]}
+    layers = [("dense_1", [("dense_1_W:0", w1), ("dense_1_b:0", b1)]),
+              ("batchnormalization_1", [("batchnormalization_1_gamma:0", gamma), ("batchnormalization_1_beta:0", beta),
+                                        ("batchnormalization_1_running_mean:0", running_mean),
+                                        ("batchnormalization_1_running_std:0", running_std)]),
+              ("dense_2", [("dense_2_W:0", w2), ("dense_2_b:0", b2)])]
+    path = os.path.join(HERE, "files", "dense_bn_dense.keras1.2.2.h5")
+    write_model_h5(path, config, layers, "1.2.2", fixed=True, top_level=False, str_metadata=False,
+                   weights_version_and_backend=False)
+    with h5py.File(path, "r+") as f:
+        del f.attrs["backend"]
+    t = lambda a: torch.tensor(np.asarray(a, dtype=np.float64))  # noqa: E731
+    h = t(x) @ t(w1) + t(b1)
+    h = F.batch_norm(h, t(running_mean), t(running_std), t(gamma), t(beta), False, 0.0, 1e-3)
+    y = torch.softmax(h @ t(w2) + t(b2), dim=-1).numpy().astype(np.float32)
+    return {"file": "files/" + os.path.basename(path), "writer": "Keras 1.2.2 model.save (h5py 2)",
+            "input": {"shape": list(x.shape), "data": [float(v) for v in x.ravel()]},
+            "output": {"shape": list(y.shape), "data": [float(v) for v in y.ravel()]},
+            "params": {"dense_1": 16, "batchnormalization_1": 16, "dense_2": 10},
+            "trainable_params": 16 + 8 + 10, "non_trainable_params": 8}
+
+
 def main():
     r = Rand("model_files/lstm_bn_ln_dense")
     F_, U = 3, 4
@@ -111,6 +157,7 @@ def main():
         ("dense", [("dense/kernel:0", dense_kernel), ("dense/bias:0", dense_bias)]),
     ]
     write_model_h5(FILE, model_config(), layers, "2.15.0")
+    entries = []
     lstm_params = 4 * U * (F_ + U + 1)
     entry = {"file": "files/" + os.path.basename(FILE), "writer": "tf.keras 2.15 model.save (h5py 3)",
              "input": {"shape": list(x.shape), "data": [float(v) for v in x.ravel()]},
@@ -118,8 +165,10 @@ def main():
              "params": {"lstm": lstm_params, "batch_normalization": 4 * U, "layer_normalization": 2 * U,
                         "dense": U * 2 + 2},
              "trainable_params": lstm_params + 2 * U + 2 * U + U * 2 + 2, "non_trainable_params": 2 * U}
+    entries.append(entry)
+    entries.append(keras1_file())
     with open(ENTRY, "w") as f:
-        json.dump(entry, f, indent=1)
+        json.dump({"files": entries}, f, indent=1)
         f.write("\n")
     print("wrote", FILE, ENTRY)
 

@@ -398,20 +398,25 @@ TEST(NormalizationModel, Keras1BatchNormalizationConfigReads) {
                {"file.h5", "batchnormalization_1", "mode"});
 }
 
-// A tf.keras 2.15 file with BatchNormalization(axis=[2]) and its moving statistics (written with h5py by
-// tests/model_files/make_norm_fixtures.py, the prediction from PyTorch).
-TEST(NormalizationModel, LoadsTfKeras215FileWithMovingStatistics) {
-  const json entry = testing::read_json(testing::test_data("model_files/norm_fixtures.json"));
-  Model model = load_model(testing::test_data("model_files/" + entry.at("file").get<std::string>()));
-  EXPECT_TRUE(
-      all_close(model.predict(tensor_from_json(entry.at("input"))), tensor_from_json(entry.at("output"))));
-  const SummaryTable table = model.summary_table();
-  for (const SummaryRow& row : table.rows) {
-    if (!entry.at("params").contains(row.name)) continue;
-    EXPECT_EQ(row.params, entry.at("params").at(row.name)) << row.name;
+// A tf.keras 2.15 file with BatchNormalization(axis=[2]) and its moving statistics, and a Keras 1.2.2 one
+// (mode 0, running_std), written with h5py by tests/model_files/make_norm_fixtures.py; predictions from
+// PyTorch.
+TEST(NormalizationModel, LoadsFilesWithMovingStatistics) {
+  const json fixtures = testing::read_json(testing::test_data("model_files/norm_fixtures.json"));
+  for (const json& entry : fixtures.at("files")) {
+    SCOPED_TRACE(entry.at("file").get<std::string>());
+    Model model = load_model(testing::test_data("model_files/" + entry.at("file").get<std::string>()));
+    EXPECT_TRUE(
+        all_close(model.predict(tensor_from_json(entry.at("input"))), tensor_from_json(entry.at("output"))));
+    const SummaryTable table = model.summary_table();
+    for (const SummaryRow& row : table.rows) {
+      if (!entry.at("params").contains(row.name)) continue;
+      EXPECT_EQ(row.params, entry.at("params").at(row.name)) << row.name;
+    }
+    EXPECT_EQ(table.trainable_params, entry.at("trainable_params"));
+    EXPECT_EQ(table.non_trainable_params, entry.at("non_trainable_params"));
   }
-  EXPECT_EQ(table.trainable_params, entry.at("trainable_params"));
-  EXPECT_EQ(table.non_trainable_params, entry.at("non_trainable_params"));
+  const Model model = load_model(testing::test_data("model_files/files/lstm_bn_ln_dense.tf2.15.h5"));
   const auto& bn = dynamic_cast<const BatchNormalization&>(model.layer("batch_normalization"));
   EXPECT_EQ(bn.config().at("axis"), json::array({2}));
   EXPECT_EQ(bn.moving_mean().shape(), Shape{4});
