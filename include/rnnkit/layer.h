@@ -27,6 +27,9 @@ struct Param {
   Tensor grad;                               // same shape as value
   std::optional<Regularizer> regularizer{};  // Keras's kernel_regularizer etc. for this weight
   std::optional<Constraint> constraint{};    // Keras's kernel_constraint etc.: applied after each update
+  // Keras's trainable flag of the variable: false for state the layer updates itself (BatchNormalization's
+  // moving statistics), which no optimizer steps and the summary counts as non-trainable.
+  bool trainable = true;
 };
 
 // An input x that is rows of a table, x[b,t] = table[ids[b,t]]: an Embedding's output, as Sequential
@@ -92,7 +95,10 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Every weight in Keras's order; a wrapper (Bidirectional, TimeDistributed) lists its inner layers'.
   virtual std::vector<Param*> params();
   std::vector<const Param*> params() const;
+  // Keras's layer.trainable_weights: the trainable params, none where the layer is not trainable.
+  std::vector<Param*> trainable_params();
   std::int64_t count_params() const;
+  std::int64_t count_trainable_params() const;
   // Keras's names for params(), as tf.keras 2.x gives them: "dense/kernel:0", "lstm/lstm_cell/kernel:0".
   virtual std::vector<std::string> weight_names() const;
   std::vector<Tensor> get_weights() const;
@@ -178,6 +184,8 @@ class Layer : public std::enable_shared_from_this<Layer> {
   Tensor& add_param(std::string param_name, Shape shape,
                     std::optional<Regularizer> regularizer = std::nullopt,
                     std::optional<Constraint> constraint = std::nullopt);
+  // A weight no optimizer steps (Param::trainable false), such as a moving statistic.
+  Tensor& add_non_trainable_param(std::string param_name, Shape shape);
   // Keras's activity_regularizer: penalises this layer's outputs (see activity_loss()).
   void set_activity_regularizer(std::optional<Regularizer> regularizer) {
     activity_regularizer_ = regularizer;

@@ -7,6 +7,8 @@
 #include "rnnkit/keras_config.h"
 #include "rnnkit/layer.h"
 #include "rnnkit/layers/activation.h"
+#include "rnnkit/layers/batch_normalization.h"
+#include "rnnkit/layers/layer_normalization.h"
 #include "rnnkit/layers/bidirectional.h"
 #include "rnnkit/layers/dense.h"
 #include "rnnkit/layers/dropout.h"

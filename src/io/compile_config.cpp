@@ -236,9 +236,13 @@ std::vector<std::string> compile_model(Model& model, const json& loss, const jso
 
 std::vector<std::string> trainable_weight_names(const Model& model) {
   std::vector<std::string> names;
-  for (std::size_t i = 0; i < model.size(); ++i)
-    if (model.layer(i).trainable())
-      for (std::string& name : model.layer(i).weight_names()) names.push_back(std::move(name));
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    if (!model.layer(i).trainable()) continue;
+    const std::vector<const Param*> params = model.layer(i).params();
+    std::vector<std::string> layer_names = model.layer(i).weight_names();
+    for (std::size_t k = 0; k < params.size(); ++k)
+      if (params[k]->trainable) names.push_back(std::move(layer_names[k]));
+  }
   return names;
 }
 
@@ -246,7 +250,8 @@ std::vector<Shape> trainable_weight_shapes(const Model& model) {
   std::vector<Shape> shapes;
   for (std::size_t i = 0; i < model.size(); ++i)
     if (model.layer(i).trainable())
-      for (const Param* param : model.layer(i).params()) shapes.push_back(param->value.shape());
+      for (const Param* param : model.layer(i).params())
+        if (param->trainable) shapes.push_back(param->value.shape());
   return shapes;
 }
 

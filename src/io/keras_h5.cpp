@@ -1049,6 +1049,13 @@ void upgrade_layer_config(const std::string& class_name, json& config, const std
     config.erase("dropout");  // Keras 1's embedding dropout: training only
   }
   if (class_name == "Dropout" || class_name == "SpatialDropout1D") rename_key(config, "p", "rate");
+  // Keras 1 BatchNormalization: its weights (running_std holds the variance) load as they are.
+  if (class_name == "BatchNormalization") {
+    rename_key(config, "beta_init", "beta_initializer");
+    rename_key(config, "gamma_init", "gamma_initializer");
+    upgrade_initializer(config, "beta_initializer");
+    upgrade_initializer(config, "gamma_initializer");
+  }
   // Keras 1.x and 2.0-2.2 defaults that tf.keras 2 changed, for keys an old config may lack.
   const bool before_2_3 =
       version.first >= 0 && (version.first < 2 || (version.first == 2 && version.second < 3));

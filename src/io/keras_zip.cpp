@@ -222,6 +222,14 @@ json layer3(const json& entry, const std::optional<Shape>& build_shape, bool zer
     config.erase("trainable");
     config["dtype"] = "float32";
   }
+  if (class_name == "BatchNormalization") {  // Keras 3's axis is one integer
+    const json axis = config.value("axis", json(-1));
+    check(axis.is_number_integer() || (axis.is_array() && axis.size() == 1), at,
+          ": Keras 3's BatchNormalization takes one axis, the model has axis ", axis.dump());
+    config["axis"] = axis.is_array() ? axis[0] : axis;
+    config["synchronized"] = false;
+  }
+  if (class_name == "LayerNormalization") config["rms_scaling"] = false;
   if (class_name == "Bidirectional") {
     const json& inner = config.at("layer");
     json forward = inner;

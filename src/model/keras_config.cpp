@@ -8,14 +8,17 @@
 #include <type_traits>
 
 #include "layers/initializers.h"
+#include "layers/normalization_axes.h"
 #include "model/functional_config.h"
 #include "rnnkit/error.h"
 #include "rnnkit/layers/activation.h"
+#include "rnnkit/layers/batch_normalization.h"
 #include "rnnkit/layers/bidirectional.h"
 #include "rnnkit/layers/dense.h"
 #include "rnnkit/layers/dropout.h"
 #include "rnnkit/layers/embedding.h"
 #include "rnnkit/layers/gru.h"
+#include "rnnkit/layers/layer_normalization.h"
 #include "rnnkit/layers/lstm.h"
 #include "rnnkit/layers/masking.h"
 #include "rnnkit/layers/merge.h"
@@ -323,6 +326,53 @@ const std::map<std::string, Factory, std::less<>>& factories() {
                                                    DropoutOptions{.input_shape = std::nullopt,
                                                                   .batch_input_shape = r.batch_input_shape(),
                                                                   .name = r.get<std::string>("name", "")});
+       }},
+      {"LayerNormalization",
+       [](const ConfigReader& r) {
+         check(
+             !r.get("rms_scaling", false), r.where(),
+             ": rms_scaling=True (Keras 3's deprecated form, which scales by the variance) is not supported");
+         return std::make_unique<LayerNormalization>(LayerNormalizationOptions{
+             .axis =
+                 r.has("axis") ? normalization::axis_from_config(r.raw("axis"), r.where()) : std::vector{-1},
+             .epsilon = r.get("epsilon", 1e-3),
+             .center = r.get("center", true),
+             .scale = r.get("scale", true),
+             .beta_initializer = r.initializer("beta_initializer", "zeros"),
+             .gamma_initializer = r.initializer("gamma_initializer", "ones"),
+             .beta_regularizer = r.regularizer("beta_regularizer"),
+             .gamma_regularizer = r.regularizer("gamma_regularizer"),
+             .beta_constraint = r.constraint("beta_constraint"),
+             .gamma_constraint = r.constraint("gamma_constraint"),
+             .input_shape = std::nullopt,
+             .batch_input_shape = r.batch_input_shape(),
+             .name = r.get<std::string>("name", "")});
+       }},
+      {"BatchNormalization",
+       [](const ConfigReader& r) {
+         r.require_value("mode", 0, "is not supported: only Keras 1's feature-wise mode 0");
+         r.require_value("renorm", false, "(batch renormalization) is not supported");
+         check(!r.has("virtual_batch_size"), r.where(),
+               ": field 'virtual_batch_size' (ghost batches) is not supported");
+         // `synchronized` only matters across devices; on one it computes the same.
+         return std::make_unique<BatchNormalization>(BatchNormalizationOptions{
+             .axis =
+                 r.has("axis") ? normalization::axis_from_config(r.raw("axis"), r.where()) : std::vector{-1},
+             .momentum = r.get("momentum", 0.99),
+             .epsilon = r.get("epsilon", 1e-3),
+             .center = r.get("center", true),
+             .scale = r.get("scale", true),
+             .beta_initializer = r.initializer("beta_initializer", "zeros"),
+             .gamma_initializer = r.initializer("gamma_initializer", "ones"),
+             .moving_mean_initializer = r.initializer("moving_mean_initializer", "zeros"),
+             .moving_variance_initializer = r.initializer("moving_variance_initializer", "ones"),
+             .beta_regularizer = r.regularizer("beta_regularizer"),
+             .gamma_regularizer = r.regularizer("gamma_regularizer"),
+             .beta_constraint = r.constraint("beta_constraint"),
+             .gamma_constraint = r.constraint("gamma_constraint"),
+             .input_shape = std::nullopt,
+             .batch_input_shape = r.batch_input_shape(),
+             .name = r.get<std::string>("name", "")});
        }},
       {"TimeDistributed",
        [](const ConfigReader& r) {

@@ -96,9 +96,23 @@ std::vector<const Param*> Layer::params() const {
   return {all.begin(), all.end()};
 }
 
+std::vector<Param*> Layer::trainable_params() {
+  std::vector<Param*> trainable;
+  if (trainable_)
+    for (Param* param : params())
+      if (param->trainable) trainable.push_back(param);
+  return trainable;
+}
+
 std::int64_t Layer::count_params() const {
   std::int64_t total = 0;
   for (const Param* param : params()) total += param->value.size();
+  return total;
+}
+
+std::int64_t Layer::count_trainable_params() const {
+  std::int64_t total = 0;
+  for (const Param* param : const_cast<Layer*>(this)->trainable_params()) total += param->value.size();
   return total;
 }
 
@@ -224,6 +238,12 @@ Tensor& Layer::add_param(std::string param_name, Shape shape, std::optional<Regu
   params_.push_back(
       {std::move(param_name), Tensor(std::move(shape)), std::move(grad), regularizer, constraint});
   return params_.back().value;
+}
+
+Tensor& Layer::add_non_trainable_param(std::string param_name, Shape shape) {
+  Tensor& value = add_param(std::move(param_name), std::move(shape));
+  params_.back().trainable = false;
+  return value;
 }
 
 nlohmann::json Layer::config() const {

@@ -431,7 +431,12 @@ std::vector<Tensor> Model::backpropagate(Pass& pass, std::vector<Tensor> output_
     }
     if (plan.recompute[i]) {  // a shared layer: its cache holds a later call; run this one again
       Rng rng = *pass.rng_before[i];
+      // The step's forward pass already updated the state the layer keeps (moving statistics): keep it.
+      std::vector<std::pair<Param*, Tensor>> kept;
+      for (Param* param : layer.params())
+        if (!param->trainable) kept.emplace_back(param, param->value);
       layer.call(pass.value(plan, node.inputs[0]), pass.call_args(plan, node, true, &rng));
+      for (auto& [param, value] : kept) param->value = std::move(value);
     }
     InputGrads input = layer.backward(std::move(grads[i]));
     if (!input.table.empty()) {
@@ -613,7 +618,9 @@ SummaryTable Model::summary_table() const {
     }
     row.output_shape = multiple ? "multiple" : output_shape_text(shapes ? *shapes : layer->output_shapes());
     table.rows.push_back(std::move(row));
-    (layer->trainable() ? table.trainable_params : table.non_trainable_params) += params;
+    const std::int64_t trainable = layer->count_trainable_params();
+    table.trainable_params += trainable;
+    table.non_trainable_params += params - trainable;
   }
   return table;
 }

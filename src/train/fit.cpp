@@ -275,8 +275,7 @@ std::vector<std::string> Model::log_names() const {
 std::vector<Param*> Model::trainable_params() {
   std::vector<Param*> params;
   for (const auto& layer : layers_)
-    if (layer->trainable())
-      for (Param* param : layer->params()) params.push_back(param);
+    for (Param* param : layer->trainable_params()) params.push_back(param);
   return params;
 }
 
