@@ -33,6 +33,9 @@ struct Config {
   std::int64_t vocabulary, embedding, units, batch, timesteps;
   bool bidirectional = false;
   bool return_sequences = true;  // a language model: one prediction per timestep
+  // A CNN-LSTM classifier when filters > 0: Conv1D(filters, kernel_size, relu) + MaxPooling1D(pool) between
+  // the Embedding and the recurrent layer, and Dense(1, sigmoid) last.
+  std::int64_t filters = 0, kernel_size = 0, pool = 0;
 };
 
 const std::map<std::string, Config>& configs() {
@@ -44,6 +47,7 @@ const std::map<std::string, Config>& configs() {
       {"word-rnn", {"rnn", 10000, 128, 512, 32, 35}},
       {"tiny", {"rnn", 12, 10, 32, 32, 5, false, false}},
       {"bilstm", {"lstm", 20000, 128, 64, 64, 100, true, false}},
+      {"cnn-lstm", {"lstm", 20000, 128, 64, 64, 100, false, false, 64, 5, 4}},
       {"generate", {"lstm", 10000, 128, 512, 1, 1}},
   };
   return known;
@@ -174,8 +178,12 @@ void train(const Arguments& arguments, const Config& config) {
   rnnkit::Sequential model({.name = "bench", .seed = 1});
   model.add(rnnkit::Embedding(config.vocabulary, config.embedding,
                               {.batch_input_shape = rnnkit::Shape{config.batch, config.timesteps}}));
+  if (config.filters > 0) {
+    model.add(rnnkit::Conv1D(config.filters, config.kernel_size, {.activation = "relu"}));
+    model.add(rnnkit::MaxPooling1D(config.pool));
+  }
   model.add(make_recurrent(config, {}));
-  const bool language_model = config.return_sequences || !config.bidirectional;
+  const bool language_model = config.filters == 0 && (config.return_sequences || !config.bidirectional);
   if (language_model)
     model.add(rnnkit::Dense(config.vocabulary, {.activation = "softmax"}));
   else
@@ -317,6 +325,8 @@ int main(int argc, char** argv) {
   try {
     if (arguments.mode == "train")
       train(arguments, config);
+    else if (arguments.mode == "layer" && config.filters > 0)
+      usage("no layer mode for '" + arguments.config + "': its recurrent layer reads the pooled convolution");
     else if (arguments.mode == "layer")
       layer(arguments, config);
     else if (arguments.mode == "generate")

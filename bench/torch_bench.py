@@ -4,7 +4,8 @@
   torch_bench.py train CONFIG [--threads N] [--omp-threads M] [--reps R] [--warmup W] [--steps S]
   torch_bench.py generate     [--threads N] [--omp-threads M] [--reps R] [--warmup W] [--tokens K]
 
-`train`: nn.Embedding + nn.LSTM/GRU/RNN + nn.Linear + CrossEntropyLoss (BCEWithLogitsLoss for bilstm) + Adam,
+`train`: nn.Embedding + nn.LSTM/GRU/RNN + nn.Linear + CrossEntropyLoss (BCEWithLogitsLoss for bilstm and
+cnn-lstm, which has nn.Conv1d + ReLU + nn.MaxPool1d before its LSTM) + Adam,
 zero_grad / backward / step, S steps per repetition, seconds per step. `generate`: greedy generation with
 the state kept between tokens, one nn.LSTM call per token under no_grad, seconds per token.
 The thread counts are set by bench/compare in the environment (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS) before
@@ -26,22 +27,33 @@ CONFIGS = {
     "word-rnn": ("rnn", 10000, 128, 512, 32, 35, False, True),
     "tiny": ("rnn", 12, 10, 32, 32, 5, False, False),
     "bilstm": ("lstm", 20000, 128, 64, 64, 100, True, False),
+    "cnn-lstm": ("lstm", 20000, 128, 64, 64, 100, False, False),
     "generate": ("lstm", 10000, 128, 512, 1, 1, False, True),
 }
+# CNN-LSTM classifiers: (filters, kernel_size, pool) of the Conv1d(relu) + MaxPool1d between Embedding and RNN.
+CNN = {"cnn-lstm": (64, 5, 4)}
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}  # nn.GRU is Keras's GRU with reset_after=True
 
 
 class Model(nn.Module):
-    def __init__(self, cell, vocabulary, embedding, units, bidirectional, return_sequences, outputs):
+    def __init__(self, cell, vocabulary, embedding, units, bidirectional, return_sequences, outputs, cnn=None):
         super().__init__()
         self.embedding = nn.Embedding(vocabulary, embedding)
+        self.cnn = None
+        if cnn:  # Keras's Conv1D(relu) + MaxPooling1D, channels first as torch convolves
+            filters, kernel_size, pool = cnn
+            self.cnn = nn.Sequential(nn.Conv1d(embedding, filters, kernel_size), nn.ReLU(), nn.MaxPool1d(pool))
+            embedding = filters
         self.rnn = CELLS[cell](embedding, units, batch_first=True, bidirectional=bidirectional)
         self.dense = nn.Linear(units * (2 if bidirectional else 1), outputs)
         self.return_sequences = return_sequences
         self.bidirectional = bidirectional
 
     def forward(self, ids, state=None):
-        sequence, state = self.rnn(self.embedding(ids), state)
+        x = self.embedding(ids)
+        if self.cnn is not None:
+            x = self.cnn(x.transpose(1, 2)).transpose(1, 2)
+        sequence, state = self.rnn(x, state)
         if self.return_sequences:
             return self.dense(sequence), state
         if self.bidirectional:  # Keras's last output: forward's last step, backward's first
@@ -64,8 +76,10 @@ def timed(warmup, reps, work):
 def train(args):
     cell, vocabulary, embedding, units, batch, timesteps, bidirectional, return_sequences = CONFIGS[args.config]
     torch.manual_seed(1)
-    binary = bidirectional and not return_sequences
-    model = Model(cell, vocabulary, embedding, units, bidirectional, return_sequences, 1 if binary else vocabulary)
+    cnn = CNN.get(args.config)
+    binary = (bidirectional and not return_sequences) or cnn is not None
+    model = Model(cell, vocabulary, embedding, units, bidirectional, return_sequences, 1 if binary else vocabulary,
+                  cnn)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
     x = torch.randint(0, vocabulary, (batch, timesteps))
     if binary:

@@ -16,6 +16,7 @@
 #include "layers/initializers.h"
 #include "rnnkit/error.h"
 #include "rnnkit/layers/bidirectional.h"
+#include "rnnkit/layers/conv1d.h"
 #include "rnnkit/layers/gru.h"
 #include "rnnkit/layers/lstm.h"
 #include "rnnkit/layers/recurrent.h"
@@ -905,6 +906,27 @@ std::vector<Tensor> preprocess(const Layer& layer, std::vector<Tensor> arrays) {
   }
   if (const auto* distributed = dynamic_cast<const TimeDistributed*>(&layer))
     return preprocess(distributed->layer(), std::move(arrays));
+  // Keras 1 kept a Convolution1D kernel as a 2-D one: (K, 1, C, F), or in Keras 1.0's order (F, C, K, 1).
+  const auto* conv = dynamic_cast<const Conv1D*>(&layer);
+  if (conv && !arrays.empty() && arrays[0].rank() == 4) {
+    const Tensor& old = arrays[0];
+    const std::int64_t k = conv->kernel_size(), f = conv->filters();
+    if (old.dim(0) == k && old.dim(1) == 1 && old.dim(3) == f) {
+      arrays[0] = old.reshaped({k, old.dim(2), f});
+    } else {
+      check(old.dim(0) == f && old.dim(2) == k && old.dim(3) == 1, "layer '", layer.name(),
+            "' (Conv1D): a Keras 1 kernel of shape ", shape_string(old.shape()), " fits neither (", k,
+            ", 1, C, ", f, ") nor (", f, ", C, ", k, ", 1)");
+      const std::int64_t c = old.dim(1);
+      Tensor kernel({k, c, f});
+      for (std::int64_t fi = 0; fi < f; ++fi)
+        for (std::int64_t ci = 0; ci < c; ++ci)
+          for (std::int64_t ki = 0; ki < k; ++ki)
+            kernel[(ki * c + ci) * f + fi] = old[(fi * c + ci) * k + ki];
+      arrays[0] = std::move(kernel);
+    }
+    return arrays;
+  }
   const bool lstm = dynamic_cast<const LSTM*>(&layer) != nullptr;
   const auto* gru = dynamic_cast<const GRU*>(&layer);
   // Keras 1 kept one kernel, recurrent kernel and bias per gate: LSTM in the order i, c, f, o; GRU z, r, h.
@@ -1056,6 +1078,31 @@ void upgrade_layer_config(const std::string& class_name, json& config, const std
     upgrade_initializer(config, "beta_initializer");
     upgrade_initializer(config, "gamma_initializer");
   }
+  if (class_name == "Conv1D") {  // Keras 1's Convolution1D, as keras.legacy.interfaces converted it
+    rename_key(config, "nb_filter", "filters");
+    rename_key(config, "filter_length", "kernel_size");
+    rename_key(config, "subsample_length", "strides");
+    rename_key(config, "border_mode", "padding");
+    rename_key(config, "init", "kernel_initializer");
+    rename_key(config, "W_regularizer", "kernel_regularizer");
+    rename_key(config, "b_regularizer", "bias_regularizer");
+    rename_key(config, "W_constraint", "kernel_constraint");
+    rename_key(config, "b_constraint", "bias_constraint");
+    rename_key(config, "bias", "use_bias");
+    upgrade_initializer(config, "kernel_initializer");
+    if (config.contains("input_dim")) {
+      if (!nested && !config.contains("batch_input_shape") && !config["input_dim"].is_null())
+        config["batch_input_shape"] =
+            json::array({nullptr, config.value("input_length", json()), config["input_dim"]});
+      config.erase("input_dim");
+      config.erase("input_length");
+    }
+  }
+  if (class_name == "MaxPooling1D" || class_name == "AveragePooling1D") {
+    rename_key(config, "pool_length", "pool_size");
+    rename_key(config, "stride", "strides");
+    rename_key(config, "border_mode", "padding");
+  }
   // Keras 1.x and 2.0-2.2 defaults that tf.keras 2 changed, for keys an old config may lack.
   const bool before_2_3 =
       version.first >= 0 && (version.first < 2 || (version.first == 2 && version.second < 3));
@@ -1080,6 +1127,10 @@ void upgrade_layer(json& layer, const std::pair<int, int>& version, bool nested)
     config["recurrent_activation"] = "sigmoid";
     config["use_bias"] = true;
     if (!is_lstm) config["reset_after"] = true;
+  }
+  if (class_name == "Convolution1D") {
+    class_name = "Conv1D";
+    layer["class_name"] = class_name;
   }
   // Keras 1's TimeDistributedDense: a Dense applied at every timestep, with the same two weights as
   // TimeDistributed(Dense).

@@ -14,6 +14,7 @@
 #include "rnnkit/layers/activation.h"
 #include "rnnkit/layers/batch_normalization.h"
 #include "rnnkit/layers/bidirectional.h"
+#include "rnnkit/layers/conv1d.h"
 #include "rnnkit/layers/dense.h"
 #include "rnnkit/layers/dropout.h"
 #include "rnnkit/layers/embedding.h"
@@ -22,6 +23,7 @@
 #include "rnnkit/layers/lstm.h"
 #include "rnnkit/layers/masking.h"
 #include "rnnkit/layers/merge.h"
+#include "rnnkit/layers/pooling1d.h"
 #include "rnnkit/layers/reshaping.h"
 #include "rnnkit/layers/simple_rnn.h"
 #include "rnnkit/layers/spatial_dropout.h"
@@ -190,6 +192,67 @@ ShapeLayerOptions shape_layer_options(const ConfigReader& reader) {
 
 using Factory = std::function<std::unique_ptr<Layer>(const ConfigReader&)>;
 
+// A 1-D size written as Keras writes it: an integer, or a one-element list ([3], Keras's tuples).
+std::int64_t size_1d(const ConfigReader& reader, const char* key, std::int64_t fallback) {
+  if (!reader.has(key)) return fallback;
+  const json& value = reader.raw(key);
+  if (value.is_array()) {
+    check(value.size() == 1 && value[0].is_number_integer(), reader.where(), ": field '", key,
+          "' must be an integer or a list of one integer, received ", value.dump());
+    return value[0].get<std::int64_t>();
+  }
+  return reader.required<std::int64_t>(key);
+}
+
+std::unique_ptr<Layer> conv1d_from_config(const ConfigReader& r) {
+  for (const char* key : {"lora_rank", "dora_rank"})
+    check(!r.has(key), r.where(), ": field '", key, "' (LoRA/DoRA) is not supported");
+  check(r.has("kernel_size"), r.where(), ": field 'kernel_size' is missing");
+  return std::make_unique<Conv1D>(
+      r.required<std::int64_t>("filters"), size_1d(r, "kernel_size", 1),
+      Conv1DOptions{.strides = size_1d(r, "strides", 1),
+                    .padding = r.get<std::string>("padding", "valid"),
+                    .data_format = r.get<std::string>("data_format", "channels_last"),
+                    .dilation_rate = size_1d(r, "dilation_rate", 1),
+                    .groups = r.get<std::int64_t>("groups", 1),
+                    .activation = r.activation("activation", "linear"),
+                    .use_bias = r.get("use_bias", true),
+                    .kernel_initializer = r.initializer("kernel_initializer", "glorot_uniform"),
+                    .bias_initializer = r.initializer("bias_initializer", "zeros"),
+                    .kernel_regularizer = r.regularizer("kernel_regularizer"),
+                    .bias_regularizer = r.regularizer("bias_regularizer"),
+                    .activity_regularizer = r.regularizer("activity_regularizer"),
+                    .kernel_constraint = r.constraint("kernel_constraint"),
+                    .bias_constraint = r.constraint("bias_constraint"),
+                    .input_shape = std::nullopt,
+                    .batch_input_shape = r.batch_input_shape(),
+                    .name = r.get<std::string>("name", "")});
+}
+
+template <class Pooling>
+std::unique_ptr<Layer> pooling1d_from_config(const ConfigReader& r) {
+  std::optional<std::int64_t> strides;
+  if (r.has("strides")) strides = size_1d(r, "strides", 0);
+  return std::make_unique<Pooling>(
+      size_1d(r, "pool_size", 2),
+      Pooling1DOptions{.strides = strides,
+                       .padding = r.get<std::string>("padding", "valid"),
+                       .data_format = r.get<std::string>("data_format", "channels_last"),
+                       .input_shape = std::nullopt,
+                       .batch_input_shape = r.batch_input_shape(),
+                       .name = r.get<std::string>("name", "")});
+}
+
+template <class Pooling>
+std::unique_ptr<Layer> global_pooling1d_from_config(const ConfigReader& r) {
+  return std::make_unique<Pooling>(
+      GlobalPooling1DOptions{.keepdims = r.get("keepdims", false),
+                             .data_format = r.get<std::string>("data_format", "channels_last"),
+                             .input_shape = std::nullopt,
+                             .batch_input_shape = r.batch_input_shape(),
+                             .name = r.get<std::string>("name", "")});
+}
+
 std::unique_ptr<Recurrent> recurrent_from_config(const json& layer, std::string_view where,
                                                  const KerasDialect& dialect);
 
@@ -229,6 +292,17 @@ const std::map<std::string, Factory, std::less<>>& factories() {
                           .batch_input_shape = r.batch_input_shape(),
                           .name = r.get<std::string>("name", "")});
        }},
+      // Convolution and pooling over time, under their class names and Keras 2's aliases.
+      {"Conv1D", conv1d_from_config},
+      {"Convolution1D", conv1d_from_config},
+      {"MaxPooling1D", pooling1d_from_config<MaxPooling1D>},
+      {"MaxPool1D", pooling1d_from_config<MaxPooling1D>},
+      {"AveragePooling1D", pooling1d_from_config<AveragePooling1D>},
+      {"AvgPool1D", pooling1d_from_config<AveragePooling1D>},
+      {"GlobalMaxPooling1D", global_pooling1d_from_config<GlobalMaxPooling1D>},
+      {"GlobalMaxPool1D", global_pooling1d_from_config<GlobalMaxPooling1D>},
+      {"GlobalAveragePooling1D", global_pooling1d_from_config<GlobalAveragePooling1D>},
+      {"GlobalAvgPool1D", global_pooling1d_from_config<GlobalAveragePooling1D>},
       {"Activation",
        [](const ConfigReader& r) {
          return std::make_unique<Activation>(r.activation("activation", "linear"),

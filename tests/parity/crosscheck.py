@@ -212,6 +212,55 @@ def dense(cfg, w, x):
     return ACT[cfg.get("activation", "linear")](y)
 
 
+def size1(v):
+    return int(v[0]) if isinstance(v, list) else int(v)
+
+
+def conv1d(cfg, w, x):
+    """Keras Conv1D (channels_last): cross-correlation over time with TensorFlow's padding rules."""
+    k, s, d = size1(cfg["kernel_size"]), size1(cfg.get("strides", 1)), size1(cfg.get("dilation_rate", 1))
+    b, t, c = x.shape
+    span = (k - 1) * d + 1
+    padding = cfg.get("padding", "valid")
+    if padding == "valid":
+        t_out, left = (t - span) // s + 1, 0
+    else:
+        t_out = -(-t // s)
+        left = span - 1 if padding == "causal" else max((t_out - 1) * s + span - t, 0) // 2
+    xp = np.zeros((b, left + t + (t_out - 1) * s + span, c), dtype=x.dtype)
+    xp[:, left:left + t, :] = x
+    y = sum(xp[:, i * d:i * d + (t_out - 1) * s + 1:s, :] @ w[0][i] for i in range(k))
+    if cfg.get("use_bias", True):
+        y = y + w[1]
+    return ACT[cfg.get("activation", "linear")](y)
+
+
+def pooling1d(cls, cfg, x):
+    """Keras MaxPooling1D / AveragePooling1D: windows clipped to the input, padding never counted."""
+    p = size1(cfg["pool_size"])
+    s = size1(cfg["strides"]) if cfg.get("strides") is not None else p
+    t = x.shape[1]
+    if cfg.get("padding", "valid") == "valid":
+        t_out, left = (t - p) // s + 1, 0
+    else:
+        t_out = -(-t // s)
+        left = max((t_out - 1) * s + p - t, 0) // 2
+    reduce = np.max if cls == "MaxPooling1D" else np.mean
+    outs = [reduce(x[:, max(i * s - left, 0):min(i * s - left + p, t), :], axis=1) for i in range(t_out)]
+    return np.stack(outs, axis=1)
+
+
+def global_pooling1d(cls, cfg, x, mask):
+    if cls == "GlobalMaxPooling1D":
+        y = np.max(x, axis=1)
+    elif mask is None:
+        y = np.mean(x, axis=1)
+    else:  # tf.keras: sum(x * mask) / sum(mask) over the steps
+        m = mask[:, :, None].astype(x.dtype)
+        y = np.sum(x * m, axis=1) / np.sum(m, axis=1)
+    return y[:, None, :] if cfg.get("keepdims", False) else y
+
+
 def run_layer(layer, w, inputs, mask):
     """Returns (outputs list, mask after the layer)."""
     cls, cfg = layer["class_name"], layer["config"]
@@ -252,6 +301,12 @@ def run_layer(layer, w, inputs, mask):
         # the finite differences' 1e-6 steps never flip it: the inputs are multiples of 0.01.
         keep = np.any(np.abs(x - cfg.get("mask_value", 0.0)) > 1e-4, axis=-1)
         return [x * keep[..., None]], keep.astype(np.float64)
+    if cls == "Conv1D":  # no mask support: the mask stops here
+        return [conv1d(cfg, w, x)], None
+    if cls in ("MaxPooling1D", "AveragePooling1D"):
+        return [pooling1d(cls, cfg, x)], None
+    if cls in ("GlobalMaxPooling1D", "GlobalAveragePooling1D"):
+        return [global_pooling1d(cls, cfg, x, mask)], None
     raise ValueError(cls)
 
 

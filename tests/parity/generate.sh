@@ -13,7 +13,9 @@ fi
 node gen_tfjs.mjs   # (TF.js prints a banner suggesting tfjs-node on stderr: ignore it, never install tfjs-node)
 node gen_functional.mjs
 node gen_shapes.mjs
+node gen_conv.mjs
 /usr/bin/python3 gen_torch.py
 /usr/bin/python3 gen_activations.py
+/usr/bin/python3 gen_conv_torch.py
 /usr/bin/python3 crosscheck.py
 /usr/bin/python3 gen_functional_torch.py

@@ -174,6 +174,24 @@ std::vector<GradCase> grad_cases() {
       {"bidirectional_mul", bidirectional(sequences, "mul"), {2, 3, 2}},
       {"bidirectional_ave_masked", bidirectional(sequences, "ave"), {2, 4, 2}, 0, true},
       {"bidirectional_none_states", bidirectional({.return_state = true}, std::nullopt), {2, 3, 2}, 0, false, 4, 3},
+      // Convolution and pooling over time (smooth activations: relu's kink is left to the oracle fixtures).
+      {"conv1d_valid_tanh", [] { return std::make_unique<Conv1D>(4, 3, Conv1DOptions{.activation = "tanh"}); }, {2, 6, 3}},
+      {"conv1d_same_strided_sigmoid",
+       [] { return std::make_unique<Conv1D>(3, 4, Conv1DOptions{.strides = 2, .padding = "same", .activation = "sigmoid"}); },
+       {2, 7, 2}},
+      {"conv1d_causal_dilated_nobias",
+       [] { return std::make_unique<Conv1D>(2, 3, Conv1DOptions{.padding = "causal", .dilation_rate = 2, .use_bias = false}); },
+       {2, 7, 2}},
+      {"conv1d_pointwise_softmax",
+       [] { return std::make_unique<Conv1D>(3, 1, Conv1DOptions{.activation = "softmax"}); }, {2, 4, 3}},
+      {"max_pooling1d_same", [] { return std::make_unique<MaxPooling1D>(3, Pooling1DOptions{.strides = 2, .padding = "same"}); },
+       {2, 5, 3}},
+      {"average_pooling1d_same",
+       [] { return std::make_unique<AveragePooling1D>(3, Pooling1DOptions{.strides = 1, .padding = "same"}); }, {2, 5, 2}},
+      {"global_max_pooling1d", [] { return std::make_unique<GlobalMaxPooling1D>(); }, {2, 5, 3}},
+      {"global_average_pooling1d_masked", [] { return std::make_unique<GlobalAveragePooling1D>(); }, {2, 5, 3}, 0, true},
+      {"global_average_pooling1d_keepdims",
+       [] { return std::make_unique<GlobalAveragePooling1D>(GlobalPooling1DOptions{.keepdims = true}); }, {2, 4, 2}},
   };
   return cases;
 }
