@@ -101,7 +101,7 @@ TEST(MergeLayers, ShapesAndTheirErrors) {
   expect_error([&] { Subtract()({a, a, a}); }, {"(Subtract)", "list of 2", "received 3"});
   expect_error([&] { Concatenate({.axis = 1})({a, b}); }, {"(Concatenate)", "every axis but axis 1"});
   expect_error([&] { Concatenate({.axis = 0})({a, a}); }, {"(Concatenate)", "batch axis"});
-  expect_error([&] { Dot({.axes = 1})({a, b}); }, {"(Dot)", "dimension 1", "must be equal"});
+  expect_error([&] { Dot({.axes = 2})({a, b}); }, {"(Dot)", "dimension 2", "must be equal"});
   expect_error([&] { Add()(a); }, {"(Add)", "list of tensors"});
   expect_error([&] { LSTM(2)(std::vector<SymbolicTensor>{a, a}); }, {"(LSTM)", "one tensor"});
   Add add;
