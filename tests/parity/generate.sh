@@ -14,5 +14,6 @@ node gen_tfjs.mjs   # (TF.js prints a banner suggesting tfjs-node on stderr: ign
 node gen_functional.mjs
 /usr/bin/python3 gen_torch.py
 /usr/bin/python3 gen_activations.py
+/usr/bin/python3 gen_attention_torch.py
 /usr/bin/python3 crosscheck.py
 /usr/bin/python3 gen_functional_torch.py

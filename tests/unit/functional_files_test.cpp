@@ -282,10 +282,16 @@ TEST(FunctionalFiles, MergeAndAttentionLayersAreRefusedByName) {
   EXPECT_NE(concatenate.find("m.json"), std::string::npos) << concatenate;
   EXPECT_NE(concatenate.find("'joined' (Concatenate)"), std::string::npos) << concatenate;
   EXPECT_NE(concatenate.find("merge layer or Attention"), std::string::npos) << concatenate;
-  const std::string attention = error_of(config_with(json::parse(R"(
+  // Attention is supported now (attention_test.cpp); MultiHeadAttention is refused by name.
+  EXPECT_EQ(error_of(config_with(json::parse(R"(
     {"class_name": "Attention", "config": {"name": "joined"}, "name": "joined",
+     "inbound_nodes": [[["d1", 0, 0, {}], ["d2", 0, 0, {}]]]})"))),
+            "no error");
+  const std::string multi_head = error_of(config_with(json::parse(R"(
+    {"class_name": "MultiHeadAttention", "config": {"name": "joined", "num_heads": 2, "key_dim": 2}, "name": "joined",
      "inbound_nodes": [[["d1", 0, 0, {}], ["d2", 0, 0, {}]]]})")));
-  EXPECT_NE(attention.find("'joined' (Attention)"), std::string::npos) << attention;
+  EXPECT_NE(multi_head.find("m.json"), std::string::npos) << multi_head;
+  EXPECT_NE(multi_head.find("'MultiHeadAttention'"), std::string::npos) << multi_head;
 }
 
 TEST(FunctionalFiles, NestedModelIsRefusedByName) {
