@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Writes fixtures/attention.json: Keras's Attention and AdditiveAttention layers, computed in PyTorch (float64,
-autograd) from the equations of tf.keras 2.x's BaseDenseAttention / Attention / AdditiveAttention and Keras 3's
-(which agree on everything here):
+"""Writes fixtures/layers/attention.json (a folder of its own: parity_test and crosscheck.py read fixtures/*.json,
+in their format): Keras's Attention and AdditiveAttention layers, computed in PyTorch (float64, autograd) from the
+equations of tf.keras 2.x's BaseDenseAttention / Attention / AdditiveAttention and Keras 3's (which agree on
+everything here):
 
     scores  dot:      scale * q·k                              (scale 1 without use_scale)
             concat:   concat_score_weight * Σ_d tanh(scale * (q_d + k_d))
@@ -153,7 +154,7 @@ def cases():
 
 
 def main():
-    out = os.path.join(HERE, "fixtures", "attention.json")
+    out = os.path.join(HERE, "fixtures", "layers", "attention.json")
     lines = [json.dumps(c, separators=(",", ":")) for c in cases()]
     with open(out, "w") as f:
         f.write('{"generator": "gen_attention_torch.py", "oracle": ' + json.dumps(ORACLE) + ', "cases": [\n')

@@ -20,7 +20,8 @@ struct AttentionCallOptions {
 class DenseAttention : public ListInputLayer {
  public:
   const AttentionCallOptions& call_options() const { return call_options_; }
-  // Keras's use_causal_mask and return_attention_scores call arguments, as read from a Functional config.
+  // Keras's use_causal_mask and return_attention_scores call arguments, as read from a Functional config
+  // (return_attention_scores, which sets the number of outputs, before the layer's first call).
   void set_call_options(bool use_causal_mask, bool return_attention_scores);
 
  protected:
