@@ -1,7 +1,7 @@
 // Keras's Attention and AdditiveAttention: values by hand, PyTorch's outputs and gradients
 // (parity/fixtures/layers/attention.json from gen_attention_torch.py), central finite differences, dropout,
-// shapes and their errors, configs of every era (call options in the nodes' kwargs), files, summaries, the wild
-// Keras 3 self-attention graph, and a Luong attention seq2seq that learns to reverse digit strings.
+// shapes and their errors, configs of every era (call options in the nodes' kwargs), files, summaries, the
+// wild Keras 3 self-attention graph, and a Luong attention seq2seq that learns to reverse digit strings.
 #include <gtest/gtest.h>
 
 #include <cmath>
