@@ -7,6 +7,7 @@
 #include "rnnkit/keras_config.h"
 #include "rnnkit/layer.h"
 #include "rnnkit/layers/activation.h"
+#include "rnnkit/layers/attention.h"
 #include "rnnkit/layers/batch_normalization.h"
 #include "rnnkit/layers/bidirectional.h"
 #include "rnnkit/layers/conv1d.h"

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "rnnkit/error.h"
+#include "rnnkit/layers/attention.h"
 #include "rnnkit/layers/dropout.h"
 #include "rnnkit/model.h"
 
@@ -128,20 +129,25 @@ struct Reader {
     return false;
   }
 
-  // The call's keyword arguments: training is ignored, an implicit mask accepted, initial_state read.
-  void keywords(const json& kwargs, const std::string& at, bool keras3,
-                std::vector<TensorReference>& states) const {
+  // The call's keyword arguments: training is ignored, an implicit mask accepted, initial_state read, and an
+  // attention layer's use_causal_mask and return_attention_scores kept in the node's call_options.
+  void keywords(const json& kwargs, const std::string& at, bool keras3, const std::string& class_name,
+                NodeSpec& node) const {
     check(kwargs.is_object(), at, ": the call's kwargs are not an object: ", kwargs.dump());
+    const bool attention = class_name == "Attention" || class_name == "AdditiveAttention";
     for (const auto& [key, value] : kwargs.items()) {
       if (key == "training") continue;  // the phase is the model's, not the config's
-      if (key == "mask") {
+      if (attention && (key == "use_causal_mask" || key == "return_attention_scores")) {
+        check(value.is_boolean(), at, ": kwarg '", key, "' must be true or false, received ", value.dump());
+        node.call_options[key] = value;
+      } else if (key == "mask") {
         check(implicit_mask(value), at, ": called with an explicit mask tensor (", value.dump(),
               "), which rnnkit does not support: masks come from the layers that make them");
       } else if (key == "initial_state") {
         if (keras3)
-          keras_tensors(value, at + " kwarg 'initial_state'", states);
+          keras_tensors(value, at + " kwarg 'initial_state'", node.initial_state);
         else
-          triples(value, at + " kwarg 'initial_state'", states);
+          triples(value, at + " kwarg 'initial_state'", node.initial_state);
       } else if (key == "constants") {
         fail(at, ": called with constants, which rnnkit's RNNs do not take");
       } else {
@@ -181,7 +187,7 @@ struct Reader {
     result.input = tensors.front();
     // tf.keras writes the same kwargs on every entry; Keras 2 too.
     const json& first = *entries.front();
-    if (first.size() == 4) keywords(first[3], at, false, result.initial_state);
+    if (first.size() == 4) keywords(first[3], at, false, class_name, result);
     std::vector<TensorReference> rest(tensors.begin() + 1, tensors.end());
     if (takes_initial_state(class_name)) {
       check(rest.empty() || result.initial_state.empty(), at,
@@ -211,7 +217,7 @@ struct Reader {
     NodeSpec result;
     result.input = inputs.front();
     result.extra_inputs.assign(inputs.begin() + 1, inputs.end());
-    if (node.contains("kwargs")) keywords(node["kwargs"], at, true, result.initial_state);
+    if (node.contains("kwargs")) keywords(node["kwargs"], at, true, class_name, result);
     check(result.initial_state.empty() || takes_initial_state(class_name), at,
           ": an initial_state for a layer that is not an RNN");
     return result;
@@ -436,6 +442,11 @@ FunctionalSpec functional_spec(const Model& model, KerasTensorTypes* types) {
       for (const SymbolicTensor& more : node->more_inputs()) call.extra_inputs.push_back(reference(more));
       for (const SymbolicTensor& state : node->initial_state())
         call.initial_state.push_back(reference(state));
+      if (const auto* attention = dynamic_cast<const DenseAttention*>(layer.get())) {
+        if (attention->call_options().use_causal_mask) call.call_options["use_causal_mask"] = true;
+        if (attention->call_options().return_attention_scores)
+          call.call_options["return_attention_scores"] = true;
+      }
       entry.nodes.push_back(std::move(call));
     }
     spec.layers.push_back(std::move(entry));
@@ -478,8 +489,10 @@ json functional_config_json(const FunctionalSpec& spec, FunctionalDialect dialec
         json states = json::array();
         for (const TensorReference& state : node.initial_state)
           states.push_back(keras_tensor_json(types, state, at));
-        nodes.push_back({{"args", json::array({node.extra_inputs.empty() ? inputs[0] : inputs})},
-                         {"kwargs", keras3_kwargs(class_name, states)}});
+        json kwargs = keras3_kwargs(class_name, states);
+        kwargs.update(node.call_options);
+        nodes.push_back(
+            {{"args", json::array({node.extra_inputs.empty() ? inputs[0] : inputs})}, {"kwargs", kwargs}});
       } else {
         // tf.keras 2.11: RNN.__call__ calls the layer on [inputs] + initial_state, and Node.serialize writes
         // each tensor of that first argument as [layer, node, tensor, kwargs].
@@ -487,7 +500,7 @@ json functional_config_json(const FunctionalSpec& spec, FunctionalDialect dialec
               ": an RNN called on a list of inputs, which tf.keras 2 reads as initial states");
         json data = json::array();
         const auto add = [&](const TensorReference& tensor) {
-          data.push_back({tensor.layer, tensor.node_index, tensor.tensor_index, json::object()});
+          data.push_back({tensor.layer, tensor.node_index, tensor.tensor_index, node.call_options});
         };
         add(node.input);
         for (const TensorReference& extra : node.extra_inputs) add(extra);

@@ -29,6 +29,9 @@ struct NodeSpec {
   TensorReference input;
   std::vector<TensorReference> extra_inputs;
   std::vector<TensorReference> initial_state;
+  // Keyword arguments that change what the call computes: Attention's use_causal_mask and
+  // return_attention_scores ({"use_causal_mask": true}); empty for every other layer.
+  nlohmann::json call_options = nlohmann::json::object();
   bool operator==(const NodeSpec&) const = default;
 };
 

@@ -12,6 +12,7 @@
 #include "model/functional_config.h"
 #include "rnnkit/error.h"
 #include "rnnkit/layers/activation.h"
+#include "rnnkit/layers/attention.h"
 #include "rnnkit/layers/batch_normalization.h"
 #include "rnnkit/layers/bidirectional.h"
 #include "rnnkit/layers/conv1d.h"
@@ -482,6 +483,24 @@ const std::map<std::string, Factory, std::less<>>& factories() {
          }
          return std::make_unique<Dot>(options);
        }},
+      // tf.keras 2.6-2.9 write `causal`; later eras pass use_causal_mask to the call (the node's kwargs).
+      {"Attention",
+       [](const ConfigReader& r) {
+         return std::make_unique<Attention>(
+             AttentionOptions{.use_scale = r.get("use_scale", false),
+                              .score_mode = r.get<std::string>("score_mode", "dot"),
+                              .dropout = r.get("dropout", 0.0f),
+                              .use_causal_mask = r.get("causal", false),
+                              .name = r.get<std::string>("name", "")});
+       }},
+      {"AdditiveAttention",
+       [](const ConfigReader& r) {
+         return std::make_unique<AdditiveAttention>(
+             AdditiveAttentionOptions{.use_scale = r.get("use_scale", true),
+                                      .dropout = r.get("dropout", 0.0f),
+                                      .use_causal_mask = r.get("causal", false),
+                                      .name = r.get<std::string>("name", "")});
+       }},
   };
   return table;
 }
@@ -543,6 +562,26 @@ std::string tensor_text(const TensorReference& tensor) {
          std::to_string(tensor.tensor_index) + "]";
 }
 
+// The calls' keyword options (Attention's use_causal_mask, return_attention_scores) become the layer's:
+// rnnkit keeps one value for all of a layer's calls. A causal layer (tf.keras 2.6-2.9's config field) stays
+// causal.
+void apply_call_options(Layer& layer, const std::vector<NodeSpec>& nodes, const std::string& at) {
+  auto* attention = dynamic_cast<DenseAttention*>(&layer);
+  if (attention == nullptr || nodes.empty()) return;
+  const auto option = [](const NodeSpec& node, const char* key) {
+    return node.call_options.value(key, false);
+  };
+  for (const NodeSpec& node : nodes)
+    check(option(node, "use_causal_mask") == option(nodes[0], "use_causal_mask") &&
+              option(node, "return_attention_scores") == option(nodes[0], "return_attention_scores"),
+          at,
+          ": its calls differ in use_causal_mask or return_attention_scores, which rnnkit takes once per "
+          "layer");
+  attention->set_call_options(
+      attention->call_options().use_causal_mask || option(nodes[0], "use_causal_mask"),
+      option(nodes[0], "return_attention_scores"));
+}
+
 // Keras's Functional.from_config: every layer made from its config, then its calls made in the config's
 // order, a call whose inputs do not exist yet deferred until they do; each call gets the node index the file
 // gives it.
@@ -560,6 +599,7 @@ Model functional_from_config(const json& model, std::string_view where, const Se
     const std::string at = std::string(where) + " layer '" + name + "'";
     std::shared_ptr<Layer> created = layer_from_config(layer.layer, std::string(where) + " layer", dialect);
     check(created->name() == name, at, ": its config names it '", created->name(), "'");
+    apply_call_options(*created, layer.nodes, at);
     if (auto input = std::dynamic_pointer_cast<InputLayer>(created)) made[{name, 0}] = {input_tensor(input)};
     layers.emplace(name, std::move(created));
   }
@@ -585,7 +625,8 @@ Model functional_from_config(const json& model, std::string_view where, const Se
         std::vector<SymbolicTensor> list;
         if (input) list.push_back(*input);
         bool ready = input != nullptr;
-        const auto gather = [&](const std::vector<TensorReference>& tensors, std::vector<SymbolicTensor>& into) {
+        const auto gather = [&](const std::vector<TensorReference>& tensors,
+                                std::vector<SymbolicTensor>& into) {
           for (const TensorReference& reference : tensors) {
             const SymbolicTensor* tensor = find(reference);
             ready = ready && tensor != nullptr;

@@ -17,5 +17,6 @@ node gen_conv.mjs
 /usr/bin/python3 gen_torch.py
 /usr/bin/python3 gen_activations.py
 /usr/bin/python3 gen_conv_torch.py
+/usr/bin/python3 gen_attention_torch.py
 /usr/bin/python3 crosscheck.py
 /usr/bin/python3 gen_functional_torch.py

@@ -297,11 +297,15 @@ TEST(FunctionalFiles, MergeLayerJoinsTheCallsItReads) {
 }
 
 TEST(FunctionalFiles, UnknownLayerIsRefusedByName) {
-  const std::string attention = error_of(config_with(json::parse(R"(
+  EXPECT_EQ(error_of(config_with(json::parse(R"(
     {"class_name": "Attention", "config": {"name": "joined"}, "name": "joined",
+     "inbound_nodes": [[["d1", 0, 0, {}], ["d2", 0, 0, {}]]]})"))),
+            "no error");
+  const std::string multi_head = error_of(config_with(json::parse(R"(
+    {"class_name": "MultiHeadAttention", "config": {"name": "joined", "num_heads": 2, "key_dim": 2}, "name": "joined",
      "inbound_nodes": [[["d1", 0, 0, {}], ["d2", 0, 0, {}]]]})")));
-  EXPECT_NE(attention.find("m.json"), std::string::npos) << attention;
-  EXPECT_NE(attention.find("'joined' (Attention)"), std::string::npos) << attention;
+  EXPECT_NE(multi_head.find("m.json"), std::string::npos) << multi_head;
+  EXPECT_NE(multi_head.find("'joined' (MultiHeadAttention)"), std::string::npos) << multi_head;
   const std::string lambda = error_of(config_with(json::parse(R"(
     {"class_name": "Lambda", "config": {"name": "joined", "function": ["4wEAAAAAAAAA", null, null]},
      "name": "joined", "inbound_nodes": [[["d1", 0, 0, {}]]]})")));

@@ -418,6 +418,31 @@ TEST_F(FunctionalGradients, MergeLayers) {
   EXPECT_FALSE(all_close(gru.call(sum_values)[0], outputs[1], 1e-3)) << "the mask changes the answer";
 }
 
+// Attention and AdditiveAttention in a graph: the value's mask (an Embedding's) removes keys, the query's
+// zeroes and masks the output, key and value both get gradients, and an LSTM's sequence attends to itself.
+TEST_F(FunctionalGradients, AttentionLayers) {
+  const SymbolicTensor ids = Input({5}), x = Input({4, 3});
+  const SymbolicTensor embedded = Embedding(6, 3, {.mask_zero = true})(ids);
+  const SymbolicTensor h = LSTM(3, {.return_sequences = true})(x);
+  const SymbolicTensor self = Attention({.use_scale = true, .use_causal_mask = true})({h, h});
+  const LayerOutputs keyed =
+      Attention({.score_mode = "concat", .return_attention_scores = true})({embedded, h, self});
+  const SymbolicTensor over_tokens = AdditiveAttention()({self, embedded});
+  const SymbolicTensor masked = GRU(2)(keyed[0]);  // the query's mask (ids) reaches the GRU
+  TestModel model({ids, x}, {Dense(2, {.activation = "softmax"})(LSTM(2)(over_tokens)), masked, keyed[1]});
+  randomize_weights(model, 81);
+  Rng rng(82);
+  const Objective objective{{Tensor({3, 5}, {1, 2, 3, 0, 0, 4, 5, 1, 2, 3, 2, 0, 0, 0, 0}),
+                             random_tensor({3, 4, 3}, rng, 1.0)},
+                            {one_hot_targets({3, 2}, rng), random_tensor({3, 2}, rng, 0.5),
+                             random_tensor({3, 5, 4}, rng, 0.5)},
+                            {"categorical_crossentropy", "mean_squared_error", "mean_squared_error"},
+                            {1.0, 0.7, 1.3}};
+  const Gradients gradients = backward_gradients(model, objective);
+  expect_matches_differences(model, objective, gradients);
+  expect_same_gradients(fused_gradients(model, objective), gradients, "train_on_batch");
+}
+
 // --- Structure ---
 
 // Keras's model.layers order, by hand from tf.keras 2.11 functional._map_graph_network for this graph

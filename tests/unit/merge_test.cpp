@@ -138,8 +138,8 @@ TEST(MergeLayers, FilesRoundTripBitForBit) {
             json::parse(R"([[["lstm", 0, 0, {}], ["lstm_1", 0, 0, {}]]])"));
   EXPECT_EQ(entry("dot").at("config").at("axes"), json::parse("[1, 1]"));
   EXPECT_EQ(entry("dot").at("config").at("normalize"), true);
-  const json keras3 = keras3::model_config(model);
-  for (const json& layer : keras3.at("config").at("layers")) {
+  const json keras3_config = keras3::model_config(model);
+  for (const json& layer : keras3_config.at("config").at("layers")) {
     if (layer.at("name") != "concatenate") continue;
     const json& args = layer.at("inbound_nodes").at(0).at("args");
     ASSERT_EQ(args.size(), 1u);
@@ -153,14 +153,14 @@ TEST(MergeLayers, FilesRoundTripBitForBit) {
     save_model(model, folder / file);
     Model loaded = load_model(folder / file);
     EXPECT_EQ(loaded.config(), config) << json::diff(loaded.config(), config).dump();
-    EXPECT_EQ(keras3::model_config(loaded), keras3);
+    EXPECT_EQ(keras3::model_config(loaded), keras3_config);
     EXPECT_EQ(testing::weight_bytes(loaded), testing::weight_bytes(model));
     const std::vector<Tensor> y = loaded.predict(x);
     for (std::size_t k = 0; k < y.size(); ++k) EXPECT_TRUE(all_close(y[k], expected[k], 0, 0));
   }
   // A config read back gives the same config, in both dialects.
   EXPECT_EQ(model_from_keras_config(config, "config").config(), config);
-  EXPECT_EQ(model_from_keras_config(keras3, "keras3 config").config(), config);
+  EXPECT_EQ(model_from_keras_config(keras3_config, "keras3 config").config(), config);
 }
 
 TEST(MergeLayers, SummaryListsEveryInput) {
