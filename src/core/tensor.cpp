@@ -29,8 +29,10 @@ Tensor::Tensor(Shape shape, float fill)
 
 Tensor::Tensor(Shape shape, std::vector<float> values)
     : shape_(std::move(shape)), values_(values.begin(), values.end()) {
-  check(static_cast<std::int64_t>(values_.size()) == element_count(shape_), "a tensor of shape ",
-        shape_string(shape_), " needs ", element_count(shape_), " values, received ", values_.size());
+  // The message is formatted only on failure: these run for every tensor and element access.
+  if (static_cast<std::int64_t>(values_.size()) != element_count(shape_))
+    fail("a tensor of shape ", shape_string(shape_), " needs ", element_count(shape_), " values, received ",
+         values_.size());
 }
 
 Tensor Tensor::uninitialized(Shape shape) {
@@ -42,19 +44,19 @@ Tensor Tensor::uninitialized(Shape shape) {
 
 std::int64_t Tensor::dim(int axis) const {
   const int resolved = axis < 0 ? axis + rank() : axis;
-  check(resolved >= 0 && resolved < rank(), "axis ", axis, " is out of range for a tensor of shape ",
-        shape_string(shape_));
+  if (resolved < 0 || resolved >= rank())
+    fail("axis ", axis, " is out of range for a tensor of shape ", shape_string(shape_));
   return shape_[static_cast<std::size_t>(resolved)];
 }
 
 std::int64_t Tensor::flat_index(std::initializer_list<std::int64_t> index) const {
-  check(static_cast<int>(index.size()) == rank(), "index of rank ", index.size(), " into a tensor of shape ",
-        shape_string(shape_));
+  if (static_cast<int>(index.size()) != rank())
+    fail("index of rank ", index.size(), " into a tensor of shape ", shape_string(shape_));
   std::int64_t flat = 0;
   std::size_t axis = 0;
   for (std::int64_t i : index) {
-    check(i >= 0 && i < shape_[axis], "index ", i, " on axis ", axis, " is out of range for shape ",
-          shape_string(shape_));
+    if (i < 0 || i >= shape_[axis])
+      fail("index ", i, " on axis ", axis, " is out of range for shape ", shape_string(shape_));
     flat = flat * shape_[axis] + i;
     ++axis;
   }
