@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/blas.h"
 #include "layers/initializers.h"
 #include "rnnkit/error.h"
 
@@ -12,10 +13,14 @@ namespace {
 // Keras subtracts this from the score of a masked key step (1e9 in every era, for float32).
 constexpr float kMaskedScoreOffset = 1.0e9f;
 
-// (B,T,F) at [b, t, f].
-std::int64_t at3(const Tensor& x, std::int64_t b, std::int64_t t, std::int64_t f) {
-  return (b * x.dim(1) + t) * x.dim(2) + f;
-}
+// (B,T,F) at [b, t, f], for T and F given once.
+struct Index3 {
+  std::int64_t steps, features;
+  explicit Index3(const Tensor& x) : steps(x.dim(1)), features(x.dim(2)) {}
+  std::int64_t operator()(std::int64_t b, std::int64_t t, std::int64_t f) const {
+    return (b * steps + t) * features + f;
+  }
+};
 
 }  // namespace
 
@@ -100,18 +105,14 @@ std::vector<Tensor> DenseAttention::forward_list(const std::vector<const Tensor*
     for (std::int64_t i = 0; i < dropped.size(); ++i) dropped[i] *= dropout_scale[i];
   }
 
-  // output[b,i] = Σ_j weights[b,i,j] value[b,j], zero where the query is masked.
+  // output[b] = weights[b] · value[b], one product per sample; zero where the query is masked.
   Tensor output({batch, tq, features});
   for (std::int64_t b = 0; b < batch; ++b)
-    for (std::int64_t i = 0; i < tq; ++i) {
-      if (query_mask && (*query_mask)[b * tq + i] == 0.0f) continue;
-      for (std::int64_t f = 0; f < features; ++f) {
-        double sum = 0.0;
-        for (std::int64_t j = 0; j < tv; ++j)
-          sum += static_cast<double>(dropped[(b * tq + i) * tv + j]) * value[at3(value, b, j, f)];
-        output[at3(output, b, i, f)] = static_cast<float>(sum);
-      }
-    }
+    gemm(false, false, tq, features, tv, 1.0f, dropped.data() + b * tq * tv, tv,
+         value.data() + b * tv * features, features, 0.0f, output.data() + b * tq * features, features);
+  if (query_mask)
+    for (std::int64_t row = 0; row < batch * tq; ++row)
+      if ((*query_mask)[row] == 0.0f) std::fill_n(output.data() + row * features, features, 0.0f);
 
   if (args.training) {
     trained_inputs_.clear();
@@ -130,28 +131,25 @@ std::vector<Tensor> DenseAttention::backward_list(const std::vector<Tensor>& out
   const Tensor& key = trained_inputs_.size() > 2 ? trained_inputs_[2] : value;
   const Tensor& weights = trained_weights_;
   const std::int64_t batch = query.dim(0), tq = query.dim(1), tv = value.dim(1), features = value.dim(2);
-  const auto dropped = [&](std::int64_t at) {
-    return trained_dropout_.empty() ? weights[at] : weights[at] * trained_dropout_[at];
-  };
 
   // Through output = dropped · value (masked query rows had no output): dL/d(dropped) and dL/d(value).
   Tensor dropped_grad = call_options_.return_attention_scores ? output_grads[1] : Tensor(weights.shape());
   Tensor value_grad(value.shape());
-  const Tensor& grad = output_grads[0];
-  for (std::int64_t b = 0; b < batch; ++b)
-    for (std::int64_t i = 0; i < tq; ++i) {
-      if (!trained_query_mask_.empty() && trained_query_mask_[b * tq + i] == 0.0f) continue;
-      for (std::int64_t j = 0; j < tv; ++j) {
-        const std::int64_t w = (b * tq + i) * tv + j;
-        double sum = 0.0;
-        for (std::int64_t f = 0; f < features; ++f) {
-          const float g = grad[at3(grad, b, i, f)];
-          sum += static_cast<double>(g) * value[at3(value, b, j, f)];
-          value_grad[at3(value, b, j, f)] += dropped(w) * g;
-        }
-        dropped_grad[w] += static_cast<float>(sum);
-      }
-    }
+  Tensor grad = output_grads[0];
+  if (!trained_query_mask_.empty())
+    for (std::int64_t row = 0; row < batch * tq; ++row)
+      if (trained_query_mask_[row] == 0.0f) std::fill_n(grad.data() + row * features, features, 0.0f);
+  Tensor dropped = weights;
+  if (!trained_dropout_.empty())
+    for (std::int64_t i = 0; i < dropped.size(); ++i) dropped[i] *= trained_dropout_[i];
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const float* g = grad.data() + b * tq * features;
+    const float* v = value.data() + b * tv * features;
+    gemm(false, true, tq, tv, features, 1.0f, g, features, v, features, 1.0f,
+         dropped_grad.data() + b * tq * tv, tv);
+    gemm(true, false, tv, features, tq, 1.0f, dropped.data() + b * tq * tv, tv, g, features, 0.0f,
+         value_grad.data() + b * tv * features, features);
+  }
 
   // Through dropout and the softmax: dS = W ⊙ (dW - Σ_j W dW). The mask's offset passes the gradient
   // unchanged.
@@ -209,17 +207,23 @@ Tensor Attention::scores(const Tensor& query, const Tensor& key) const {
   const std::int64_t batch = query.dim(0), tq = query.dim(1), tv = key.dim(1), depth = query.dim(2);
   const float scale = this->scale();
   Tensor result({batch, tq, tv});
+  if (score_mode_ == "dot") {  // scale · q·k: one product per sample
+    for (std::int64_t b = 0; b < batch; ++b)
+      gemm(false, true, tq, tv, depth, scale, query.data() + b * tq * depth, depth,
+           key.data() + b * tv * depth, depth, 0.0f, result.data() + b * tq * tv, tv);
+    return result;
+  }
+  // concat: concat_score_weight · Σ_d tanh(scale (q_d + k_d)).
+  const Index3 q_at(query), k_at(key);
+  const double weight = concat_score_weight();
   for (std::int64_t b = 0; b < batch; ++b)
     for (std::int64_t i = 0; i < tq; ++i)
       for (std::int64_t j = 0; j < tv; ++j) {
         double sum = 0.0;
-        for (std::int64_t d = 0; d < depth; ++d) {
-          const double q = query[at3(query, b, i, d)], k = key[at3(key, b, j, d)];
-          sum += score_mode_ == "dot" ? q * k : std::tanh(static_cast<double>(scale) * (q + k));
-        }
-        // dot: scale · (q·k); concat: concat_score_weight · Σ_d tanh(scale (q_d + k_d)).
-        result[(b * tq + i) * tv + j] =
-            static_cast<float>(score_mode_ == "dot" ? scale * sum : concat_score_weight() * sum);
+        for (std::int64_t d = 0; d < depth; ++d)
+          sum += std::tanh(static_cast<double>(scale) *
+                           (static_cast<double>(query[q_at(b, i, d)]) + key[k_at(b, j, d)]));
+        result[(b * tq + i) * tv + j] = static_cast<float>(weight * sum);
       }
   return result;
 }
@@ -228,41 +232,50 @@ std::pair<Tensor, Tensor> Attention::scores_backward(const Tensor& query, const 
                                                      const Tensor& scores_grad) {
   const std::int64_t batch = query.dim(0), tq = query.dim(1), tv = key.dim(1), depth = query.dim(2);
   const double scale = this->scale();
-  const bool dot = score_mode_ == "dot";
-  const double weight = dot ? 1.0 : concat_score_weight();
   Tensor query_grad(query.shape()), key_grad(key.shape());
+  if (score_mode_ == "dot") {
+    // S = scale · Q Kᵀ: dQ = scale · dS K, dK = scale · dSᵀ Q, d scale = Σ dS ⊙ Q Kᵀ.
+    Tensor raw(scores_grad.shape());
+    for (std::int64_t b = 0; b < batch; ++b) {
+      const float *q = query.data() + b * tq * depth, *k = key.data() + b * tv * depth;
+      const float* g = scores_grad.data() + b * tq * tv;
+      gemm(false, false, tq, depth, tv, static_cast<float>(scale), g, tv, k, depth, 0.0f,
+           query_grad.data() + b * tq * depth, depth);
+      gemm(true, false, tv, depth, tq, static_cast<float>(scale), g, tv, q, depth, 0.0f,
+           key_grad.data() + b * tv * depth, depth);
+      if (use_scale_)
+        gemm(false, true, tq, tv, depth, 1.0f, q, depth, k, depth, 0.0f, raw.data() + b * tq * tv, tv);
+    }
+    if (use_scale_) {
+      double scale_grad = 0.0;
+      for (std::int64_t i = 0; i < raw.size(); ++i)
+        scale_grad += static_cast<double>(scores_grad[i]) * raw[i];
+      own_grad(0)[0] += static_cast<float>(scale_grad);
+    }
+    return {std::move(query_grad), std::move(key_grad)};
+  }
+  const Index3 q_at(query), k_at(key);
+  const double weight = concat_score_weight();
   double scale_grad = 0.0, weight_grad = 0.0;
   for (std::int64_t b = 0; b < batch; ++b)
     for (std::int64_t i = 0; i < tq; ++i)
       for (std::int64_t j = 0; j < tv; ++j) {
         const double g = scores_grad[(b * tq + i) * tv + j];
-        double raw = 0.0;  // dot: q·k; concat: Σ tanh(scale (q + k))
-        double scale_term = 0.0;
+        double raw = 0.0;  // Σ tanh(scale (q + k))
         for (std::int64_t d = 0; d < depth; ++d) {
-          const std::int64_t qi = at3(query, b, i, d), kj = at3(key, b, j, d);
+          const std::int64_t qi = q_at(b, i, d), kj = k_at(b, j, d);
           const double q = query[qi], k = key[kj];
-          if (dot) {
-            raw += q * k;
-            query_grad[qi] += static_cast<float>(g * scale * k);
-            key_grad[kj] += static_cast<float>(g * scale * q);
-          } else {
-            const double t = std::tanh(scale * (q + k));
-            raw += t;
-            const double through = g * weight * (1.0 - t * t);
-            query_grad[qi] += static_cast<float>(through * scale);
-            key_grad[kj] += static_cast<float>(through * scale);
-            scale_term += through * (q + k);
-          }
+          const double t = std::tanh(scale * (q + k));
+          raw += t;
+          const double through = g * weight * (1.0 - t * t);
+          query_grad[qi] += static_cast<float>(through * scale);
+          key_grad[kj] += static_cast<float>(through * scale);
+          scale_grad += through * (q + k);
         }
-        if (dot) {
-          scale_grad += g * raw;
-        } else {
-          scale_grad += scale_term;
-          weight_grad += g * raw;
-        }
+        weight_grad += g * raw;
       }
   if (use_scale_) own_grad(0)[0] += static_cast<float>(scale_grad);
-  if (!dot) own_grad(use_scale_ ? 1 : 0)[0] += static_cast<float>(weight_grad);
+  own_grad(use_scale_ ? 1 : 0)[0] += static_cast<float>(weight_grad);
   return {std::move(query_grad), std::move(key_grad)};
 }
 
@@ -292,13 +305,14 @@ void AdditiveAttention::build_list_weights(const std::vector<Shape>& input_shape
 Tensor AdditiveAttention::scores(const Tensor& query, const Tensor& key) const {
   const std::int64_t batch = query.dim(0), tq = query.dim(1), tv = key.dim(1), depth = query.dim(2);
   Tensor result({batch, tq, tv});
+  const Index3 q_at(query), k_at(key);
   for (std::int64_t b = 0; b < batch; ++b)
     for (std::int64_t i = 0; i < tq; ++i)
       for (std::int64_t j = 0; j < tv; ++j) {
         double sum = 0.0;
         for (std::int64_t d = 0; d < depth; ++d) {
           const double w = use_scale_ ? own_weight(0)[d] : 1.0;
-          sum += w * std::tanh(static_cast<double>(query[at3(query, b, i, d)]) + key[at3(key, b, j, d)]);
+          sum += w * std::tanh(static_cast<double>(query[q_at(b, i, d)]) + key[k_at(b, j, d)]);
         }
         result[(b * tq + i) * tv + j] = static_cast<float>(sum);
       }
@@ -310,12 +324,13 @@ std::pair<Tensor, Tensor> AdditiveAttention::scores_backward(const Tensor& query
   const std::int64_t batch = query.dim(0), tq = query.dim(1), tv = key.dim(1), depth = query.dim(2);
   Tensor query_grad(query.shape()), key_grad(key.shape());
   std::vector<double> scale_grad(static_cast<std::size_t>(depth), 0.0);
+  const Index3 q_at(query), k_at(key);
   for (std::int64_t b = 0; b < batch; ++b)
     for (std::int64_t i = 0; i < tq; ++i)
       for (std::int64_t j = 0; j < tv; ++j) {
         const double g = scores_grad[(b * tq + i) * tv + j];
         for (std::int64_t d = 0; d < depth; ++d) {
-          const std::int64_t qi = at3(query, b, i, d), kj = at3(key, b, j, d);
+          const std::int64_t qi = q_at(b, i, d), kj = k_at(b, j, d);
           const double t = std::tanh(static_cast<double>(query[qi]) + key[kj]);
           const double w = use_scale_ ? own_weight(0)[d] : 1.0;
           const double through = g * w * (1.0 - t * t);
