@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/blas.h"
+#include "layers/config_number.h"
 #include "layers/initializers.h"
 #include "rnnkit/error.h"
 
@@ -183,7 +184,7 @@ std::optional<Tensor> DenseAttention::compute_list_mask(const std::vector<const 
 
 nlohmann::json DenseAttention::attention_config() const {
   nlohmann::json config = Layer::config();
-  config["dropout"] = call_options_.dropout;
+  config["dropout"] = config_number(call_options_.dropout);
   return config;
 }
 

@@ -1,5 +1,6 @@
 #include "rnnkit/layers/dropout.h"
 
+#include "layers/config_number.h"
 #include "rnnkit/error.h"
 
 namespace rnnkit {
@@ -33,7 +34,7 @@ InputGrads Dropout::backward_pass(const std::vector<Tensor>& output_grads) {
 
 nlohmann::json Dropout::config() const {
   nlohmann::json config = Layer::config();
-  config["rate"] = rate_;
+  config["rate"] = config_number(rate_);
   config["noise_shape"] = nullptr;
   config["seed"] = nullptr;
   return config;

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/blas.h"
+#include "layers/config_number.h"
 #include "layers/initializers.h"
 #include "layers/lookup_scan.h"
 #include "layers/onednn_scan.h"
@@ -570,8 +571,8 @@ nlohmann::json Recurrent::config() const {
   config["kernel_constraint"] = constraint_config(options_.kernel_constraint);
   config["recurrent_constraint"] = constraint_config(options_.recurrent_constraint);
   config["bias_constraint"] = constraint_config(options_.bias_constraint);
-  config["dropout"] = options_.dropout;
-  config["recurrent_dropout"] = options_.recurrent_dropout;
+  config["dropout"] = config_number(options_.dropout);
+  config["recurrent_dropout"] = config_number(options_.recurrent_dropout);
   return config;
 }
 
