@@ -19,9 +19,9 @@ file(RELATIVE_PATH RNNKIT_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig
 configure_file(cmake/rnnkit.pc.in ${PROJECT_BINARY_DIR}/rnnkit.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/rnnkit.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
-if(RNNKIT_BUILD_TESTS)
+if(RNNKIT_BUILD_TESTS AND NOT RNNKIT_SANITIZE)
   # Installs this build into a scratch prefix, then configures, builds and runs examples/consumer against it
-  # (CMake package and pkg-config).
+  # (CMake package and pkg-config). Not under the sanitizers: the consumer is an ordinary build.
   add_test(NAME package.consumer
            COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
                    -DWORK_DIR=${PROJECT_BINARY_DIR}/package_test -DCXX=${CMAKE_CXX_COMPILER}

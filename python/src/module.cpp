@@ -5,6 +5,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -389,6 +390,22 @@ PYBIND11_MODULE(_rnnkit, m) {
       .def("build", [](Sequential& model, const std::vector<std::optional<std::int64_t>>& shape) {
         model.build(*optional_shape(shape));
       });
+
+  // The C++ calls alone, timed in C++ on tensors made once: the baseline of bench/python_overhead.py.
+  m.def("time_cpp_predict", [](Model& model, const py::object& x, std::int64_t batch_size, int repeats) {
+    const std::vector<Tensor> inputs{to_tensor(x, "x")};
+    py::gil_scoped_release release;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < repeats; ++i) model.predict(inputs, batch_size);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  });
+  m.def("time_cpp_fit", [](Model& model, const py::object& x, const py::object& y, std::int64_t batch_size, int epochs) {
+    const std::vector<Tensor> inputs{to_tensor(x, "x")}, targets{to_tensor(y, "y")};
+    py::gil_scoped_release release;
+    const auto start = std::chrono::steady_clock::now();
+    model.fit(inputs, targets, {.epochs = epochs, .batch_size = batch_size, .verbose = 0});
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  });
 
   m.def("load_model", [](const std::string& path) { return hold_model(load_model(path)); });
   m.def("model_from_json", [](const std::string& text) {

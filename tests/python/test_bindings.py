@@ -279,3 +279,41 @@ def test_model_layers_are_the_objects_added_and_seeds_repeat():
     second = small_model().get_weights()
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
+
+
+def test_merge_and_attention_layers_on_numpy():
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((2, 3, 4)).astype(np.float32), rng.standard_normal((2, 3, 4)).astype(np.float32)
+    np.testing.assert_allclose(layers.Add()([a, b]), a + b, rtol=1e-6)
+    np.testing.assert_allclose(layers.Concatenate()([a, b]), np.concatenate([a, b], axis=-1))
+    np.testing.assert_allclose(layers.Multiply()([a, b]), a * b, rtol=1e-6)
+    q, v = a.astype(np.float64), b.astype(np.float64)
+    scores = q @ v.transpose(0, 2, 1)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(layers.Attention()([a, b]), weights @ v, rtol=1e-5, atol=1e-6)
+
+
+def test_functional_model_with_two_inputs_given_as_list_or_dict():
+    left, right = keras.Input(shape=(3,), name="left"), keras.Input(shape=(3,), name="right")
+    dense = layers.Dense(2, name="head")
+    model = models.Model([left, right], dense(layers.Concatenate()([left, right])))
+    x = [np.ones((4, 3), np.float32), np.arange(12, dtype=np.float32).reshape(4, 3)]
+    kernel, bias = dense.get_weights()
+    expected = np.concatenate(x, axis=1) @ kernel + bias
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model.predict({"right": x[1], "left": x[0]}, verbose=0), expected, rtol=1e-5,
+                               atol=1e-5)
+    model.compile(loss="mse", optimizer=optimizers.SGD(learning_rate=0.01))
+    history = model.fit(x, np.zeros((4, 2)), epochs=2, verbose=0)
+    assert list(history.history) == ["loss"]
+
+
+def test_one_input_model_takes_a_list_of_one_array_and_early_stopping_runs_in_cpp():
+    model = small_model()
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    x, y = np.ones((8, 5)), np.ones(8)
+    history = model.fit([x], [y], epochs=30, verbose=0, validation_data=(x, y),
+                        callbacks=[callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)])
+    # min_delta 10: no epoch improves on the first, so patience 0 stops after the second.
+    assert history.epoch == [0, 1]

@@ -218,9 +218,9 @@ class Model:
             if missing:
                 raise ValueError(f"{what}: no array for {missing[0]!r} (the model's are {names})")
             return [value[n] for n in names]
-        if isinstance(value, (list, tuple)) and len(value) > 0 and isinstance(value[0], np.ndarray) \
-                and len(names) > 1:
-            return list(value)
+        if isinstance(value, (list, tuple)) and len(value) == len(names) and \
+                all(isinstance(v, np.ndarray) for v in value):
+            return list(value)  # one array per input (or output), as Keras takes [x] for a one-input model
         if not isinstance(value, (np.ndarray, list, tuple)) and (hasattr(value, "__next__") or
                                                                  hasattr(value, "element_spec")):
             raise NotImplementedError(f"{what}: generators and datasets are not supported; give numpy arrays")
