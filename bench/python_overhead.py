@@ -14,8 +14,10 @@ from rnnkit.keras.layers import Bidirectional, Dense, Embedding, LSTM
 from rnnkit.keras.models import Sequential
 
 
-def best_of(repeats, function):
-    return min(function() for _ in range(repeats))
+def best_of_interleaved(repeats, first, second):
+    """The fastest of `repeats` runs of each, alternating, so that a busy moment of the machine hits both."""
+    times = [(first(), second()) for _ in range(repeats)]
+    return min(t[0] for t in times), min(t[1] for t in times)
 
 
 def main():
@@ -43,8 +45,8 @@ def main():
     for name, through_python, bare in (
             ("predict", python_predict, lambda: _rnnkit.time_cpp_predict(model._cpp, x, 32, 1)),
             ("fit epoch", python_fit, lambda: _rnnkit.time_cpp_fit(model._cpp, x, y, 32, 1))):
-        python_seconds = best_of(args.repeats, through_python)
-        cpp_seconds = best_of(args.repeats, bare)
+        through_python(), bare()  # warm-up: first-touch allocations, thread pools
+        python_seconds, cpp_seconds = best_of_interleaved(args.repeats, through_python, bare)
         overhead = 100.0 * (python_seconds - cpp_seconds) / cpp_seconds
         results.append(overhead)
         print(f"{name:10s} python {python_seconds * 1e3:8.2f} ms   c++ {cpp_seconds * 1e3:8.2f} ms   "

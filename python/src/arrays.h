@@ -18,19 +18,21 @@ namespace rnnkit::python {
 namespace py = pybind11;
 
 // A numpy array (or anything np.asarray takes) as a float32 Tensor, as Keras converts its inputs: integers,
-// booleans and float64 are cast; a float32 C-contiguous array is read in place and copied once into the tensor.
+// booleans and float64 are cast; a float32 C-contiguous array is read in place and copied once into the
+// tensor.
 inline Tensor to_tensor(const py::handle& value, std::string_view what) {
   using Floats = py::array_t<float, py::array::c_style | py::array::forcecast>;
   Floats array = Floats::ensure(value);
   if (!array) {
     PyErr_Clear();
     const std::string type = py::str(py::type::of(value).attr("__name__"));
-    throw py::type_error(std::string(what) + ": expected a numpy array of numbers (or a list of them), received " +
-                         type);
+    throw py::type_error(std::string(what) +
+                         ": expected a numpy array of numbers (or a list of them), received " + type);
   }
   Shape shape(array.shape(), array.shape() + array.ndim());
   Tensor tensor = Tensor::uninitialized(shape);
-  if (tensor.size() > 0) std::memcpy(tensor.data(), array.data(), sizeof(float) * static_cast<std::size_t>(tensor.size()));
+  if (tensor.size() > 0)
+    std::memcpy(tensor.data(), array.data(), sizeof(float) * static_cast<std::size_t>(tensor.size()));
   return tensor;
 }
 
@@ -57,8 +59,8 @@ inline py::list to_numpy_list(std::vector<Tensor>&& tensors) {
 }
 
 // A stream whose text goes to Python's sys.stdout (so that it shows in Jupyter), written at each newline and
-// each flush: Keras's progress bar rewrites its line with '\r' and flushes. Writes take the GIL, so the stream
-// may be used while C++ runs with the GIL released.
+// each flush: Keras's progress bar rewrites its line with '\r' and flushes. Writes take the GIL, so the
+// stream may be used while C++ runs with the GIL released.
 class PythonStdout : public std::streambuf {
  public:
   ~PythonStdout() override {
@@ -86,7 +88,8 @@ class PythonStdout : public std::streambuf {
   }
   std::streamsize xsputn(const char* text, std::streamsize count) override {
     buffer_.append(text, static_cast<std::size_t>(count));
-    if (std::string_view(text, static_cast<std::size_t>(count)).find('\n') != std::string_view::npos) write_out();
+    if (std::string_view(text, static_cast<std::size_t>(count)).find('\n') != std::string_view::npos)
+      write_out();
     return count;
   }
   int sync() override {

@@ -1,5 +1,6 @@
-// rnnkit._rnnkit: the C++ library as Python sees it. The Keras-shaped API (argument names, defaults, classes) is
-// the pure-Python package rnnkit.keras on top of this module; here are the objects and the numpy conversions.
+// rnnkit._rnnkit: the C++ library as Python sees it. The Keras-shaped API (argument names, defaults, classes)
+// is the pure-Python package rnnkit.keras on top of this module; here are the objects and the numpy
+// conversions.
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -50,8 +51,8 @@ py::dict logs_dict(const Logs& logs) {
   return dict;
 }
 
-// A callback whose hooks call a Python object's (rnnkit.keras.callbacks.Callback's dispatch methods) with the GIL
-// held: fit runs with the GIL released.
+// A callback whose hooks call a Python object's (rnnkit.keras.callbacks.Callback's dispatch methods) with the
+// GIL held: fit runs with the GIL released.
 class PythonCallback : public Callback {
  public:
   explicit PythonCallback(py::object target) : target_(std::move(target)) {}
@@ -63,7 +64,9 @@ class PythonCallback : public Callback {
   void on_train_end() override { invoke("_rnnkit_train_end"); }
   void on_epoch_begin(int epoch) override { invoke("_rnnkit_epoch_begin", epoch); }
   void on_epoch_end(int epoch, const Logs& logs) override { invoke_logs("_rnnkit_epoch_end", epoch, logs); }
-  void on_batch_end(std::int64_t batch, const Logs& logs) override { invoke_logs("_rnnkit_batch_end", batch, logs); }
+  void on_batch_end(std::int64_t batch, const Logs& logs) override {
+    invoke_logs("_rnnkit_batch_end", batch, logs);
+  }
 
  private:
   template <class... Arguments>
@@ -89,22 +92,25 @@ std::shared_ptr<Model> hold_model(Model&& model) {
   return std::make_shared<Model>(std::move(model));
 }
 
-std::vector<SymbolicTensor> symbolic_call(const std::shared_ptr<Layer>& layer, const std::vector<SymbolicTensor>& inputs,
-                                          const std::vector<SymbolicTensor>& initial_state, std::uint64_t seed) {
+std::vector<SymbolicTensor> symbolic_call(const std::shared_ptr<Layer>& layer,
+                                          const std::vector<SymbolicTensor>& inputs,
+                                          const std::vector<SymbolicTensor>& initial_state,
+                                          std::uint64_t seed) {
   Rng rng(seed);
   if (layer->takes_input_list()) {
     check(initial_state.empty(), layer->name(), ": initial_state is for recurrent layers");
     const LayerOutputs outputs = Layer::call_symbolic(layer, inputs, rng);
     return outputs;
   }
-  check(inputs.size() == 1, "layer '", layer->name(), "' (", layer->class_name(), ") takes one tensor, received ",
-        inputs.size());
+  check(inputs.size() == 1, "layer '", layer->name(), "' (", layer->class_name(),
+        ") takes one tensor, received ", inputs.size());
   const LayerOutputs outputs = Layer::call_symbolic(layer, inputs[0], {.initial_state = initial_state}, rng);
   return outputs;
 }
 
-py::list call_layer(Layer& layer, const std::vector<py::object>& inputs, const std::vector<py::object>& initial_state,
-                    const py::object& mask, bool training, std::uint64_t seed) {
+py::list call_layer(Layer& layer, const std::vector<py::object>& inputs,
+                    const std::vector<py::object>& initial_state, const py::object& mask, bool training,
+                    std::uint64_t seed) {
   const std::string where = "layer '" + layer.name() + "'";
   std::vector<Tensor> x = to_tensors(inputs, where + " inputs");
   std::vector<Tensor> states = to_tensors(initial_state, where + " initial_state");
@@ -119,8 +125,10 @@ py::list call_layer(Layer& layer, const std::vector<py::object>& inputs, const s
       outputs = list_layer->call_list(x, {}, training, &rng);
     } else {
       check(x.size() == 1, where, " (", layer.class_name(), ") takes one array, received ", x.size());
-      CallArgs args{.mask = mask_tensor ? &*mask_tensor : nullptr, .initial_state = std::move(states),
-                    .training = training, .rng = &rng};
+      CallArgs args{.mask = mask_tensor ? &*mask_tensor : nullptr,
+                    .initial_state = std::move(states),
+                    .training = training,
+                    .rng = &rng};
       outputs = layer.call(x[0], args);
     }
   }
@@ -140,10 +148,17 @@ py::dict history_dict(const History& history) {
   result["epoch"] = py::cast(history.epoch);
   const char* reason = "none";
   switch (history.stop_reason) {
-    case StopReason::none: break;
-    case StopReason::callback: reason = "callback"; break;
-    case StopReason::interrupt: reason = "interrupt"; break;
-    case StopReason::max_duration: reason = "max_duration"; break;
+    case StopReason::none:
+      break;
+    case StopReason::callback:
+      reason = "callback";
+      break;
+    case StopReason::interrupt:
+      reason = "interrupt";
+      break;
+    case StopReason::max_duration:
+      reason = "max_duration";
+      break;
   }
   result["stop_reason"] = reason;
   return result;
@@ -154,7 +169,8 @@ py::dict history_dict(const History& history) {
 PYBIND11_MODULE(_rnnkit, m) {
   m.doc() = "rnnkit's C++ library; use rnnkit.keras";
 
-  // rnnkit::Error is Keras's ValueError, or NotImplementedError where it says rnnkit does not support something.
+  // rnnkit::Error is Keras's ValueError, or NotImplementedError where it says rnnkit does not support
+  // something.
   static py::exception<Error> error_type(m, "Error", PyExc_ValueError);
   py::register_exception_translator([](std::exception_ptr pointer) {
     try {
@@ -179,9 +195,11 @@ PYBIND11_MODULE(_rnnkit, m) {
       "Input",
       [](const std::vector<std::optional<std::int64_t>>& shape, const std::string& name,
          std::optional<std::int64_t> batch_size, const std::string& dtype) {
-        return Input(*optional_shape(shape), InputOptions{.name = name, .batch_size = batch_size, .dtype = dtype});
+        return Input(*optional_shape(shape),
+                     InputOptions{.name = name, .batch_size = batch_size, .dtype = dtype});
       },
-      py::arg("shape"), py::arg("name") = "", py::arg("batch_size") = py::none(), py::arg("dtype") = "float32");
+      py::arg("shape"), py::arg("name") = "", py::arg("batch_size") = py::none(),
+      py::arg("dtype") = "float32");
 
   py::class_<Layer, std::shared_ptr<Layer>>(m, "Layer")
       .def_static("from_config", &layer_from_json, py::arg("config"),
@@ -220,21 +238,24 @@ PYBIND11_MODULE(_rnnkit, m) {
            })
       .def("config", [](const Layer& l) { return l.config().dump(); })
       .def("reset_states", &Layer::reset_states)
-      .def("call", &call_layer, py::arg("inputs"), py::arg("initial_state"), py::arg("mask"), py::arg("training"),
-           py::arg("seed"))
+      .def("call", &call_layer, py::arg("inputs"), py::arg("initial_state"), py::arg("mask"),
+           py::arg("training"), py::arg("seed"))
       .def_static("call_symbolic", &symbolic_call);
 
   py::class_<Callback, std::shared_ptr<Callback>>(m, "Callback");
   m.def("python_callback", [](py::object target) -> std::shared_ptr<Callback> {
     return std::make_shared<PythonCallback>(std::move(target));
   });
-  m.def(
-      "EarlyStopping",
-      [](const std::string& monitor, double min_delta, int patience, const std::string& mode,
-         std::optional<double> baseline, bool restore_best_weights) {
-        return EarlyStopping({.monitor = monitor, .min_delta = min_delta, .patience = patience, .mode = mode,
-                              .baseline = baseline, .restore_best_weights = restore_best_weights});
-      });
+  m.def("EarlyStopping",
+        [](const std::string& monitor, double min_delta, int patience, const std::string& mode,
+           std::optional<double> baseline, bool restore_best_weights) {
+          return EarlyStopping({.monitor = monitor,
+                                .min_delta = min_delta,
+                                .patience = patience,
+                                .mode = mode,
+                                .baseline = baseline,
+                                .restore_best_weights = restore_best_weights});
+        });
   m.def("ModelCheckpoint", [](const std::string& path, const std::string& monitor, bool save_best_only,
                               const std::string& mode) {
     return ModelCheckpoint(path, {.monitor = monitor, .save_best_only = save_best_only, .mode = mode});
@@ -260,8 +281,9 @@ PYBIND11_MODULE(_rnnkit, m) {
       .def_property_readonly("outputs", &Model::outputs)
       .def_property_readonly("input_names", &Model::input_names)
       .def_property_readonly("output_names", &Model::output_names)
-      .def_property("stop_training", [](const Model& model) { return model.stop_training; },
-                    [](Model& model, bool stop) { model.stop_training = stop; })
+      .def_property(
+          "stop_training", [](const Model& model) { return model.stop_training; },
+          [](Model& model, bool stop) { model.stop_training = stop; })
       .def("count_params", &Model::count_params)
       .def("get_weights", [](const Model& model) { return to_numpy_list(model.get_weights()); })
       .def("set_weights",
@@ -304,8 +326,8 @@ PYBIND11_MODULE(_rnnkit, m) {
              const std::map<std::string, std::string>& loss_by_output, const std::string& optimizer_class,
              const std::string& optimizer_config, const std::vector<std::string>& metrics,
              const std::map<std::string, std::vector<std::string>>& metrics_by_output,
-             const std::vector<double>& loss_weights, const std::map<std::string, double>& loss_weight_by_output,
-             bool from_logits) {
+             const std::vector<double>& loss_weights,
+             const std::map<std::string, double>& loss_weight_by_output, bool from_logits) {
             CompileOptions options;
             options.loss = loss;
             options.losses = losses;
@@ -319,37 +341,45 @@ PYBIND11_MODULE(_rnnkit, m) {
             model.compile(std::move(options));
           },
           py::arg("loss"), py::arg("losses"), py::arg("loss_by_output"), py::arg("optimizer_class"),
-          py::arg("optimizer_config"), py::arg("metrics"), py::arg("metrics_by_output"), py::arg("loss_weights"),
-          py::arg("loss_weight_by_output"), py::arg("from_logits"))
+          py::arg("optimizer_config"), py::arg("metrics"), py::arg("metrics_by_output"),
+          py::arg("loss_weights"), py::arg("loss_weight_by_output"), py::arg("from_logits"))
       .def("optimizer_config",
            [](const Model& model) {
-             return json{{"class_name", model.optimizer().name()}, {"config", model.optimizer().config()}}.dump();
+             return json{{"class_name", model.optimizer().name()}, {"config", model.optimizer().config()}}
+                 .dump();
            })
-      .def(
-          "fit",
-          [](Model& model, const std::vector<py::object>& x, const std::vector<py::object>& y, int epochs,
-             std::int64_t batch_size, int verbose, bool shuffle, double validation_split,
-             const std::optional<std::pair<std::vector<py::object>, std::vector<py::object>>>& validation_data,
-             int initial_epoch, const std::map<int, double>& class_weight,
-             const std::vector<std::shared_ptr<Callback>>& callbacks) {
-            const std::vector<Tensor> x_tensors = to_tensors(x, "fit x");
-            const std::vector<Tensor> y_tensors = to_tensors(y, "fit y");
-            PythonStdout stdout_buffer;
-            std::ostream out(&stdout_buffer);
-            FitOptions options{.epochs = epochs, .batch_size = batch_size, .verbose = verbose, .shuffle = shuffle,
-                               .validation_split = validation_split, .initial_epoch = initial_epoch,
-                               .class_weight = class_weight, .callbacks = callbacks, .out = &out};
-            if (validation_data)
-              options.validation_arrays = std::pair{to_tensors(validation_data->first, "validation_data x"),
-                                                    to_tensors(validation_data->second, "validation_data y")};
-            History history;
-            {
-              py::gil_scoped_release release;
-              history = model.fit(x_tensors, y_tensors, std::move(options));
-              out.flush();
-            }
-            return history_dict(history);
-          })
+      .def("fit",
+           [](Model& model, const std::vector<py::object>& x, const std::vector<py::object>& y, int epochs,
+              std::int64_t batch_size, int verbose, bool shuffle, double validation_split,
+              const std::optional<std::pair<std::vector<py::object>, std::vector<py::object>>>&
+                  validation_data,
+              int initial_epoch, const std::map<int, double>& class_weight,
+              const std::vector<std::shared_ptr<Callback>>& callbacks) {
+             const std::vector<Tensor> x_tensors = to_tensors(x, "fit x");
+             const std::vector<Tensor> y_tensors = to_tensors(y, "fit y");
+             PythonStdout stdout_buffer;
+             std::ostream out(&stdout_buffer);
+             FitOptions options{.epochs = epochs,
+                                .batch_size = batch_size,
+                                .verbose = verbose,
+                                .shuffle = shuffle,
+                                .validation_split = validation_split,
+                                .initial_epoch = initial_epoch,
+                                .class_weight = class_weight,
+                                .callbacks = callbacks,
+                                .out = &out};
+             if (validation_data)
+               options.validation_arrays =
+                   std::pair{to_tensors(validation_data->first, "validation_data x"),
+                             to_tensors(validation_data->second, "validation_data y")};
+             History history;
+             {
+               py::gil_scoped_release release;
+               history = model.fit(x_tensors, y_tensors, std::move(options));
+               out.flush();
+             }
+             return history_dict(history);
+           })
       .def("evaluate",
            [](Model& model, const std::vector<py::object>& x, const std::vector<py::object>& y,
               std::int64_t batch_size, int verbose) {
@@ -360,7 +390,8 @@ PYBIND11_MODULE(_rnnkit, m) {
              Logs logs;
              {
                py::gil_scoped_release release;
-               logs = model.evaluate(x_tensors, y_tensors, {.batch_size = batch_size, .verbose = verbose, .out = &out});
+               logs = model.evaluate(x_tensors, y_tensors,
+                                     {.batch_size = batch_size, .verbose = verbose, .out = &out});
                out.flush();
              }
              return logs_dict(logs);
@@ -399,13 +430,14 @@ PYBIND11_MODULE(_rnnkit, m) {
     for (int i = 0; i < repeats; ++i) model.predict(inputs, batch_size);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   });
-  m.def("time_cpp_fit", [](Model& model, const py::object& x, const py::object& y, std::int64_t batch_size, int epochs) {
-    const std::vector<Tensor> inputs{to_tensor(x, "x")}, targets{to_tensor(y, "y")};
-    py::gil_scoped_release release;
-    const auto start = std::chrono::steady_clock::now();
-    model.fit(inputs, targets, {.epochs = epochs, .batch_size = batch_size, .verbose = 0});
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  });
+  m.def("time_cpp_fit",
+        [](Model& model, const py::object& x, const py::object& y, std::int64_t batch_size, int epochs) {
+          const std::vector<Tensor> inputs{to_tensor(x, "x")}, targets{to_tensor(y, "y")};
+          py::gil_scoped_release release;
+          const auto start = std::chrono::steady_clock::now();
+          model.fit(inputs, targets, {.epochs = epochs, .batch_size = batch_size, .verbose = 0});
+          return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        });
 
   m.def("load_model", [](const std::string& path) { return hold_model(load_model(path)); });
   m.def("model_from_json", [](const std::string& text) {
@@ -413,13 +445,17 @@ PYBIND11_MODULE(_rnnkit, m) {
   });
 
   py::class_<Tokenizer>(m, "Tokenizer")
-      .def(py::init([](std::optional<int> num_words, const std::string& filters, bool lower, const std::string& split,
-                       bool char_level, std::optional<std::string> oov_token) {
-             return Tokenizer({.num_words = num_words, .filters = filters, .lower = lower, .split = split,
-                               .char_level = char_level, .oov_token = std::move(oov_token)});
+      .def(py::init([](std::optional<int> num_words, const std::string& filters, bool lower,
+                       const std::string& split, bool char_level, std::optional<std::string> oov_token) {
+             return Tokenizer({.num_words = num_words,
+                               .filters = filters,
+                               .lower = lower,
+                               .split = split,
+                               .char_level = char_level,
+                               .oov_token = std::move(oov_token)});
            }),
-           py::arg("num_words"), py::arg("filters"), py::arg("lower"), py::arg("split"), py::arg("char_level"),
-           py::arg("oov_token"))
+           py::arg("num_words"), py::arg("filters"), py::arg("lower"), py::arg("split"),
+           py::arg("char_level"), py::arg("oov_token"))
       .def("fit_on_texts", &Tokenizer::fit_on_texts)
       .def("fit_on_sequences", &Tokenizer::fit_on_sequences)
       .def("tokenize", [](const Tokenizer& t, const std::string& text) { return t.tokenize(text); })
@@ -444,10 +480,10 @@ PYBIND11_MODULE(_rnnkit, m) {
 
   m.def(
       "pad_sequences",
-      [](const std::vector<std::vector<int>>& sequences, std::optional<std::int64_t> maxlen, const std::string& padding,
-         const std::string& truncating, float value) {
-        return to_numpy(pad_sequences(sequences, {.maxlen = maxlen, .padding = padding, .truncating = truncating,
-                                                  .value = value}));
+      [](const std::vector<std::vector<int>>& sequences, std::optional<std::int64_t> maxlen,
+         const std::string& padding, const std::string& truncating, float value) {
+        return to_numpy(pad_sequences(
+            sequences, {.maxlen = maxlen, .padding = padding, .truncating = truncating, .value = value}));
       },
       py::arg("sequences"), py::arg("maxlen"), py::arg("padding"), py::arg("truncating"), py::arg("value"));
   m.def(
