@@ -1,5 +1,6 @@
 # ctest package.consumer: installs the build at BUILD_DIR into WORK_DIR/prefix, then builds and runs
 # examples/consumer against it with find_package(rnnkit), and compiles its main.cpp again with pkg-config's flags.
+# Then imports the installed Python package, where there is one.
 function(run)
   execute_process(COMMAND ${ARGV} RESULT_VARIABLE result)
   if(NOT result EQUAL 0)
@@ -26,3 +27,14 @@ endif()
 separate_arguments(flags UNIX_COMMAND "${flags}")
 run(${CXX} -std=c++20 ${SOURCE_DIR}/examples/consumer/main.cpp ${flags} -o ${WORK_DIR}/consumer_pkg_config)
 run(${WORK_DIR}/consumer_pkg_config)
+
+# The installed Python package, where the build made one: importable from the prefix's dist-packages.
+file(GLOB installed_python ${prefix}/lib/python3*/dist-packages/rnnkit/_rnnkit*.so)
+if(installed_python)
+  list(GET installed_python 0 module)
+  get_filename_component(package_dir ${module} DIRECTORY)
+  get_filename_component(site_dir ${package_dir} DIRECTORY)
+  set(ENV{PYTHONPATH} ${site_dir})
+  run(/usr/bin/python3 -c "import rnnkit.keras as k; assert k.__file__.startswith('${site_dir}'), k.__file__; \
+k.Sequential([k.layers.LSTM(2, input_shape=(3, 4))]).summary()")
+endif()
