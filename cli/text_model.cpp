@@ -275,6 +275,10 @@ LanguageModel load_language_model(const std::string& path, const TextModelFlags&
   } else {
     const auto tokenizer = loaded.assets.find(kTokenizerAsset);
     const auto info = loaded.assets.find(kTextInfoAsset);
+    check(info == loaded.assets.end() ||
+              TextInfo::from_json(info->second, "model file " + quoted(path)).task == "language-model",
+          "model file ", quoted(path),
+          " is a text classifier, not a language model: use `rnnkit predict` or `rnnkit evaluate --data`");
     check(
         tokenizer != loaded.assets.end() && info != loaded.assets.end(), "model file ", quoted(path),
         " has no ", kTokenizerAsset, " and ", kTextInfoAsset,

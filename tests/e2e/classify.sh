@@ -130,5 +130,7 @@ expect_error "invalid UTF-8" "file 'bad.tsv', line 3, column 1 (document): inval
 expect_error "language-model flag" "--seq-length is for language models" -- train "$train" --task classify -o m.keras --seq-length 5
 expect_error "classify flag" "--max-length is for --task classify" -- train lines.txt -o m.keras --max-length 5
 expect_error "a language model is no classifier" "not written by \`rnnkit train --task classify\`" -- predict plain.h5 --text x
+expect_error "a classifier is no language model" "is a text classifier, not a language model" -- generate word.keras
+expect_error "subword vocabulary too small" "SentencePiece cannot train 50 pieces" -- train "$train" --task classify -o m.keras --level subword --vocab-size 50
 
 ((failures == 0))
