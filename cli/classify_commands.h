@@ -18,7 +18,9 @@ struct ClassifyTrainArgs {
   std::string data, output;
   std::string validation_data;
   std::string text_column, label_column;
-  std::string level = "word";
+  // Subword by measurement: on Korean reviews (NSMC) it beat word and char level at the same training time
+  // (README); words carry particles (영화가, 영화는, 영화를) that split a word level's vocabulary.
+  std::string level = "subword";
   std::string cell = "lstm";
   std::int64_t units = 128;
   int layers = 1;
@@ -26,7 +28,7 @@ struct ClassifyTrainArgs {
   std::int64_t embedding_dim = 128;
   std::optional<std::int64_t> max_length;
   std::string padding = "pre", truncating = "pre";
-  double dropout = 0.0, recurrent_dropout = 0.0;
+  double dropout = 0.3, recurrent_dropout = 0.0;  // 0.3: a little better held-out accuracy on NSMC (README)
   std::int64_t batch_size = 64;
   int epochs = 20;
   int patience = 2;

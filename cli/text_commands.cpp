@@ -652,7 +652,8 @@ void add_text_commands(CLI::App& app) {
       ->required();
   train_command
       ->add_option("--level", train->level,
-                   "Tokens: char (Unicode code points) or word; a classifier also subword (SentencePiece)")
+                   "Tokens: char (Unicode code points) or word; a classifier also subword (SentencePiece), "
+                   "its default")
       ->capture_default_str();
   train_command
       ->add_option("--samples", train->samples,
@@ -708,7 +709,7 @@ void add_text_commands(CLI::App& app) {
   train_command
       ->add_option("--task", *task,
                    "language-model: learn to continue text; classify: learn the labels of a TSV/CSV's texts "
-                   "(its defaults differ: word level, one LSTM(128), no dropout, EarlyStopping)")
+                   "(its defaults differ: subword level, one LSTM(128), dropout 0.3, EarlyStopping)")
       ->capture_default_str();
   auto classify = std::make_shared<ClassifyTrainArgs>();
   const std::vector<std::string> classify_only = add_classify_train_options(*train_command, *classify);

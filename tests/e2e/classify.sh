@@ -15,10 +15,10 @@ cd "$work"
 export OMP_NUM_THREADS=1
 
 source "$tests/e2e/lib/checks.bash"
-train=$tests/e2e/fixtures/nsmc/train.tsv
-test=$tests/e2e/fixtures/nsmc/test.tsv
+train=$tests/e2e/nsmc_slice/train.tsv
+test=$tests/e2e/nsmc_slice/test.tsv
 
-"$rnnkit" train "$train" --task classify -o word.keras --units 16 --embedding-dim 16 --epochs 3 --max-length 20 \
+"$rnnkit" train "$train" --task classify -o word.keras --level word --units 16 --embedding-dim 16 --epochs 3 --max-length 20 \
   --validation-split 0.2 --verbose 2 --threads 1 >train.log
 grep -q "^Epoch 3/3$" train.log || { echo "FAIL: train: no third epoch"; cat train.log; exit 1; }
 grep -q "320 training texts" train.log || fail_check "train holds out the last 20%: $(head -n 1 train.log)"
@@ -100,7 +100,7 @@ with open("topics.csv", "w", encoding="utf-8") as f:
         topic = list(words)[i % 3]
         f.write(f'{topic},"{random.choice(words[topic])}, {random.choice(words[topic])} {i}"\n')
 PY
-"$rnnkit" train topics.csv --task classify -o topics.h5 --label-column topic --units 8 --embedding-dim 8 \
+"$rnnkit" train topics.csv --task classify -o topics.h5 --level word --label-column topic --units 8 --embedding-dim 8 \
   --epochs 2 --verbose 0 --threads 1 --class-weight balanced >topics.log
 "$rnnkit" evaluate topics.h5 --data topics.csv --label-column topic >topics_eval.txt
 grep -q "^macro avg" topics_eval.txt && grep -q "^sports" topics_eval.txt || fail_check "three classes: $(cat topics_eval.txt)"
