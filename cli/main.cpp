@@ -5,6 +5,7 @@
 #include <iostream>
 #include <optional>
 
+#include "classify_commands.h"
 #include "model_arrays.h"
 #include "rnnkit/model_file.h"
 #include "rnnkit/rnnkit.h"
@@ -29,6 +30,11 @@ struct PredictArgs {
   std::vector<std::string> inputs;  // FILE.npy or NAME=FILE.npy per model input, or one .npz
   std::string output;
   std::int64_t batch_size = 32;
+  // A text classifier's inputs instead of arrays.
+  std::vector<std::string> texts;
+  std::string data;
+  bool json = false;
+  rnnkit::cli::ClassifierFlags classify;
 };
 
 // NaN or infinite weights load (Keras loads them too) but make every prediction meaningless: say so.
@@ -70,6 +76,18 @@ std::vector<rnnkit::Tensor> read_inputs(const std::vector<std::string>& given, c
 }
 
 void run_predict(const PredictArgs& args) {
+  if (!args.texts.empty() || !args.data.empty()) {
+    rnnkit::check(args.inputs.empty() && args.output.empty() && args.weights.empty(),
+                  "--input, --output and --weights are for arrays; --text and --data for a text classifier");
+    rnnkit::cli::ClassifierFlags flags = args.classify;
+    flags.batch_size = args.batch_size;
+    return rnnkit::cli::predict_classifier(args.model, args.texts, args.data, args.json, flags);
+  }
+  rnnkit::check(args.classify.tokenizer.empty() && args.classify.padding.empty() &&
+                    args.classify.text_column.empty() && !args.json,
+                "--tokenizer, --padding, --text-column and --json go with --text or --data");
+  rnnkit::check(!args.inputs.empty() && !args.output.empty(),
+                "predict needs --input and --output (arrays), or --text / --data (a text classifier)");
   rnnkit::Model model = rnnkit::load_model(args.model);
   const std::vector<rnnkit::Tensor> x = read_inputs(args.inputs, model);
   if (!model.built()) {
@@ -122,7 +140,8 @@ int main(int argc, char** argv) {
   convert_command->callback([&] { run_convert(convert); });
 
   PredictArgs predict;
-  CLI::App* predict_command = app.add_subcommand("predict", "Run a model on inputs from a .npy file");
+  CLI::App* predict_command =
+      app.add_subcommand("predict", "Run a model on inputs from a .npy file, or label texts");
   predict_command
       ->add_option("model", predict.model, "Keras model: .h5, .keras or model JSON (model.to_json())")
       ->required();
@@ -130,16 +149,25 @@ int main(int argc, char** argv) {
       "--weights", predict.weights,
       "Weights: Keras .h5 (save_weights), .weights.h5, .keras, or .npz named by Keras weight "
       "names");
-  predict_command
-      ->add_option(
-          "--input", predict.inputs,
-          ".npy input, batch first: one per model input (FILE in order, or NAME=FILE by input layer), "
-          "or one .npz with an array per input")
-      ->required();
-  predict_command
-      ->add_option("--output", predict.output,
-                   ".npy file to write the output to, or .npz (one array per output, named by output layer)")
-      ->required();
+  predict_command->add_option(
+      "--input", predict.inputs,
+      ".npy input, batch first: one per model input (FILE in order, or NAME=FILE by input layer), "
+      "or one .npz with an array per input");
+  predict_command->add_option(
+      "--output", predict.output,
+      ".npy file to write the output to, or .npz (one array per output, named by output layer)");
+  predict_command->add_option("--text", predict.texts,
+                              "A text for a text classifier (repeatable): prints its label and probability");
+  predict_command->add_option("--data", predict.data,
+                              "Texts for a text classifier: one per line, or a TSV/CSV with a header");
+  predict_command->add_flag("--json", predict.json, "With --text or --data: one JSON object per line");
+  predict_command->add_option("--text-column", predict.classify.text_column,
+                              "With --data as TSV/CSV: the text column's header");
+  predict_command->add_option("--tokenizer", predict.classify.tokenizer,
+                              "For a classifier trained in Keras: its Tokenizer as tokenizer.to_json() wrote "
+                              "it (labels are class ids)");
+  predict_command->add_option("--padding", predict.classify.padding,
+                              "With --tokenizer: pre (Keras's default) or post, for padding and truncating");
   predict_command->add_option("--batch-size", predict.batch_size, "Samples per forward pass")
       ->capture_default_str();
   predict_command->callback([&] { run_predict(predict); });

@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "classify_commands.h"
 #include "core/atomic_file.h"
 #include "loss_plot.h"
 #include "rnnkit/model_file.h"
@@ -86,6 +87,8 @@ std::vector<std::int64_t> default_seed(const TextVocabulary& vocabulary) {
   return {first};
 }
 
+}  // namespace
+
 std::chrono::duration<double> parse_duration(const std::string& text) {
   std::size_t used = 0;
   double value = 0;
@@ -106,6 +109,8 @@ std::chrono::duration<double> parse_duration(const std::string& text) {
         "' is not a positive duration like 90s, 10m or 1.5h");
   return std::chrono::duration<double>(value * seconds_per_unit);
 }
+
+namespace {
 
 // `train`'s optimizer unless the flags say otherwise: Adam at 0.001 with each gradient's norm clipped to 5.
 const OptimizerFlags kTrainOptimizerDefaults{.optimizer = "adam", .learning_rate = 0.001, .clipnorm = 5.0};
@@ -635,13 +640,20 @@ void evaluate_text(const std::string& model_path, const std::string& text_path, 
 void add_text_commands(CLI::App& app) {
   auto train = std::make_shared<TrainArgs>();
   CLI::App* train_command =
-      app.add_subcommand("train", "Train a character- or word-level language model on a UTF-8 text file");
-  train_command->add_option("corpus", train->corpus, "UTF-8 text file")->required();
+      app.add_subcommand("train",
+                         "Train a character- or word-level language model on a UTF-8 text file, or "
+                         "(--task classify) a text classifier on a labelled TSV/CSV");
+  train_command
+      ->add_option("corpus", train->corpus, "UTF-8 text file (--task classify: a TSV or CSV with a header)")
+      ->required();
   train_command
       ->add_option("-o,--output", train->output,
                    "Where the best model is saved (.keras or .h5), with its tokenizer")
       ->required();
-  train_command->add_option("--level", train->level, "Tokens: char (Unicode code points) or word")
+  train_command
+      ->add_option("--level", train->level,
+                   "Tokens: char (Unicode code points) or word; a classifier also subword (SentencePiece), "
+                   "its default")
       ->capture_default_str();
   train_command
       ->add_option("--samples", train->samples,
@@ -693,7 +705,52 @@ void add_text_commands(CLI::App& app) {
       ->add_option("--sample-length", train->sample_length,
                    "Characters of sample text after each epoch (0: none)")
       ->capture_default_str();
-  train_command->callback([train, train_command] {
+  auto task = std::make_shared<std::string>("language-model");
+  train_command
+      ->add_option("--task", *task,
+                   "language-model: learn to continue text; classify: learn the labels of a TSV/CSV's texts "
+                   "(its defaults differ: subword level, one LSTM(128), dropout 0.3, EarlyStopping)")
+      ->capture_default_str();
+  auto classify = std::make_shared<ClassifyTrainArgs>();
+  const std::vector<std::string> classify_only = add_classify_train_options(*train_command, *classify);
+  train_command->callback([train, train_command, task, classify, classify_only] {
+    const auto given = [&](const std::string& flag) { return train_command->count(flag) > 0; };
+    check(*task == "language-model" || *task == "classify", "--task '", *task,
+          "' is not language-model or classify");
+    if (*task == "classify") {
+      for (const char* flag :
+           {"--samples", "--seq-length", "--resume", "--sample-length", "--replace-invalid"})
+        check(!given(flag), flag, " is for language models; a classifier takes --max-length, --padding, ...");
+      ClassifyTrainArgs args = *classify;
+      const auto take = [&](const char* flag, auto& to, const auto& from) {
+        if (given(flag)) to = from;
+      };
+      args.data = train->corpus;
+      args.output = train->output;
+      take("--level", args.level, train->level);
+      take("--cell", args.cell, train->cell);
+      take("--units", args.units, train->units);
+      take("--layers", args.layers, train->layers);
+      take("--bidirectional", args.bidirectional, train->bidirectional);
+      take("--embedding-dim", args.embedding_dim, train->embedding_dim);
+      take("--batch-size", args.batch_size, train->batch_size);
+      take("--epochs", args.epochs, train->epochs);
+      take("--dropout", args.dropout, train->dropout);
+      take("--recurrent-dropout", args.recurrent_dropout, train->recurrent_dropout);
+      take("--validation-split", args.validation_split, train->validation_split);
+      check(!given("--validation-split") || !given("--validation-data"),
+            "give --validation-split or --validation-data, not both");
+      if (given("--validation-data")) args.validation_split = 0;
+      args.optimizer = train->optimizer;
+      args.max_vocab = train->max_vocab;
+      take("--seed", args.seed, train->seed);
+      args.verbose = train->verbose;
+      args.history = train->history;
+      args.threads = train->threads;
+      args.max_time = train->max_time;
+      return train_classifier(args);
+    }
+    for (const std::string& flag : classify_only) check(!given(flag), flag, " is for --task classify");
     train->batch_size_given = train_command->count("--batch-size") > 0;
     train->validation_split_given = train_command->count("--validation-split") > 0;
     train_text_model(*train);

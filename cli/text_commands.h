@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <string>
 
 #include "text_model.h"
@@ -10,6 +11,9 @@
 namespace rnnkit::cli {
 
 void add_text_commands(CLI::App& app);
+
+// A --max-time such as 90s, 10m or 1.5h (a bare number is seconds).
+std::chrono::duration<double> parse_duration(const std::string& text);
 
 // `rnnkit evaluate MODEL --text FILE`: cross-entropy per token (nats and bits) and perplexity of the text
 // under a language model, each token predicted from the ones before it as `generate` would (statefully over

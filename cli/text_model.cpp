@@ -19,8 +19,15 @@ std::string quoted(const std::string& path) {
   return "'" + path + "'";
 }
 
-// Keras's tokenizer.to_json() as a file. Also taken: that text saved once more as a JSON string
-// (json.dump(tokenizer.to_json(), f), read back in Python with tokenizer_from_json(json.load(f))).
+// The model's fixed input length, or kNone.
+std::int64_t fixed_input_length(const Model& model) {
+  return model.built() && model.input_shape().size() >= 2 ? model.input_shape()[1] : kNone;
+}
+
+}  // namespace
+
+// Also taken: that text saved once more as a JSON string (json.dump(tokenizer.to_json(), f), read back in
+// Python with tokenizer_from_json(json.load(f))).
 Tokenizer read_tokenizer_file(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   check(file.good(), "tokenizer file ", quoted(path), " cannot be read");
@@ -59,13 +66,6 @@ Tokenizer read_tokenizer_file(const std::string& path) {
   }
 }
 
-// The model's fixed input length, or kNone.
-std::int64_t fixed_input_length(const Model& model) {
-  return model.built() && model.input_shape().size() >= 2 ? model.input_shape()[1] : kNone;
-}
-
-}  // namespace
-
 std::string TextInfo::to_json() const {
   nlohmann::json json{
       {"level", level},           {"samples", samples},
@@ -73,6 +73,13 @@ std::string TextInfo::to_json() const {
       {"monitor", monitor},       {"best", std::isfinite(best) ? nlohmann::json(best) : nlohmann::json()}};
   if (batch_size > 0) json["batch_size"] = batch_size;
   if (validation_split) json["validation_split"] = *validation_split;
+  if (task != "language-model") {
+    json["task"] = task;
+    json["labels"] = labels;
+    json["padding"] = padding;
+    json["truncating"] = truncating;
+    json["lower"] = lower;
+  }
   return json.dump(1);
 }
 
@@ -80,8 +87,19 @@ TextInfo TextInfo::from_json(const std::string& text, const std::string& where) 
   try {
     const nlohmann::json json = nlohmann::json::parse(text);
     TextInfo info;
+    info.task = json.value("task", "language-model");
+    check(info.task == "language-model" || info.task == "classify", where,
+          ": task must be \"language-model\" or \"classify\"");
     info.level = json.at("level").get<std::string>();
-    check(info.level == "char" || info.level == "word", where, ": level must be \"char\" or \"word\"");
+    check(
+        info.level == "char" || info.level == "word" || (info.task == "classify" && info.level == "subword"),
+        where, ": level must be \"char\" or \"word\"", info.task == "classify" ? " or \"subword\"" : "");
+    if (info.task == "classify") {
+      info.labels = json.at("labels").get<std::vector<std::string>>();
+      info.padding = json.value("padding", "pre");
+      info.truncating = json.value("truncating", "pre");
+      info.lower = json.value("lower", false);
+    }
     info.samples = json.value("samples", "windows");
     info.seq_length = json.at("seq_length").get<std::int64_t>();
     info.epochs_done = json.value("epochs_done", 0);
@@ -102,8 +120,11 @@ TextModel load_text_model(const std::string& path) {
   check(tokenizer != loaded.assets.end() && info != loaded.assets.end(), "model file ", quoted(path),
         " has no ", kTokenizerAsset, " and ", kTextInfoAsset,
         " assets: it was not written by `rnnkit train`");
-  return {std::move(loaded.model), Tokenizer::from_json(tokenizer->second),
-          TextInfo::from_json(info->second, "model file " + quoted(path) + " asset " + kTextInfoAsset)};
+  TextInfo text_info =
+      TextInfo::from_json(info->second, "model file " + quoted(path) + " asset " + kTextInfoAsset);
+  check(text_info.task == "language-model", "model file ", quoted(path),
+        " is a text classifier, not a language model: use `rnnkit predict` or `rnnkit evaluate --data`");
+  return {std::move(loaded.model), Tokenizer::from_json(tokenizer->second), std::move(text_info)};
 }
 
 TextVocabulary TextVocabulary::from_tokenizer(Tokenizer tokenizer, std::string source) {
@@ -254,6 +275,10 @@ LanguageModel load_language_model(const std::string& path, const TextModelFlags&
   } else {
     const auto tokenizer = loaded.assets.find(kTokenizerAsset);
     const auto info = loaded.assets.find(kTextInfoAsset);
+    check(info == loaded.assets.end() ||
+              TextInfo::from_json(info->second, "model file " + quoted(path)).task == "language-model",
+          "model file ", quoted(path),
+          " is a text classifier, not a language model: use `rnnkit predict` or `rnnkit evaluate --data`");
     check(
         tokenizer != loaded.assets.end() && info != loaded.assets.end(), "model file ", quoted(path),
         " has no ", kTokenizerAsset, " and ", kTextInfoAsset,

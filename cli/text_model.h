@@ -22,17 +22,25 @@ namespace rnnkit::cli {
 // tokenizer.to_json()) and how the text was cut into tokens and windows.
 inline constexpr const char* kTokenizerAsset = "tokenizer.json";
 inline constexpr const char* kTextInfoAsset = "rnnkit_text.json";
+// A classifier's SentencePiece model (its serialized ModelProto), in place of tokenizer.json at subword
+// level.
+inline constexpr const char* kSubwordAsset = "sentencepiece.model";
 
 struct TextInfo {
-  std::string level = "char";       // "char" or "word"
-  std::string samples = "windows";  // "windows" or "line-prefixes" (the tutorial's prefix n-grams)
-  std::int64_t seq_length = 100;    // T of the training windows, or the padded prefix length
-  int epochs_done = 0;              // epochs behind the saved weights, for --resume
+  std::string task = "language-model";  // or "classify"
+  std::string level = "char";           // "char" or "word"; a classifier's may be "subword"
+  std::string samples = "windows";      // "windows" or "line-prefixes" (the tutorial's prefix n-grams)
+  std::int64_t seq_length = 100;        // T of the training windows, or the padded prefix length
+  int epochs_done = 0;                  // epochs behind the saved weights, for --resume
   // The batches the run made, which --resume takes again unless told otherwise (0 and none in older files).
   std::int64_t batch_size = 0;
   std::optional<double> validation_split{};
   std::string monitor = "val_loss";
   double best = std::numeric_limits<double>::infinity();
+  // A classifier's: its class names by id, and how its inputs were padded to seq_length.
+  std::vector<std::string> labels{};
+  std::string padding = "pre", truncating = "pre";
+  bool lower = false;  // a subword classifier's lowercasing (a Tokenizer keeps its own)
 
   std::string to_json() const;
   static TextInfo from_json(const std::string& text, const std::string& where);
@@ -100,6 +108,10 @@ struct TextModelFlags {
   }
 };
 void add_text_model_options(CLI::App& command, TextModelFlags& flags);
+
+// Keras's tokenizer.to_json() read from a file (also that text saved once more as a JSON string); errors
+// name the file and say what it looks like instead.
+Tokenizer read_tokenizer_file(const std::string& path);
 
 struct LanguageModel {
   Generator generator;

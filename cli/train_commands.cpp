@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "classify_commands.h"
 #include "model_arrays.h"
 #include "rnnkit/model_file.h"
 #include "rnnkit/rnnkit.h"
@@ -283,7 +284,8 @@ void add_training_commands(CLI::App& app) {
   auto replace_invalid = std::make_shared<bool>(false);
   CLI::App* evaluate_command = app.add_subcommand(
       "evaluate",
-      "Loss and accuracy of a Keras model on .npy data, or cross-entropy and perplexity of a text");
+      "Loss and accuracy of a Keras model on .npy data, cross-entropy and perplexity of a text, or a text "
+      "classifier's report on a labelled file");
   add_data_options(*evaluate_command, *evaluate, false);
   CLI::Option* text_option = evaluate_command->add_option(
       "--text", *text, "UTF-8 text for a language model: cross-entropy per token and perplexity");
@@ -293,12 +295,40 @@ void add_training_commands(CLI::App& app) {
                              "With --text: replace invalid UTF-8 with U+FFFD instead of failing");
   auto text_flags = std::make_shared<TextModelFlags>();
   add_text_model_options(*evaluate_command, *text_flags);
-  evaluate_command->callback([evaluate, text, replace_invalid, text_flags] {
+  auto classify = std::make_shared<ClassifierFlags>();
+  auto data = std::make_shared<std::string>();
+  auto predictions = std::make_shared<std::string>();
+  CLI::Option* data_option = evaluate_command->add_option(
+      "--data", *data,
+      "A labelled TSV/CSV for a text classifier: loss, accuracy, precision, recall, F1, ROC AUC, confusion "
+      "matrix");
+  data_option->excludes(text_option);
+  for (const char* data_flag : {"--x", "--y", "--loss", "--weights"})
+    data_option->excludes(evaluate_command->get_option(data_flag));
+  evaluate_command->add_option("--text-column", classify->text_column,
+                               "With --data: the text column's header");
+  evaluate_command->add_option("--label-column", classify->label_column,
+                               "With --data: the label column's header");
+  evaluate_command->add_option("--output", *predictions,
+                               "With --data: write each row's prediction and probabilities as TSV");
+  evaluate_command->callback([evaluate, text, replace_invalid, text_flags, classify, data, predictions] {
+    if (!data->empty()) {
+      check(!text_flags->lower && text_flags->vocabulary_from.empty() && text_flags->level.empty() &&
+                !text_flags->seq_length,
+            "--vocabulary-from, --lower, --level and --seq-length go with --text");
+      classify->tokenizer = text_flags->tokenizer;
+      classify->padding = text_flags->padding;
+      classify->batch_size = evaluate->batch_size;
+      return evaluate_classifier(evaluate->model, *data, *predictions, *classify);
+    }
+    check(predictions->empty() && classify->text_column.empty() && classify->label_column.empty(),
+          "--output, --text-column and --label-column go with --data");
     if (!text->empty()) return evaluate_text(evaluate->model, *text, *replace_invalid, *text_flags);
     check(!text_flags->any(), "--tokenizer, --vocabulary-from, --lower, --level, --seq-length and --padding ",
           "go with --text");
     check(!evaluate->x.empty() && !evaluate->y.empty() && !evaluate->loss.empty(),
-          "evaluate needs --x, --y and --loss (.npy data), or --text (a text file)");
+          "evaluate needs --x, --y and --loss (.npy data), --text (a text file) or --data (a labelled "
+          "TSV/CSV)");
     run_evaluate(*evaluate);
   });
 }

@@ -114,13 +114,14 @@ expect_error "bad temperature" "temperature" -- generate lm.keras --temperature 
   --validation-split 0 --verbose 0 --threads 1 >/dev/null && pass "--replace-invalid trains on invalid UTF-8" ||
   fail_check "--replace-invalid"
 
-# --help lists every flag with its default.
+# --help lists every flag with its default (read whole first: `grep -q` stopping early would cut the pipe).
+train_help=$("$rnnkit" train --help)
 for flag in --level --cell --units --layers --bidirectional --embedding-dim --seq-length --batch-size --epochs \
   --dropout --recurrent-dropout --optimizer --learning-rate --clipnorm --validation-split --max-vocab --seed \
   --verbose --resume --history --threads --max-time; do
-  "$rnnkit" train --help | grep -q -- "$flag" || fail_check "train --help lacks $flag"
+  grep -q -- "$flag" <<<"$train_help" || fail_check "train --help lacks $flag"
 done
-"$rnnkit" train --help | grep -q -- "--units INT=256" || fail_check "train --help shows no default for --units"
+grep -q -- "--units INT=256" <<<"$train_help" || fail_check "train --help shows no default for --units"
 for flag in --seed-text -n --greedy --temperature --top-k --top-p --seed; do
   "$rnnkit" generate --help | grep -q -- "$flag" || fail_check "generate --help lacks $flag"
 done
