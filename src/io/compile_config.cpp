@@ -47,16 +47,21 @@ Loss parse_loss(const json& value, const std::string& where) {
 }
 
 // The metrics of a saved config, flattened (tf.keras nests them per output: [[...]]) into `metrics`; one
-// rnnkit does not compute goes into `dropped` (as saved, JSON, with the reason).
+// rnnkit does not compute goes into `dropped` (as saved, JSON, with the reason). tf.keras 2.x saves a
+// multi-output model's metric objects with the names compile gave them ("pitch_accuracy" for output
+// "pitch"): `output`'s prefix is taken off, as compile puts it back.
 void collect_metrics(const json& value, std::vector<MetricSpec>& metrics, std::vector<std::string>& dropped,
-                     const std::string& where, const std::string& suffix) {
+                     const std::string& where, const std::string& suffix, const std::string& output = "") {
   if (value.is_null()) return;
   if (value.is_array()) {
-    for (const json& item : value) collect_metrics(item, metrics, dropped, where, suffix);
+    for (const json& item : value) collect_metrics(item, metrics, dropped, where, suffix, output);
     return;
   }
   try {
     std::unique_ptr<Metric> metric = metric_from_config(value, where);
+    const std::string prefix = output + "_";
+    if (!output.empty() && metric->name().starts_with(prefix) && metric->name().size() > prefix.size())
+      metric->set_name(metric->name().substr(prefix.size()));
     if (value.is_string()) {
       metrics.emplace_back(value.get<std::string>());
     } else {
@@ -235,10 +240,10 @@ std::vector<std::string> compile_model(Model& model, const json& loss, const jso
                                  std::ranges::all_of(saved, [](const json& m) { return m.is_array(); });
     if (saved.is_object() && !saved.contains("class_name")) {  // by output name
       for (const auto& [name, item] : saved.items())
-        collect_metrics(item, by_output[name], dropped_metrics, where, suffix);
+        collect_metrics(item, by_output[name], dropped_metrics, where, suffix, name);
     } else if (per_output_list) {  // tf.keras nests them per output
       for (std::size_t i = 0; i < outputs.size(); ++i)
-        collect_metrics(saved[i], by_output[outputs[i]], dropped_metrics, where, suffix);
+        collect_metrics(saved[i], by_output[outputs[i]], dropped_metrics, where, suffix, outputs[i]);
     } else {
       collect_metrics(saved, all, dropped_metrics, where, suffix);
     }

@@ -580,6 +580,8 @@ std::unique_ptr<Metric> metric_from_config(const json& saved, const std::string&
     const std::string message = error.what();
     if (message.starts_with(where)) throw;
     fail(where, ": ", message);
+  } catch (const json::exception& error) {  // a field of another type than Keras writes
+    fail(where, ": metric ", class_name, " has a malformed config ", config.dump(), " (", error.what(), ")");
   }
   fail(where, ": metric class '", class_name, "' is not one rnnkit computes");
 }

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "io/compile_config.h"
 #include "rnnkit/rnnkit.h"
 #include "test_support.h"
 
@@ -185,6 +186,34 @@ TEST(Metrics, PerOutputOfAFunctionalModel) {
   std::unique_ptr<Metric> auc = AUC();
   auc->update_state(ya, predictions[0], nullptr);
   EXPECT_NEAR(logs.at("yes_auc"), auc->result(), 1e-12);
+}
+
+TEST(Metrics, ReadFromATrainingConfig) {
+  SymbolicTensor input = Input({4}, {.name = "x"});
+  SymbolicTensor a = Dense(1, {.activation = "sigmoid", .name = "yes"})(input);
+  SymbolicTensor b = Dense(3, {.activation = "softmax", .name = "kind"})(input);
+  Model model({input}, {a, b});
+  // tf.keras 2.15 saves a multi-output model's metrics per output under the names compile gave them; a
+  // field of the wrong type and an unknown function are dropped with the reason.
+  const json metrics = json::parse(R"([
+    [{"class_name": "MeanMetricWrapper", "config": {"name": "yes_accuracy", "dtype": "float32", "fn": "binary_accuracy"}},
+     {"class_name": "AUC", "config": {"name": "yes_auc", "curve": 5}}],
+    [{"class_name": "MeanMetricWrapper", "config": {"name": "kind_acc", "fn": "sparse_categorical_accuracy"}},
+     "mae"]])");
+  const std::vector<std::string> dropped = compile_config::compile_model(
+      model, json::array({"binary_crossentropy", "sparse_categorical_crossentropy"}), metrics,
+      json::parse(R"({"kind": ["sparse_top_k_categorical_accuracy"]})"), "sgd", "f.h5");
+  EXPECT_EQ(model.metrics_of(0), std::vector<std::string>{"accuracy"});
+  EXPECT_EQ(model.metrics_of(1), std::vector<std::string>{"acc"});
+  EXPECT_EQ(model.weighted_metrics_of(1), std::vector<std::string>{"sparse_top_k_categorical_accuracy"});
+  ASSERT_EQ(dropped.size(), 2u);
+  EXPECT_NE(dropped[0].find("malformed"), std::string::npos) << dropped[0];
+  EXPECT_TRUE(dropped[1].starts_with(R"("mae": )")) << dropped[1];
+  Rng rng(2);
+  const Logs logs = model.evaluate({testing::random_tensor({4, 4}, rng, 1.0)},
+                                   {Tensor({4, 1}, {0, 1, 1, 0}), Tensor({4}, {0, 1, 2, 0})}, {.verbose = 0});
+  for (const char* name : {"yes_accuracy", "kind_acc", "kind_sparse_top_k_categorical_accuracy"})
+    EXPECT_TRUE(logs.contains(name)) << name;
 }
 
 // The fixture's Dense(3, softmax) with its kernel and bias, compiled with SGD.
