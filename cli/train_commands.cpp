@@ -88,10 +88,10 @@ void add_data_options(CLI::App& command, DataArgs& args, bool required = true) {
       ->required(required);
   command.add_option("--batch-size", args.batch_size, "Samples per step")->capture_default_str();
   command
-      ->add_option("--metrics", args.metrics,
-                   "Keras metrics by name, comma-separated: accuracy, binary_accuracy, "
-                   "categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy, auc, "
-                   "precision, recall, ... (when compiling afresh)")
+      .add_option("--metrics", args.metrics,
+                  "Keras metrics by name, comma-separated: accuracy, binary_accuracy, "
+                  "categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy, auc, "
+                  "precision, recall, ... (when compiling afresh)")
       ->delimiter(',')
       ->capture_default_str();
 }

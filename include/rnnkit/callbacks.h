@@ -61,7 +61,7 @@ struct EarlyStoppingOptions {
   std::string monitor = "val_loss";
   double min_delta = 0.0;
   int patience = 0;
-  std::string mode = "auto";  // "min", "max", or "auto": max for accuracies, min otherwise
+  std::string mode = "auto";  // "min", "max", or "auto": max for a monitor ending in acc, accuracy or auc
   std::optional<double> baseline{};
   bool restore_best_weights = false;
 };
