@@ -22,6 +22,7 @@ struct DataArgs {
   std::vector<std::string> y;  // the same per model output
   std::string loss;
   std::int64_t batch_size = 32;
+  std::vector<std::string> metrics{"accuracy"};  // Keras's names: accuracy, auc, precision, recall, ...
 };
 
 struct FitArgs {
@@ -87,6 +88,13 @@ void add_data_options(CLI::App& command, DataArgs& args, bool required = true) {
                   "mean_squared_error")
       ->required(required);
   command.add_option("--batch-size", args.batch_size, "Samples per step")->capture_default_str();
+  command
+      .add_option("--metrics", args.metrics,
+                  "Keras metrics by name, comma-separated: accuracy, binary_accuracy, "
+                  "categorical_accuracy, sparse_categorical_accuracy, top_k_categorical_accuracy, auc, "
+                  "precision, recall, ... (when compiling afresh)")
+      ->delimiter(',')
+      ->capture_default_str();
 }
 
 const OptimizerFlags kFitOptimizerDefaults{.optimizer = "adam", .learning_rate = {}, .clipnorm = {}};
@@ -128,7 +136,8 @@ CompileOptions same_compile(const Model& model) {
   const std::vector<std::string> outputs = model.output_names();
   for (std::size_t k = 0; k < model.losses().size(); ++k) {
     options.losses.push_back(model.losses()[k].name());
-    options.metrics_by_output[outputs[k]] = model.metrics_of(k);
+    options.metrics_by_output[outputs[k]] = model.metric_specs_of(k);
+    options.weighted_metrics_by_output[outputs[k]] = model.metric_specs_of(k, true);
   }
   options.loss_weights = model.loss_weights();
   options.from_logits = model.losses()[0].from_logits();
@@ -177,7 +186,7 @@ void run_fit(const FitArgs& args) {
   const std::string changed = prepare_training(model, {.model_path = args.data.model,
                                                        .loss = args.data.loss,
                                                        .recompile = !args.data.loss.empty(),
-                                                       .metrics = {"accuracy"},
+                                                       .metrics = args.data.metrics,
                                                        .flags = args.optimizer,
                                                        .defaults = kFitOptimizerDefaults});
   if (!changed.empty()) std::cout << "going on from " << args.data.model << " with " << changed << "\n";
@@ -194,7 +203,9 @@ void run_fit(const FitArgs& args) {
 
 void run_evaluate(const DataArgs& args) {
   auto [model, x, y] = load_with_data(args, 1);
-  model.compile({.loss = args.loss, .optimizer = nullptr, .metrics = {"accuracy"}});
+  model.compile({.loss = args.loss,
+                 .optimizer = nullptr,
+                 .metrics = std::vector<MetricSpec>(args.metrics.begin(), args.metrics.end())});
   const Logs logs = model.evaluate(x, y, {.batch_size = args.batch_size, .verbose = 0});
   for (const auto& [name, value] : logs) std::cout << name << ": " << value << "\n";
 }
@@ -243,7 +254,7 @@ std::string prepare_training(Model& model, const TrainingSetup& setup) {
         command_line_optimizer(pick(flags.optimizer, setup.defaults.optimizer).value_or("adam"),
                                pick(flags.learning_rate, setup.defaults.learning_rate),
                                pick(flags.clipnorm, setup.defaults.clipnorm));
-    options.metrics = setup.metrics;
+    options.metrics.assign(setup.metrics.begin(), setup.metrics.end());
     model.compile(std::move(options));
     return "";
   }

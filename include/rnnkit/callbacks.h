@@ -1,4 +1,5 @@
-// Keras's training callbacks: History, EarlyStopping, ModelCheckpoint, CSVLogger, LambdaCallback.
+// Keras's training callbacks: History, EarlyStopping, ModelCheckpoint, CSVLogger, LambdaCallback,
+// ReduceLROnPlateau, LearningRateScheduler.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,9 @@ class Callback {
   virtual void on_train_end() {}
   virtual void on_epoch_begin(int /*epoch*/) {}
   virtual void on_epoch_end(int /*epoch*/, const Logs& /*logs*/) {}
+  // Adds entries to an epoch's logs before History records them and any on_epoch_end sees them (Keras's
+  // callbacks write into the logs dict that History reads last: "lr").
+  virtual void add_epoch_logs(int /*epoch*/, Logs& /*logs*/) {}
   virtual void on_batch_end(std::int64_t /*batch*/, const Logs& /*logs*/) {}
   void set_model(Model* model) { model_ = model; }
 
@@ -57,7 +61,7 @@ struct EarlyStoppingOptions {
   std::string monitor = "val_loss";
   double min_delta = 0.0;
   int patience = 0;
-  std::string mode = "auto";  // "min", "max", or "auto": max for accuracies, min otherwise
+  std::string mode = "auto";  // "min", "max", or "auto": max for a monitor ending in acc, accuracy or auc
   std::optional<double> baseline{};
   bool restore_best_weights = false;
 };
@@ -79,6 +83,27 @@ std::shared_ptr<Callback> ModelCheckpoint(std::filesystem::path path,
 
 // Writes one CSV row per epoch: "epoch" and the sorted log keys, as Keras's CSVLogger.
 std::shared_ptr<Callback> CSVLogger(std::filesystem::path path, char separator = ',', bool append = false);
+
+struct ReduceLROnPlateauOptions {
+  std::string monitor = "val_loss";
+  double factor = 0.1;  // new lr = max(lr * factor, min_lr); must be < 1
+  int patience = 10;
+  std::string mode = "auto";  // "min", "max", or "auto": min unless the monitor contains "acc"
+  double min_delta = 1e-4;    // Keras's deprecated `epsilon` argument is this
+  int cooldown = 0;
+  double min_lr = 0.0;
+  int verbose = 0;  // 1: a line on std::cout when the rate is reduced
+};
+// tf.keras 2.x's ReduceLROnPlateau: after `patience` epochs without an improvement of more than min_delta
+// (outside a cooldown), the learning rate is multiplied by factor (not below min_lr, and only while above
+// it), then `cooldown` epochs pass without counting. Each epoch logs the rate it trained with as "lr".
+// An optimizer with a learning-rate schedule is an Error (Keras cannot set it either).
+std::shared_ptr<Callback> ReduceLROnPlateau(const ReduceLROnPlateauOptions& options = {});
+
+// tf.keras 2.x's LearningRateScheduler: before each epoch, the learning rate becomes schedule(epoch, lr)
+// (epoch counted from 0, lr the current rate); each epoch logs its rate as "lr".
+std::shared_ptr<Callback> LearningRateScheduler(std::function<double(int epoch, double lr)> schedule,
+                                                int verbose = 0);
 
 // A user function called at the end of each epoch.
 std::shared_ptr<Callback> LambdaCallback(std::function<void(int epoch, const Logs& logs)> on_epoch_end);

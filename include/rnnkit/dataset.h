@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,17 @@ class Dataset {
   virtual std::pair<std::vector<Tensor>, std::vector<Tensor>> batch_arrays(std::int64_t index) {
     auto [x, y] = batch(index);
     return {{std::move(x)}, {std::move(y)}};
+  }
+  // The same batch with Keras's sample_weight: one weight per sample (B), or per row of the outputs
+  // ((B, T) for (B, T, C)); fit and evaluate read batches through this. A dataset without weights need
+  // not override it.
+  struct WeightedBatch {
+    std::vector<Tensor> x, y;
+    std::optional<Tensor> sample_weight;
+  };
+  virtual WeightedBatch weighted_batch(std::int64_t index) {
+    auto [x, y] = batch_arrays(index);
+    return {std::move(x), std::move(y), std::nullopt};
   }
 };
 

@@ -16,6 +16,7 @@
 #include "rnnkit/graph.h"
 #include "rnnkit/layer.h"
 #include "rnnkit/losses.h"
+#include "rnnkit/metrics.h"
 #include "rnnkit/optimizers.h"
 #include "rnnkit/summary.h"
 
@@ -31,16 +32,20 @@ struct ModelOptions {
 
 // Keras's compile(). A model with several outputs takes one loss for all of them (`loss`), or one per
 // output by position (`losses`) or by output name (`loss_by_output`); the same for loss weights and metrics.
+// `metrics` see only the mask of an output; `weighted_metrics` are weighed by the sample weights too (and
+// are logged as "weighted_<name>" where a plain metric has the name), as in tf.keras 2.x.
 struct CompileOptions {
   std::string loss = "mean_squared_error";
   std::unique_ptr<Optimizer> optimizer{};  // rmsprop, as Keras, when not given
-  std::vector<std::string> metrics{};  // "accuracy": binary, sparse or categorical by the shapes, as Keras
+  std::vector<MetricSpec> metrics{};  // "accuracy": binary, sparse or categorical by the shapes, as Keras
   bool from_logits = false;
-  std::vector<std::string> losses{};                                    // one per output, in outputs() order
-  std::map<std::string, std::string> loss_by_output{};                  // output layer name -> loss
-  std::vector<double> loss_weights{};                                   // one per output; 1 each when empty
-  std::map<std::string, double> loss_weight_by_output{};                // output layer name -> weight
-  std::map<std::string, std::vector<std::string>> metrics_by_output{};  // output layer name -> metrics
+  std::vector<std::string> losses{};                                   // one per output, in outputs() order
+  std::map<std::string, std::string> loss_by_output{};                 // output layer name -> loss
+  std::vector<double> loss_weights{};                                  // one per output; 1 each when empty
+  std::map<std::string, double> loss_weight_by_output{};               // output layer name -> weight
+  std::map<std::string, std::vector<MetricSpec>> metrics_by_output{};  // output layer name -> metrics
+  std::vector<MetricSpec> weighted_metrics{};
+  std::map<std::string, std::vector<MetricSpec>> weighted_metrics_by_output{};
 };
 
 struct FitOptions {
@@ -61,7 +66,12 @@ struct FitOptions {
   // why).
   std::optional<std::chrono::duration<double>> max_duration{};
   // validation_data for a model with several inputs or outputs: arrays in inputs() and outputs() order.
-  std::optional<std::pair<std::vector<Tensor>, std::vector<Tensor>>> validation_arrays{};
+  std::optional<std::pair<std::vector<Tensor>, std::vector<Tensor>>>
+      validation_arrays{};  // Keras's sample_weight for x and y given as tensors: one weight per sample (N),
+                            // or per row of the
+  // outputs ((N, T) for (N, T, C), Keras's temporal weights); split with validation_split as x and y are.
+  // A Dataset gives its own (Dataset::weighted_batch). Not together with class_weight (as in Keras).
+  std::optional<Tensor> sample_weight{};
 };
 
 // What fit needs, besides the weights and the optimizer, to go on exactly where it stopped. save_model keeps
@@ -74,6 +84,7 @@ struct TrainingState {
 
 struct EvaluateOptions {
   std::int64_t batch_size = 32;
+  std::optional<Tensor> sample_weight{};  // as FitOptions::sample_weight, for x and y given as tensors
   int verbose = 1;
   std::ostream* out = nullptr;
 };
@@ -156,9 +167,16 @@ class Model {
   const Loss& loss() const;
   const std::vector<Loss>& losses() const { return losses_; }
   const std::vector<double>& loss_weights() const { return loss_weights_; }
-  // The compiled metrics of the only output ({"accuracy"} or {}); metrics_of(i) those of output i.
+  // The names of the compiled metrics of the only output ({"accuracy"}, {"auc", "precision"}, or {});
+  // metrics_of(i) those of output i, weighted_metrics_of(i) its weighted metrics (without an output's
+  // prefix or "weighted_").
   std::vector<std::string> metrics() const;
   std::vector<std::string> metrics_of(std::size_t output) const;
+  std::vector<std::string> weighted_metrics_of(std::size_t output) const;
+  // The compiled metric objects of output i (their state is the last epoch's or evaluation's), and how
+  // to compile them again: by the name given or as a copy.
+  std::vector<const Metric*> metric_objects_of(std::size_t output, bool weighted = false) const;
+  std::vector<MetricSpec> metric_specs_of(std::size_t output, bool weighted = false) const;
   // Set by a callback to end fit after the current batch (Keras's model.stop_training).
   bool stop_training = false;
 
@@ -222,10 +240,12 @@ class Model {
   void plan_heads();
   void check_arrays(const std::vector<Tensor>& arrays, const std::vector<SymbolicTensor>& expected,
                     std::string_view what) const;
-  Logs train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor* sample_weight,
-                  std::vector<double>& metric_weights);
-  Logs test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                 std::vector<double>& metric_weights);
+  Logs train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor* sample_weight);
+  Logs test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor* sample_weight);
+  // Adds output k's batch to its metrics and writes their results into `logs`.
+  void update_metrics(std::size_t k, const Tensor& y_pred, const Tensor& y_true, const Tensor* mask,
+                      const Tensor* sample_weight, Logs& logs);
+  void reset_metrics();
   std::optional<std::int64_t> fixed_batch() const;
   void check_fixed_batch(std::int64_t samples, std::int64_t batch_size, std::string_view what) const;
   void check_batch_fits(const std::vector<Tensor>& batch_x, const std::string& batch_where) const;
@@ -243,7 +263,14 @@ class Model {
   std::vector<std::shared_ptr<const GraphNode>> nodes_;
   std::vector<Loss> losses_;
   std::vector<double> loss_weights_;
-  std::vector<std::vector<std::string>> metrics_;  // per output: "accuracy" or nothing
+  // A compiled metric: the object with its state, how it was given, the name it logs under.
+  struct CompiledMetric {
+    std::unique_ptr<Metric> metric;
+    MetricSpec spec;
+    bool weighted;
+    std::string log_name;
+  };
+  std::vector<std::vector<CompiledMetric>> metrics_;  // per output, the plain then the weighted ones
   std::shared_ptr<Optimizer> optimizer_;
   std::unique_ptr<TrainingPlan> plan_;  // how the graph runs: made with the graph, its heads at compile
   std::unique_ptr<Pass> trained_;       // the last training pass, for backward

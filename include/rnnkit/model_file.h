@@ -50,8 +50,9 @@ struct LoadedModel {
   std::string keras_version;  // as the file records it ("2.11.0", "3.6.0", "1" when a Keras 1 file has none)
   ModelAssets assets;         // from assets/<name> (.keras; deeper paths, a layer's own assets, are left out)
                               // or the rnnkit_assets group (.h5)
-  // The saved compile's metrics that rnnkit does not compute (anything but accuracy), as the file gives them
-  // (JSON): the model is compiled without them, as they change no training.
+  // The saved compile's metrics that rnnkit does not compute (see metrics.h for those it does), as the file
+  // gives them (JSON), each followed by ": " and the reason: the model is compiled without them, as they
+  // change no training.
   std::vector<std::string> dropped_metrics{};
   // The parts of the saved training state that could not be honoured, each with the reason and what the model
   // got instead: a training configuration rnnkit cannot compile (the model loads uncompiled), or optimizer

@@ -46,6 +46,9 @@ class Optimizer {
   void set_iterations(std::int64_t iterations);
   // The learning rate of the step about to be taken: the schedule at iterations() when there is one.
   double current_learning_rate() const;
+  // Sets the learning rate, as Keras's backend.set_value(optimizer.lr, value): held as float32, finite and
+  // >= 0. An Error where a schedule drives the rate.
+  void set_learning_rate(double learning_rate);
   virtual std::string name() const = 0;  // Keras's class name: "Adam"
   // Keras's get_config() (tf.keras 2.11 keys: name, weight_decay, clipnorm, global_clipnorm, clipvalue,
   // use_ema, ema_momentum, ema_overwrite_frequency, jit_compile, is_legacy_optimizer, learning_rate and

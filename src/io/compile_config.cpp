@@ -46,32 +46,54 @@ Loss parse_loss(const json& value, const std::string& where) {
   return Loss(class_name, config.value("from_logits", false));
 }
 
-// Whether a saved metric is Keras's accuracy: "accuracy"/"acc", or a MeanMetricWrapper around an accuracy
-// function, as tf.keras 2.11 writes compiled metrics once built.
-bool is_accuracy(const json& metric) {
-  if (metric.is_string()) return metric == "accuracy" || metric == "acc";
-  if (!metric.is_object() || !metric.contains("config") || !metric["config"].is_object()) return false;
-  const json& config = metric["config"];
-  const std::string name = config.value("name", std::string());
-  const std::string fn =
-      config.contains("fn") && config["fn"].is_string() ? config["fn"].get<std::string>() : "";
-  return name == "accuracy" || name == "acc" || fn.ends_with("accuracy");
-}
-
-// The metrics of a saved config, flattened (tf.keras nests them per output: [[...]]): accuracy into
-// `metrics` where it is given, any other into `dropped` (as saved, JSON).
-void collect_metrics(const json& value, std::vector<std::string>* metrics,
-                     std::vector<std::string>& dropped) {
+// The metrics of a saved config, flattened (tf.keras nests them per output: [[...]]) into `metrics`; one
+// rnnkit does not compute goes into `dropped` (as saved, JSON, with the reason). tf.keras 2.x saves a
+// multi-output model's metric objects with the names compile gave them ("pitch_accuracy" for output
+// "pitch"): `output`'s prefix is taken off, as compile puts it back.
+void collect_metrics(const json& value, std::vector<MetricSpec>& metrics, std::vector<std::string>& dropped,
+                     const std::string& where, const std::string& suffix, const std::string& output = "") {
   if (value.is_null()) return;
   if (value.is_array()) {
-    for (const json& item : value) collect_metrics(item, metrics, dropped);
+    for (const json& item : value) collect_metrics(item, metrics, dropped, where, suffix, output);
     return;
   }
-  if (metrics == nullptr || !is_accuracy(value)) {
-    dropped.push_back(value.dump());
-    return;
+  try {
+    std::unique_ptr<Metric> metric = metric_from_config(value, where);
+    const std::string prefix = output + "_";
+    if (!output.empty() && metric->name().starts_with(prefix) && metric->name().size() > prefix.size())
+      metric->set_name(metric->name().substr(prefix.size()));
+    if (value.is_string()) {
+      metrics.emplace_back(value.get<std::string>());
+    } else {
+      metrics.emplace_back(std::move(metric));
+    }
+  } catch (const Error& error) {
+    std::string reason = error.what();
+    if (reason.starts_with(where + ": ")) reason = reason.substr(where.size() + 2);
+    dropped.push_back(value.dump() + suffix + ": " + reason);
   }
-  if (metrics->empty()) metrics->push_back("accuracy");
+}
+
+// A compiled metric as compile() got it: the name it was given, or its class and config.
+json metric_json(const MetricSpec& spec, const Metric& metric, Dialect dialect) {
+  if (spec.name()) return *spec.name();
+  if (dialect == Dialect::kKeras2) return {{"class_name", metric.class_name()}, {"config", metric.config()}};
+  json config = metric.config();
+  std::string class_name = metric.class_name();
+  if (class_name == "MeanMetricWrapper") {  // Keras 3 has the class for each accuracy function
+    const std::string fn = config.value("fn", std::string());
+    class_name = fn == "binary_accuracy"                     ? "BinaryAccuracy"
+                 : fn == "categorical_accuracy"              ? "CategoricalAccuracy"
+                 : fn == "sparse_categorical_accuracy"       ? "SparseCategoricalAccuracy"
+                 : fn == "top_k_categorical_accuracy"        ? "TopKCategoricalAccuracy"
+                 : fn == "sparse_top_k_categorical_accuracy" ? "SparseTopKCategoricalAccuracy"
+                                                             : "Accuracy";
+    config.erase("fn");
+  }
+  return {{"module", "keras.metrics"},
+          {"class_name", class_name},
+          {"config", config},
+          {"registered_name", nullptr}};
 }
 
 }  // namespace
@@ -115,16 +137,23 @@ json model_loss_weights_json(const Model& model) {
   return by_output;
 }
 
-json model_metrics_json(const Model& model) {
+json model_metrics_json(const Model& model, Dialect dialect, bool weighted) {
   const std::size_t count = model.losses().size();
-  const std::vector<std::string> first = model.metrics_of(0);
-  bool shared = true;
-  for (std::size_t i = 1; i < count; ++i) shared = shared && model.metrics_of(i) == first;
-  if (shared) return first.empty() ? json(nullptr) : json(first);
+  std::vector<json> lists;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::vector<MetricSpec> specs = model.metric_specs_of(i, weighted);
+    const std::vector<const Metric*> objects = model.metric_objects_of(i, weighted);
+    json list = json::array();
+    for (std::size_t m = 0; m < specs.size(); ++m)
+      list.push_back(metric_json(specs[m], *objects[m], dialect));
+    lists.push_back(std::move(list));
+  }
+  const bool shared = std::ranges::all_of(lists, [&](const json& list) { return list == lists[0]; });
+  if (shared) return lists[0].empty() ? json(nullptr) : lists[0];
   const std::vector<std::string> names = model.output_names();
   json by_output = json::object();
   for (std::size_t i = 0; i < count; ++i)
-    if (!model.metrics_of(i).empty()) by_output[names[i]] = model.metrics_of(i);
+    if (!lists[i].empty()) by_output[names[i]] = lists[i];
   return by_output;
 }
 
@@ -204,22 +233,24 @@ std::vector<std::string> compile_model(Model& model, const json& loss, const jso
     fail(where, ": ", message);
   }
   std::vector<std::string> dropped_metrics;
-  const bool per_output_list = outputs.size() > 1 && metrics.is_array() && metrics.size() == outputs.size() &&
-                               std::ranges::all_of(metrics, [](const json& m) { return m.is_array(); });
-  if (metrics.is_object()) {  // by output name
-    for (const auto& [name, item] : metrics.items())
-      collect_metrics(item, &options.metrics_by_output[name], dropped_metrics);
-  } else if (per_output_list) {  // tf.keras nests them per output
-    for (std::size_t i = 0; i < outputs.size(); ++i)
-      collect_metrics(metrics[i], &options.metrics_by_output[outputs[i]], dropped_metrics);
-  } else {
-    collect_metrics(metrics, &options.metrics, dropped_metrics);
-  }
-  // Keras weighs these by sample_weight (class_weight in fit), which rnnkit's accuracy does not read.
-  std::vector<std::string> dropped_weighted;
-  collect_metrics(weighted_metrics, nullptr, dropped_weighted);
-  for (const std::string& metric : dropped_weighted)
-    dropped_metrics.push_back(metric + " (in weighted_metrics)");
+  const auto read_metrics = [&](const json& saved, std::vector<MetricSpec>& all,
+                                std::map<std::string, std::vector<MetricSpec>>& by_output,
+                                const std::string& suffix) {
+    const bool per_output_list = outputs.size() > 1 && saved.is_array() && saved.size() == outputs.size() &&
+                                 std::ranges::all_of(saved, [](const json& m) { return m.is_array(); });
+    if (saved.is_object() && !saved.contains("class_name")) {  // by output name
+      for (const auto& [name, item] : saved.items())
+        collect_metrics(item, by_output[name], dropped_metrics, where, suffix, name);
+    } else if (per_output_list) {  // tf.keras nests them per output
+      for (std::size_t i = 0; i < outputs.size(); ++i)
+        collect_metrics(saved[i], by_output[outputs[i]], dropped_metrics, where, suffix, outputs[i]);
+    } else {
+      collect_metrics(saved, all, dropped_metrics, where, suffix);
+    }
+  };
+  read_metrics(metrics, options.metrics, options.metrics_by_output, "");
+  read_metrics(weighted_metrics, options.weighted_metrics, options.weighted_metrics_by_output,
+               " (in weighted_metrics)");
   if (optimizer.is_string()) {  // Keras 3 keeps compile(optimizer="adam") as the string
     try {
       options.optimizer = make_optimizer(optimizer.get<std::string>());

@@ -20,7 +20,9 @@ nlohmann::json loss_json(const Loss& loss, Dialect dialect);
 // dicts keyed by output name; loss_weights null when all are 1.
 nlohmann::json model_loss_json(const Model& model, Dialect dialect);
 nlohmann::json model_loss_weights_json(const Model& model);
-nlohmann::json model_metrics_json(const Model& model);
+// The compiled metrics (or weighted metrics) as compile() got them: a name as the name, a configured
+// metric as {"class_name", "config"} (Keras 3: with its module).
+nlohmann::json model_metrics_json(const Model& model, Dialect dialect, bool weighted = false);
 // The optimizer as serialize_keras_object writes it: {"class_name": "Custom>Adam", "config": {...}} (tf.keras
 // 2.11 registered its optimizers under "Custom>"), or Keras 3's {"module", "class_name", "config",
 // "registered_name"} with Keras 3's config keys.
@@ -28,9 +30,9 @@ nlohmann::json optimizer_json(const Optimizer& optimizer, Dialect dialect);
 
 // Compiles `model` as a saved loss / metrics / weighted_metrics / optimizer ({"class_name", "config"}) say.
 // A metric rnnkit does not compute is left out, as it changes no training: the return value lists those (as
-// saved, JSON; every weighted metric, followed by " (in weighted_metrics)"). Anything else rnnkit cannot
-// honour (an unknown loss, label smoothing, weight decay, ...) is an Error naming `where`.
-// A model with several outputs takes a loss (and loss_weights, metrics) for all, a list in outputs() order or
+// saved, JSON, then " (in weighted_metrics)" for a weighted one, then ": " and the reason). Anything else
+// rnnkit cannot honour (an unknown loss, label smoothing, weight decay, ...) is an Error naming `where`. A
+// model with several outputs takes a loss (and loss_weights, metrics) for all, a list in outputs() order or
 // a dict by output name.
 std::vector<std::string> compile_model(Model& model, const nlohmann::json& loss,
                                        const nlohmann::json& metrics, const nlohmann::json& weighted_metrics,

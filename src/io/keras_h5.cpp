@@ -1378,8 +1378,8 @@ void write_training_state(h5::Writer& file, const Model& model) {
   const Optimizer& optimizer = model.optimizer();
   const json training_config = {
       {"loss", compile_config::model_loss_json(model, compile_config::Dialect::kKeras2)},
-      {"metrics", compile_config::model_metrics_json(model)},
-      {"weighted_metrics", nullptr},
+      {"metrics", compile_config::model_metrics_json(model, compile_config::Dialect::kKeras2)},
+      {"weighted_metrics", compile_config::model_metrics_json(model, compile_config::Dialect::kKeras2, true)},
       {"loss_weights", compile_config::model_loss_weights_json(model)},
       {"optimizer_config", compile_config::optimizer_json(optimizer, compile_config::Dialect::kKeras2)}};
   file.string_attribute("/", "training_config", h5::python_json(training_config), h5::StringKind::kAscii);

@@ -604,14 +604,15 @@ namespace {
 
 // Keras 3's Trainer.get_compile_config: the compile() arguments, serialized.
 json compile_config_json(const Model& model) {
-  return {{"optimizer", compile_config::optimizer_json(model.optimizer(), compile_config::Dialect::kKeras3)},
-          {"loss", compile_config::model_loss_json(model, compile_config::Dialect::kKeras3)},
-          {"loss_weights", compile_config::model_loss_weights_json(model)},
-          {"metrics", compile_config::model_metrics_json(model)},
-          {"weighted_metrics", nullptr},
-          {"run_eagerly", false},
-          {"steps_per_execution", 1},
-          {"jit_compile", false}};
+  return {
+      {"optimizer", compile_config::optimizer_json(model.optimizer(), compile_config::Dialect::kKeras3)},
+      {"loss", compile_config::model_loss_json(model, compile_config::Dialect::kKeras3)},
+      {"loss_weights", compile_config::model_loss_weights_json(model)},
+      {"metrics", compile_config::model_metrics_json(model, compile_config::Dialect::kKeras3)},
+      {"weighted_metrics", compile_config::model_metrics_json(model, compile_config::Dialect::kKeras3, true)},
+      {"run_eagerly", false},
+      {"steps_per_execution", 1},
+      {"jit_compile", false}};
 }
 
 // Keras 3's Functional.get_config: every layer of model.layers in Keras 3's dialect, its calls as args and

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <limits>
 
 #include "core/atomic_file.h"
@@ -21,12 +22,22 @@ Model& Callback::model() const {
 
 namespace {
 
-// Keras's "auto" mode: higher is better for accuracies, lower for everything else.
+// Keras's "auto" mode: higher is better for accuracies, lower for everything else (ModelCheckpoint and
+// ReduceLROnPlateau: a monitor containing "acc").
 bool higher_is_better(const std::string& mode, const std::string& monitor) {
   check(mode == "auto" || mode == "min" || mode == "max", "unknown mode '", mode,
         "' (known: auto, min, max)");
   if (mode != "auto") return mode == "max";
   return monitor.find("acc") != std::string::npos;
+}
+
+// EarlyStopping's "auto" mode in tf.keras 2.15: higher is better for a monitor ending in acc, accuracy or
+// auc.
+bool early_stopping_maximizes(const std::string& mode, const std::string& monitor) {
+  check(mode == "auto" || mode == "min" || mode == "max", "unknown mode '", mode,
+        "' (known: auto, min, max)");
+  if (mode != "auto") return mode == "max";
+  return monitor.ends_with("acc") || monitor.ends_with("accuracy") || monitor.ends_with("auc");
 }
 
 double monitored(const Logs& logs, const std::string& monitor, const char* who) {
@@ -41,7 +52,7 @@ double monitored(const Logs& logs, const std::string& monitor, const char* who) 
 class EarlyStoppingCallback : public Callback {
  public:
   explicit EarlyStoppingCallback(const EarlyStoppingOptions& options)
-      : options_(options), maximize_(higher_is_better(options.mode, options.monitor)) {
+      : options_(options), maximize_(early_stopping_maximizes(options.mode, options.monitor)) {
     // Keras folds the sign of min_delta into the comparison.
     min_delta_ = maximize_ ? std::abs(options.min_delta) : -std::abs(options.min_delta);
   }
@@ -183,6 +194,88 @@ class CSVLoggerCallback : public Callback {
   bool header_written_ = false;
 };
 
+// The learning rate as Keras's optimizer holds it, a float32 variable.
+double float32(double value) {
+  return static_cast<float>(value);
+}
+
+class ReduceLROnPlateauCallback : public Callback {
+ public:
+  explicit ReduceLROnPlateauCallback(const ReduceLROnPlateauOptions& options)
+      : options_(options), maximize_(higher_is_better(options.mode, options.monitor)) {}
+
+  // ReduceLROnPlateau._reset, at the start of each fit.
+  void on_train_begin() override {
+    best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    cooldown_counter_ = 0;
+    wait_ = 0;
+  }
+
+  void add_epoch_logs(int /*epoch*/, Logs& logs) override {
+    logs["lr"] = float32(model().optimizer().current_learning_rate());
+  }
+
+  // tf.keras 2.15 ReduceLROnPlateau.on_epoch_end, step by step.
+  void on_epoch_end(int epoch, const Logs& logs) override {
+    const double current = monitored(logs, options_.monitor, "ReduceLROnPlateau");
+    if (cooldown_counter_ > 0) {
+      --cooldown_counter_;
+      wait_ = 0;
+    }
+    const bool better =
+        maximize_ ? current > best_ + options_.min_delta : current < best_ - options_.min_delta;
+    if (better) {
+      best_ = current;
+      wait_ = 0;
+      return;
+    }
+    if (cooldown_counter_ > 0 || ++wait_ < options_.patience) return;
+    Optimizer& optimizer = model().optimizer();
+    const double old_lr = float32(optimizer.current_learning_rate());
+    if (old_lr > float32(options_.min_lr)) {
+      const double new_lr = std::max(old_lr * options_.factor, options_.min_lr);
+      optimizer.set_learning_rate(new_lr);
+      if (options_.verbose > 0)
+        std::cout << "\nEpoch " << epoch + 1 << ": ReduceLROnPlateau reducing learning rate to " << new_lr
+                  << ".\n";
+      cooldown_counter_ = options_.cooldown;
+      wait_ = 0;
+    }
+  }
+
+ private:
+  ReduceLROnPlateauOptions options_;
+  bool maximize_;
+  double best_ = 0.0;
+  int cooldown_counter_ = 0;
+  int wait_ = 0;
+};
+
+class LearningRateSchedulerCallback : public Callback {
+ public:
+  LearningRateSchedulerCallback(std::function<double(int, double)> schedule, int verbose)
+      : schedule_(std::move(schedule)), verbose_(verbose) {}
+
+  void on_epoch_begin(int epoch) override {
+    Optimizer& optimizer = model().optimizer();
+    const double lr = schedule_(epoch, float32(optimizer.current_learning_rate()));
+    check(std::isfinite(lr), "LearningRateScheduler: the schedule gave ", lr, " for epoch ", epoch,
+          ", not a finite learning rate");
+    optimizer.set_learning_rate(lr);
+    if (verbose_ > 0)
+      std::cout << "\nEpoch " << epoch + 1 << ": LearningRateScheduler setting learning rate to " << lr
+                << ".\n";
+  }
+
+  void add_epoch_logs(int /*epoch*/, Logs& logs) override {
+    logs["lr"] = float32(model().optimizer().current_learning_rate());
+  }
+
+ private:
+  std::function<double(int, double)> schedule_;
+  int verbose_;
+};
+
 class LambdaCallbackImpl : public Callback {
  public:
   explicit LambdaCallbackImpl(std::function<void(int, const Logs&)> on_end) : on_end_(std::move(on_end)) {}
@@ -205,6 +298,21 @@ std::shared_ptr<Callback> ModelCheckpoint(std::filesystem::path path, const Mode
 
 std::shared_ptr<Callback> CSVLogger(std::filesystem::path path, char separator, bool append) {
   return std::make_shared<CSVLoggerCallback>(std::move(path), separator, append);
+}
+
+std::shared_ptr<Callback> ReduceLROnPlateau(const ReduceLROnPlateauOptions& options) {
+  check(options.factor < 1.0, "ReduceLROnPlateau does not support a factor >= 1.0, received ",
+        options.factor);
+  check(options.patience >= 0 && options.cooldown >= 0,
+        "ReduceLROnPlateau: patience and cooldown must not be ", "negative, received ", options.patience,
+        " and ", options.cooldown);
+  return std::make_shared<ReduceLROnPlateauCallback>(options);
+}
+
+std::shared_ptr<Callback> LearningRateScheduler(std::function<double(int epoch, double lr)> schedule,
+                                                int verbose) {
+  check(static_cast<bool>(schedule), "LearningRateScheduler needs a schedule function");
+  return std::make_shared<LearningRateSchedulerCallback>(std::move(schedule), verbose);
 }
 
 std::shared_ptr<Callback> LambdaCallback(std::function<void(int epoch, const Logs& logs)> on_epoch_end) {

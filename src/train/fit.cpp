@@ -8,6 +8,8 @@
 #include <csignal>
 #include <iostream>
 #include <numeric>
+#include <set>
+#include <utility>
 
 #include "model/model_internal.h"
 #include "rnnkit/error.h"
@@ -66,9 +68,11 @@ std::vector<std::int64_t> iota(std::int64_t count) {
 // order each shuffled epoch (Fisher-Yates with the model's Rng: the same seed gives the same batches).
 class ArrayDataset final : public Dataset {
  public:
-  ArrayDataset(std::vector<Tensor> x, std::vector<Tensor> y, std::int64_t batch_size)
+  ArrayDataset(std::vector<Tensor> x, std::vector<Tensor> y, std::int64_t batch_size,
+               std::optional<Tensor> sample_weight = std::nullopt)
       : x_(std::move(x)),
         y_(std::move(y)),
+        sample_weight_(std::move(sample_weight)),
         batch_size_(static_cast<std::size_t>(batch_size)),
         order_(iota(x_[0].dim(0))) {}
 
@@ -98,8 +102,20 @@ class ArrayDataset final : public Dataset {
     return batch;
   }
 
+  WeightedBatch weighted_batch(std::int64_t index) override {
+    auto [x, y] = batch_arrays(index);
+    WeightedBatch batch{std::move(x), std::move(y), std::nullopt};
+    if (sample_weight_) {
+      const std::size_t begin = static_cast<std::size_t>(index) * batch_size_;
+      batch.sample_weight =
+          gather_rows(*sample_weight_, order_, begin, std::min(order_.size(), begin + batch_size_));
+    }
+    return batch;
+  }
+
  private:
-  std::vector<Tensor> x_, y_;  // (N, ...) each
+  std::vector<Tensor> x_, y_;            // (N, ...) each
+  std::optional<Tensor> sample_weight_;  // (N) or (N, ...)
   std::size_t batch_size_;
   std::vector<std::int64_t> order_;
 };
@@ -146,21 +162,37 @@ std::string fixed_batch_text(const Shape& batch_input_shape) {
          " (its input shape is " + shape_string(batch_input_shape) + ", as a stateful RNN needs)";
 }
 
-// A running mean over the epoch, each batch weighted by what it counted (Keras's Mean metric): its samples
-// for the loss, its predicted rows for accuracy (see accuracy_count).
+// A running mean over the epoch of a loss, each batch weighted by its samples (Keras's loss tracker, a
+// Mean metric given the batch size as its sample_weight, whatever the sample weights).
 struct RunningMean {
   double total = 0.0, weight = 0.0;
   void add(double value, double count) { total += value * count, weight += count; }
   double value() const { return weight > 0 ? total / weight : 0.0; }
 };
 
-// How much a batch's accuracy weighs in the epoch's mean. Keras's Mean metric counts each row of the
-// predictions (N..., classes) it was given: with a mask (its sample_weight) the unmasked rows; without one
-// all of them, so a batch of longer sequences weighs more.
-double accuracy_count(const Tensor& y_pred, const Tensor* mask) {
-  if (mask == nullptr) return static_cast<double>(y_pred.size() / y_pred.dim(-1));
-  return static_cast<double>(
-      std::count_if(mask->values().begin(), mask->values().end(), [](float keep) { return keep != 0.0f; }));
+// Keras's sample_weight (B) or (B, T...) checked against the batch.
+void check_sample_weight(const Tensor& weights, std::int64_t samples, const std::string& where) {
+  check(weights.rank() >= 1 && weights.dim(0) == samples, where, ": sample_weight ",
+        shape_string(weights.shape()), " does not have one entry per sample (", samples, ")");
+  for (std::int64_t i = 0; i < weights.size(); ++i)
+    check(std::isfinite(weights[i]), where, ": sample_weight ", i, " is ", weights[i],
+          ", not a finite number");
+}
+
+// The metrics' weights for output rows: the sample weights times the mask (compile_utils.apply_mask); a
+// per-sample weight spreads over the sample's rows.
+std::optional<Tensor> masked_weights(const Tensor* sample_weight, const Tensor* mask) {
+  if (sample_weight == nullptr) return mask ? std::optional<Tensor>(*mask) : std::nullopt;
+  if (mask == nullptr) return *sample_weight;
+  Tensor combined = *mask;
+  const std::int64_t per = mask->size() / mask->dim(0);
+  const bool per_sample = sample_weight->size() == sample_weight->dim(0) && per != 1;
+  check(per_sample || sample_weight->size() == mask->size(), "sample_weight ",
+        shape_string(sample_weight->shape()), " does not match the output's mask ",
+        shape_string(mask->shape()));
+  for (std::int64_t i = 0; i < combined.size(); ++i)
+    combined[i] *= per_sample ? (*sample_weight)[i / per] : (*sample_weight)[i];
+  return combined;
 }
 
 bool is_terminal(const std::ostream& out) {
@@ -208,17 +240,51 @@ void Model::compile(CompileOptions options) {
   }
   for (const auto& [name, weight] : options.loss_weight_by_output)
     weights[output_of(name, "loss_weight_by_output")] = weight;
-  std::vector<std::vector<std::string>> metrics(count);
-  const auto add_metrics = [&](std::size_t output, const std::vector<std::string>& wanted) {
-    for (const std::string& metric : wanted) {
-      check(metric == "accuracy" || metric == "acc", where(), ": unknown metric '", metric,
-            "' (known: accuracy)");
-      if (metrics[output].empty()) metrics[output].push_back("accuracy");
+  // compile_utils.MetricsContainer: per output, the plain metrics then the weighted ones.
+  std::vector<std::vector<CompiledMetric>> metrics(count);
+  const auto add_metrics = [&](std::size_t output, const std::vector<MetricSpec>& wanted, bool weighted) {
+    for (const MetricSpec& spec : wanted) {
+      std::unique_ptr<Metric> metric;
+      try {
+        metric = spec.make();
+      } catch (const Error& error) {
+        fail(where(), ": ", error.what());
+      }
+      metrics[output].push_back({std::move(metric), spec, weighted, ""});
     }
   };
-  for (std::size_t output = 0; output < count; ++output) add_metrics(output, options.metrics);
-  for (const auto& [name, wanted] : options.metrics_by_output)
-    add_metrics(output_of(name, "metrics_by_output"), wanted);
+  for (int weighted = 0; weighted < 2; ++weighted) {
+    const auto& all = weighted ? options.weighted_metrics : options.metrics;
+    const auto& by_output = weighted ? options.weighted_metrics_by_output : options.metrics_by_output;
+    for (std::size_t output = 0; output < count; ++output) add_metrics(output, all, weighted != 0);
+    for (const auto& [name, wanted] : by_output)
+      add_metrics(output_of(name, weighted ? "weighted_metrics_by_output" : "metrics_by_output"), wanted,
+                  weighted != 0);
+  }
+  for (auto& output : metrics)  // the plain ones first, as Keras's container lists them
+    std::ranges::stable_partition(output, [](const CompiledMetric& m) { return !m.weighted; });
+  // Keras 2 numbers the default names of AUC, Precision and Recall as it makes them (auc, auc_1, ...): here
+  // within the model, as in a fresh session.
+  std::map<std::string, int> made;
+  for (auto& output : metrics)
+    for (CompiledMetric& compiled : output)
+      if (compiled.metric->numbered_name()) {
+        const std::string base = compiled.metric->name();
+        const int index = made[base]++;
+        if (index > 0) compiled.metric->set_name(base + "_" + std::to_string(index));
+      }
+  // compile_utils._set_metric_names: the output's name first where there are several outputs, and
+  // "weighted_" before a weighted metric's name that a plain one has; a name twice is an error.
+  std::set<std::string> taken;
+  for (std::size_t output = 0; output < count; ++output)
+    for (CompiledMetric& compiled : metrics[output]) {
+      const std::string prefix = count > 1 ? names[output] + "_" : "";
+      std::string name = prefix + compiled.metric->name();
+      if (compiled.weighted && taken.contains(name)) name = prefix + "weighted_" + compiled.metric->name();
+      check(!taken.contains(name), where(), ": found two metrics with the same name: ", name);
+      taken.insert(name);
+      compiled.log_name = name;
+    }
   std::vector<Loss> losses;
   for (const std::string& name : loss_names) losses.emplace_back(name, options.from_logits);
   losses_ = std::move(losses);
@@ -255,8 +321,52 @@ std::vector<std::string> Model::metrics() const {
 }
 
 std::vector<std::string> Model::metrics_of(std::size_t output) const {
+  std::vector<std::string> names;
+  for (const Metric* metric : metric_objects_of(output)) names.push_back(metric->name());
+  return names;
+}
+
+std::vector<std::string> Model::weighted_metrics_of(std::size_t output) const {
+  std::vector<std::string> names;
+  for (const Metric* metric : metric_objects_of(output, true)) names.push_back(metric->name());
+  return names;
+}
+
+std::vector<const Metric*> Model::metric_objects_of(std::size_t output, bool weighted) const {
   check(output < metrics_.size(), where(), " has ", metrics_.size(), " compiled outputs, no output ", output);
-  return metrics_[output];
+  std::vector<const Metric*> objects;
+  for (const CompiledMetric& compiled : metrics_[output])
+    if (compiled.weighted == weighted) objects.push_back(compiled.metric.get());
+  return objects;
+}
+
+std::vector<MetricSpec> Model::metric_specs_of(std::size_t output, bool weighted) const {
+  check(output < metrics_.size(), where(), " has ", metrics_.size(), " compiled outputs, no output ", output);
+  std::vector<MetricSpec> specs;
+  for (const CompiledMetric& compiled : metrics_[output])
+    if (compiled.weighted == weighted) specs.push_back(compiled.spec);
+  return specs;
+}
+
+void Model::reset_metrics() {
+  for (auto& output : metrics_)
+    for (CompiledMetric& compiled : output) compiled.metric->reset_state();
+}
+
+void Model::update_metrics(std::size_t k, const Tensor& y_pred, const Tensor& y_true, const Tensor* mask,
+                           const Tensor* sample_weight, Logs& logs) {
+  if (metrics_[k].empty()) return;
+  const std::optional<Tensor> weighted = masked_weights(sample_weight, mask);
+  for (CompiledMetric& compiled : metrics_[k]) {
+    // MetricsContainer.update_state: the mask alone for metrics, sample_weight * mask for weighted ones.
+    const Tensor* weights = compiled.weighted ? (weighted ? &*weighted : nullptr) : mask;
+    try {
+      compiled.metric->update_state(y_true, y_pred, weights);
+    } catch (const Error& error) {
+      fail(where(), ", metric '", compiled.log_name, "': ", error.what());
+    }
+    logs[compiled.log_name] = compiled.metric->result();
+  }
 }
 
 std::vector<std::string> Model::log_names() const {
@@ -266,9 +376,8 @@ std::vector<std::string> Model::log_names() const {
   const std::vector<std::string> outputs = output_names();
   if (several)
     for (const std::string& output : outputs) names.push_back(output + "_loss");
-  for (std::size_t k = 0; k < metrics_.size(); ++k)
-    for (const std::string& metric : metrics_[k])
-      names.push_back(several ? outputs[k] + "_" + metric : metric);
+  for (const auto& output : metrics_)
+    for (const CompiledMetric& compiled : output) names.push_back(compiled.log_name);
   return names;
 }
 
@@ -281,8 +390,10 @@ std::vector<Param*> Model::trainable_params() {
 
 Logs Model::train_on_batch(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
                            const Tensor* sample_weight) {
-  std::vector<double> metric_weights;
-  return train_step(x, y, sample_weight, metric_weights);
+  // Keras's train_on_batch(reset_metrics=True): the metrics of this batch alone.
+  reset_metrics();
+  if (sample_weight) check_sample_weight(*sample_weight, x.empty() ? 0 : x[0].dim(0), where());
+  return train_step(x, y, sample_weight);
 }
 
 Logs Model::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* sample_weight) {
@@ -291,10 +402,9 @@ Logs Model::train_on_batch(const Tensor& x, const Tensor& y, const Tensor* sampl
 
 // The loss, as Keras's compiled loss: Σ weight·loss over the outputs, plus model.losses. Cross-entropy after
 // a softmax or sigmoid head is computed from its logits (exact where the probabilities would be clipped, and
-// the gradient reaches the logits directly). `metric_weights` receives, per metric in log_names() order, how
-// many rows it counted.
+// the gradient reaches the logits directly). The metrics add the batch to their state.
 Logs Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                       const Tensor* sample_weight, std::vector<double>& metric_weights) {
+                       const Tensor* sample_weight) {
   check(compiled(), where(), " is not compiled: call compile() before training");
   check_arrays(y, outputs_, "output");
   check_samples(x, y, where());
@@ -305,7 +415,6 @@ Logs Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& 
   Logs logs;
   double total = 0.0;
   std::vector<Tensor> grads(outputs_.size());
-  metric_weights.clear();
   for (std::size_t k = 0; k < outputs_.size(); ++k) {
     const auto& head = plan.head[plan.at(outputs_[k])];
     const Tensor* mask = pass->mask(plan, outputs_[k]);
@@ -317,11 +426,8 @@ Logs Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& 
     if (loss_weights_[k] != 1.0)
       for (float& g : result.gradient.values()) g = static_cast<float>(g * loss_weights_[k]);
     grads[k] = std::move(result.gradient);
-    for (const std::string& metric : metrics_[k]) {
-      const Tensor& y_pred = pass->value(plan, outputs_[k]);
-      logs[several ? names[k] + "_" + metric : metric] = losses_[k].accuracy(y_pred, y[k], mask);
-      metric_weights.push_back(accuracy_count(y_pred, mask));
-    }
+    if (!metrics_[k].empty())
+      update_metrics(k, pass->value(plan, outputs_[k]), y[k], mask, sample_weight, logs);
   }
   // As Keras's compiled loss, which adds model.losses to the data loss.
   logs["loss"] = total + regularization_loss();
@@ -338,7 +444,7 @@ Logs Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& 
 }
 
 Logs Model::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                      std::vector<double>& metric_weights) {
+                      const Tensor* sample_weight) {
   check_arrays(y, outputs_, "output");
   std::unique_ptr<Pass> pass = run(x, false, true);
   const TrainingPlan& plan = *plan_;
@@ -346,21 +452,17 @@ Logs Model::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y
   const std::vector<std::string> names = output_names();
   Logs logs;
   double total = 0.0;
-  metric_weights.clear();
   for (std::size_t k = 0; k < outputs_.size(); ++k) {
     const std::size_t node = plan.at(outputs_[k]);
     const Tensor* mask = pass->mask(plan, outputs_[k]);
     // tf.keras reads the logits from the output's _keras_logits in evaluate too.
-    const double value = plan.head[node]
-                             ? losses_[k].with_logits().compute(pass->logits[node], y[k], nullptr, mask).value
-                             : losses_[k].compute(pass->value(plan, outputs_[k]), y[k], nullptr, mask).value;
+    const double value =
+        plan.head[node]
+            ? losses_[k].with_logits().compute(pass->logits[node], y[k], sample_weight, mask).value
+            : losses_[k].compute(pass->value(plan, outputs_[k]), y[k], sample_weight, mask).value;
     total += loss_weights_[k] * value;
     if (several) logs[names[k] + "_loss"] = value;
-    for (const std::string& metric : metrics_[k]) {
-      const Tensor& y_pred = pass->value(plan, outputs_[k]);
-      logs[several ? names[k] + "_" + metric : metric] = losses_[k].accuracy(y_pred, y[k], mask);
-      metric_weights.push_back(accuracy_count(y_pred, mask));
-    }
+    update_metrics(k, pass->value(plan, outputs_[k]), y[k], mask, sample_weight, logs);
   }
   logs["loss"] = total + regularization_loss();
   return logs;
@@ -392,16 +494,17 @@ void Model::check_batch_fits(const std::vector<Tensor>& batch_x, const std::stri
 
 namespace {
 
-// The running means of one epoch (or evaluation): each loss weighted by its batch's samples, each metric by
-// the rows it counted.
+// The logs of one epoch (or evaluation) so far: each loss a running mean weighted by its batch's samples,
+// each metric its streaming result.
 void add_batch_logs(std::map<std::string, RunningMean>& means, Logs& logs, const Logs& batch_logs,
-                    const std::vector<std::string>& names, double samples,
-                    const std::vector<double>& metric_weights) {
-  std::size_t metric = 0;
-  for (const std::string& name : names) {
-    const bool is_loss = name == "loss" || name.ends_with("_loss");
-    means[name].add(batch_logs.at(name), is_loss ? samples : metric_weights[metric++]);
-    logs[name] = means[name].value();
+                    const std::vector<std::string>& names, std::size_t losses, double samples) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i >= losses) {
+      logs[names[i]] = batch_logs.at(names[i]);
+      continue;
+    }
+    means[names[i]].add(batch_logs.at(names[i]), samples);
+    logs[names[i]] = means[names[i]].value();
   }
 }
 
@@ -415,21 +518,22 @@ Logs Model::train_epoch(Dataset& data, const FitOptions& options, int epoch,
   const std::vector<std::string> names = log_names();
   std::map<std::string, RunningMean> means;
   Logs logs;
+  reset_metrics();  // Keras resets the metrics at the start of each epoch
   for (std::int64_t step = 0; step < steps; ++step) {
-    const auto [batch_x, batch_y] = data.batch_arrays(step);
+    auto [batch_x, batch_y, batch_weights] = data.weighted_batch(step);
     const std::string batch_where =
         where() + ", batch " + std::to_string(step) + " of epoch " + std::to_string(epoch + 1);
     check_samples(batch_x, batch_y, batch_where);
     check_batch_fits(batch_x, batch_where);
-    std::optional<Tensor> batch_weights;
+    if (batch_weights) check_sample_weight(*batch_weights, batch_x[0].dim(0), batch_where);
     if (!options.class_weight.empty()) {
       check(batch_y.size() == 1, where(), ": class_weight is for models with one output (as in Keras)");
+      check(!batch_weights, batch_where, ": you cannot give class_weight and sample_weight at the same time");
       batch_weights = class_sample_weights(batch_y[0], options.class_weight, where());
     }
-    std::vector<double> metric_weights;
-    const Logs batch_logs =
-        train_step(batch_x, batch_y, batch_weights ? &*batch_weights : nullptr, metric_weights);
-    add_batch_logs(means, logs, batch_logs, names, static_cast<double>(batch_x[0].dim(0)), metric_weights);
+    const Logs batch_logs = train_step(batch_x, batch_y, batch_weights ? &*batch_weights : nullptr);
+    add_batch_logs(means, logs, batch_logs, names, outputs_.size() > 1 ? outputs_.size() + 1 : 1,
+                   static_cast<double>(batch_x[0].dim(0)));
     check(std::isfinite(batch_logs.at("loss")), "Batch ", step, ": Invalid loss (", batch_logs.at("loss"),
           ") in epoch ", epoch + 1, ", terminating training; the weights are those of the last good step");
     // Keras 2.11 hands callbacks the epoch's running means, not the batch's own numbers.
@@ -463,7 +567,10 @@ History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, F
   check_samples(x, y, where());
   prepare_inputs(x);
   check_arrays(y, outputs_, "output");
+  if (options.sample_weight) check_sample_weight(*options.sample_weight, x[0].dim(0), where());
   if (!options.class_weight.empty()) {  // before training starts, not at the first batch
+    check(!options.sample_weight, where(),
+          ": you cannot give class_weight and sample_weight at the same time (as in Keras)");
     check(y.size() == 1, where(), ": class_weight is for models with one output (as in Keras)");
     check(y[0].rank() <= 2, where(),
           ": class_weight is not supported for targets of rank 3 or more (as in Keras)");
@@ -471,7 +578,7 @@ History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, F
   const std::int64_t samples = x[0].dim(0);
   if (options.validation_split == 0.0) {
     check_fixed_batch(samples, options.batch_size, "training ");
-    ArrayDataset train(x, y, options.batch_size);
+    ArrayDataset train(x, y, options.batch_size, std::exchange(options.sample_weight, std::nullopt));
     return fit(train, std::move(options));
   }
   check(!options.validation_data && !options.validation_arrays && options.validation_dataset == nullptr,
@@ -483,8 +590,16 @@ History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, F
         samples, " samples leaves no training or no validation samples");
   check_fixed_batch(split_at, options.batch_size, "training ");
   check_fixed_batch(samples - split_at, options.batch_size, "validation ");
-  ArrayDataset train(rows_of(x, 0, split_at), rows_of(y, 0, split_at), options.batch_size);
-  ArrayDataset validation(rows_of(x, split_at, samples), rows_of(y, split_at, samples), options.batch_size);
+  std::optional<Tensor> train_weights, validation_weights;
+  if (options.sample_weight) {
+    train_weights = rows_of({*options.sample_weight}, 0, split_at)[0];
+    validation_weights = rows_of({*options.sample_weight}, split_at, samples)[0];
+    options.sample_weight.reset();
+  }
+  ArrayDataset train(rows_of(x, 0, split_at), rows_of(y, 0, split_at), options.batch_size,
+                     std::move(train_weights));
+  ArrayDataset validation(rows_of(x, split_at, samples), rows_of(y, split_at, samples), options.batch_size,
+                          std::move(validation_weights));
   options.validation_split = 0.0;
   options.validation_dataset = &validation;
   return fit(train, std::move(options));
@@ -500,6 +615,8 @@ History Model::fit(Dataset& data, FitOptions options) {
         ": validation_split needs x and y as tensors; give a Dataset as validation_dataset");
   check(!options.max_duration || options.max_duration->count() >= 0, where(),
         ": max_duration must not be negative");
+  check(!options.sample_weight, where(),
+        ": sample_weight is for x and y given as tensors; a Dataset gives its own (weighted_batch)");
   check(!(options.validation_data && options.validation_arrays), where(),
         ": give validation_data or validation_arrays, not both");
   if (options.validation_data)
@@ -539,6 +656,7 @@ History Model::fit(Dataset& data, FitOptions options) {
     }
     // Keras's ProgbarLogger finalizes the epoch's line in on_epoch_end, so it shows the val_ values too.
     progress.update(data.batch_count(), shown_values(logs, names), true);
+    for (const auto& callback : options.callbacks) callback->add_epoch_logs(epoch, logs);
     history.epoch.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
     next_epoch_ = epoch + 1;  // before on_epoch_end, where ModelCheckpoint saves it
@@ -560,12 +678,17 @@ Logs Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
   check_samples(x, y, where());
   prepare_inputs(x);
   check_fixed_batch(x[0].dim(0), options.batch_size, "");
-  ArrayDataset data(x, y, options.batch_size);
-  return evaluate(data, options);
+  if (options.sample_weight) check_sample_weight(*options.sample_weight, x[0].dim(0), where());
+  ArrayDataset data(x, y, options.batch_size, options.sample_weight);
+  EvaluateOptions rest = options;
+  rest.sample_weight.reset();
+  return evaluate(data, rest);
 }
 
 Logs Model::evaluate(Dataset& data, const EvaluateOptions& options) {
   check(compiled(), where(), " is not compiled: call compile() before evaluate()");
+  check(!options.sample_weight, where(),
+        ": sample_weight is for x and y given as tensors; a Dataset gives its own (weighted_batch)");
   const std::int64_t steps = data.batch_count();
   check(steps >= 1, where(), ": the dataset has ", steps, " batches; evaluate needs at least one");
   data.start_epoch(rng_, false);
@@ -574,14 +697,16 @@ Logs Model::evaluate(Dataset& data, const EvaluateOptions& options) {
   const std::vector<std::string> names = log_names();
   std::map<std::string, RunningMean> means;
   Logs logs;
+  reset_metrics();
   for (std::int64_t step = 0; step < steps; ++step) {
-    const auto [batch_x, batch_y] = data.batch_arrays(step);
+    const auto [batch_x, batch_y, batch_weights] = data.weighted_batch(step);
     const std::string batch_where = where() + ", batch " + std::to_string(step);
     check_samples(batch_x, batch_y, batch_where);
     check_batch_fits(batch_x, batch_where);
-    std::vector<double> metric_weights;
-    const Logs batch_logs = test_step(batch_x, batch_y, metric_weights);
-    add_batch_logs(means, logs, batch_logs, names, static_cast<double>(batch_x[0].dim(0)), metric_weights);
+    if (batch_weights) check_sample_weight(*batch_weights, batch_x[0].dim(0), batch_where);
+    const Logs batch_logs = test_step(batch_x, batch_y, batch_weights ? &*batch_weights : nullptr);
+    add_batch_logs(means, logs, batch_logs, names, outputs_.size() > 1 ? outputs_.size() + 1 : 1,
+                   static_cast<double>(batch_x[0].dim(0)));
     progress.update(step + 1, shown_values(logs, names), step + 1 == steps);
   }
   return logs;

@@ -418,6 +418,14 @@ double ExponentialDecay::operator()(std::int64_t step) const {
 Optimizer::Optimizer(double learning_rate, const OptimizerCommon& common)
     : learning_rate_(static_cast<float>(learning_rate)), common_(common) {}
 
+void Optimizer::set_learning_rate(double learning_rate) {
+  check(!common_.schedule, name(),
+        ": the learning rate follows a schedule (ExponentialDecay), so it cannot be set");
+  check(std::isfinite(learning_rate) && learning_rate >= 0.0, name(),
+        ": learning_rate must be a finite number >= 0, received ", learning_rate);
+  learning_rate_ = static_cast<float>(learning_rate);
+}
+
 void Optimizer::set_iterations(std::int64_t iterations) {
   check(iterations >= 0, name(), ": iterations must not be negative, received ", iterations);
   iterations_ = iterations;

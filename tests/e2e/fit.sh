@@ -35,6 +35,18 @@ accuracy=$(sed -n 's/^accuracy: //p' evaluate.log)
   { echo "FAIL: accuracy $accuracy < 0.9"; exit 1; }
 echo "ok   tutorial RNN language model: accuracy $accuracy after 200 epochs"
 
+# --metrics names Keras's metrics; top-5 accuracy is at least the accuracy; an unknown name is a clear error.
+"$rnnkit" evaluate lm.keras --x x.npy --y y.npy --loss categorical_crossentropy \
+  --metrics accuracy,top_k_categorical_accuracy,precision >metrics.log
+top5=$(sed -n 's/^top_k_categorical_accuracy: //p' metrics.log)
+grep -q "^precision: " metrics.log || { echo "FAIL: no precision in"; cat metrics.log; exit 1; }
+/usr/bin/python3 -c "import sys; sys.exit(0 if float('$top5') >= float('$accuracy') else 1)" ||
+  { echo "FAIL: top-5 accuracy $top5 < accuracy $accuracy"; exit 1; }
+"$rnnkit" evaluate lm.keras --x x.npy --y y.npy --loss categorical_crossentropy --metrics f1 >bad.log 2>&1 &&
+  { echo "FAIL: an unknown metric was accepted"; exit 1; }
+grep -q "unknown metric 'f1'" bad.log || { echo "FAIL: no clear error for --metrics f1"; cat bad.log; exit 1; }
+echo "ok   evaluate --metrics: top-5 accuracy $top5"
+
 # Training goes on from a saved model and saves in the other format.
 "$rnnkit" fit lm.keras --x x.npy --y y.npy --loss categorical_crossentropy --epochs 1 --verbose 0 -o lm.h5 >/dev/null
 "$rnnkit" summary lm.h5 | grep -q "Total params: 1,892" || { echo "FAIL: lm.h5 summary"; exit 1; }

@@ -20,3 +20,5 @@ node gen_conv.mjs
 /usr/bin/python3 gen_attention_torch.py
 /usr/bin/python3 crosscheck.py
 /usr/bin/python3 gen_functional_torch.py
+/usr/bin/python3 gen_metrics.py
+node gen_metrics_tfjs.mjs

@@ -138,7 +138,8 @@ Sequential compiled_model(const json& spec) {
   CompileOptions options;
   options.loss = compile.at("loss").get<std::string>();
   options.optimizer = optimizer_from(compile.at("optimizer"));
-  options.metrics = compile.at("metrics").get<std::vector<std::string>>();
+  for (const std::string& metric : compile.at("metrics").get<std::vector<std::string>>())
+    options.metrics.emplace_back(metric);
   model.compile(std::move(options));
   return model;
 }
