@@ -164,6 +164,18 @@ py::dict history_dict(const History& history) {
   return result;
 }
 
+// compile()'s metrics from Python: a name, or a metric object's {"class_name", "config"} as JSON text.
+std::vector<MetricSpec> metric_specs(const std::vector<std::string>& metrics) {
+  std::vector<MetricSpec> specs;
+  for (const std::string& metric : metrics) {
+    if (metric.starts_with("{"))
+      specs.emplace_back(metric_from_config(json::parse(metric), "compile(metrics=...)"));
+    else
+      specs.emplace_back(metric);
+  }
+  return specs;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_rnnkit, m) {
@@ -333,8 +345,9 @@ PYBIND11_MODULE(_rnnkit, m) {
             options.losses = losses;
             options.loss_by_output = loss_by_output;
             options.optimizer = make_optimizer_from(optimizer_class, optimizer_config);
-            options.metrics = metrics;
-            options.metrics_by_output = metrics_by_output;
+            options.metrics = metric_specs(metrics);
+            for (const auto& [output, names] : metrics_by_output)
+              options.metrics_by_output[output] = metric_specs(names);
             options.loss_weights = loss_weights;
             options.loss_weight_by_output = loss_weight_by_output;
             options.from_logits = from_logits;

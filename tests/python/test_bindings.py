@@ -317,3 +317,35 @@ def test_one_input_model_takes_a_list_of_one_array_and_early_stopping_runs_in_cp
                         callbacks=[callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)])
     # min_delta 10: no epoch improves on the first, so patience 0 stops after the second.
     assert history.epoch == [0, 1]
+
+
+def numpy_keras_auc(y, p, n=200):
+    """Keras's ROC AUC: n thresholds (the ends just outside [0, 1]), strict 'p > t', interpolated trapezoids."""
+    thresholds = np.concatenate([[-1e-7], np.arange(1, n - 1) / (n - 1), [1 + 1e-7]])
+    tp = np.array([np.sum((p > t) & (y == 1)) for t in thresholds], dtype=float)
+    fp = np.array([np.sum((p > t) & (y == 0)) for t in thresholds], dtype=float)
+    tpr, fpr = tp / np.sum(y == 1), fp / np.sum(y == 0)
+    return float(np.sum((fpr[:-1] - fpr[1:]) * (tpr[:-1] + tpr[1:]) / 2))
+
+
+def test_keras_metrics_by_name_and_object_match_numpy():
+    set_random_seed(5)
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 10, size=(96, 5))
+    y = (x[:, 0] + rng.integers(0, 4, size=96) > 7).astype(np.float32)
+    model = small_model()
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=["accuracy", keras.metrics.Precision(name="p"), "recall",
+                           keras.metrics.AUC(), keras.metrics.BinaryAccuracy(threshold=0.3, name="acc_03")])
+    history = model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    assert set(history.history) == {"loss", "accuracy", "p", "recall", "auc", "acc_03"}
+    results = model.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)
+    p = model.predict(x, verbose=0)[:, 0]
+    positive = p > 0.5
+    assert results["accuracy"] == pytest.approx(np.mean(positive == (y == 1)), abs=1e-6)
+    assert results["p"] == pytest.approx(np.sum(positive & (y == 1)) / np.sum(positive), abs=1e-6)
+    assert results["recall"] == pytest.approx(np.sum(positive & (y == 1)) / np.sum(y == 1), abs=1e-6)
+    assert results["auc"] == pytest.approx(numpy_keras_auc(y, p), abs=1e-5)
+    assert results["acc_03"] == pytest.approx(np.mean((p > 0.3) == (y == 1)), abs=1e-6)
+    with pytest.raises(NotImplementedError, match="mean_absolute_error"):
+        model.compile(loss="binary_crossentropy", metrics=["mean_absolute_error"])
