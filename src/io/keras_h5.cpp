@@ -1118,6 +1118,11 @@ void upgrade_layer(json& layer, const std::pair<int, int>& version, bool nested)
     return;
   std::string class_name = layer["class_name"].get<std::string>();
   json& config = layer["config"];
+  if (class_name == "Sequential" || class_name == "Functional" || class_name == "Model") {  // a nested model
+    if (config.contains("layers") && config["layers"].is_array())
+      for (json& inner : config["layers"]) upgrade_layer(inner, version, false);
+    return;
+  }
   // Keras 2's GPU-only layers load as the layers Keras converts their weights to.
   if (class_name == "CuDNNLSTM" || class_name == "CuDNNGRU") {
     const bool is_lstm = class_name == "CuDNNLSTM";
