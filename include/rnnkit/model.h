@@ -124,8 +124,8 @@ class Model {
   std::vector<Tensor> predict(const std::vector<Tensor>& x, std::int64_t batch_size = 32);
   // The same for a model with one input and one output.
   Tensor operator()(const Tensor& x, bool training = false);
-  // Calls the model on symbolic tensors, as a layer of another model (Keras's nested models): one tensor for a
-  // model with one input, else a list in inputs() order. Every call is one of as_layer(), so that the calls
+  // Calls the model on symbolic tensors, as a layer of another model (Keras's nested models): one tensor for
+  // a model with one input, else a list in inputs() order. Every call is one of as_layer(), so that the calls
   // share the layers of this model, whose weights the outer model trains.
   LayerOutputs operator()(const SymbolicTensor& x) const;
   LayerOutputs operator()(const std::vector<SymbolicTensor>& inputs) const;
@@ -258,8 +258,8 @@ class Model {
   std::vector<double> loss_weights_;
   std::vector<std::vector<std::string>> metrics_;  // per output: "accuracy" or nothing
   std::shared_ptr<Optimizer> optimizer_;
-  std::unique_ptr<TrainingPlan> plan_;  // how the graph runs: made with the graph, its heads at compile
-  std::unique_ptr<Pass> trained_;       // the last training pass, for backward
+  std::unique_ptr<TrainingPlan> plan_;       // how the graph runs: made with the graph, its heads at compile
+  std::unique_ptr<Pass> trained_;            // the last training pass, for backward
   mutable std::shared_ptr<Layer> as_layer_;  // see as_layer()
 };
 

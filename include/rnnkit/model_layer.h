@@ -11,10 +11,10 @@
 
 namespace rnnkit {
 
-// A model called as a layer: its inputs are the call's list (one tensor for a model with one input), its outputs
-// the call's outputs, its mask the mask of its first output. It holds a model that shares the layers of the
-// model it was made from: no weight is copied, so training the outer model trains them, and the inner model's
-// predict sees it. Its weights are those of the inner model's layers, in model.layers order (Keras's
+// A model called as a layer: its inputs are the call's list (one tensor for a model with one input), its
+// outputs the call's outputs, its mask the mask of its first output. It holds a model that shares the layers
+// of the model it was made from: no weight is copied, so training the outer model trains them, and the inner
+// model's predict sees it. Its weights are those of the inner model's layers, in model.layers order (Keras's
 // model.weights). Its dropout draws from the generator of the call, the outer model's.
 class ModelLayer : public ListInputLayer {
  public:

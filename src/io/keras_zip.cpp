@@ -19,8 +19,8 @@
 #include "rnnkit/layers/bidirectional.h"
 #include "rnnkit/layers/recurrent.h"
 #include "rnnkit/layers/time_distributed.h"
-#include "rnnkit/model_layer.h"
 #include "rnnkit/model_file.h"
+#include "rnnkit/model_layer.h"
 
 namespace rnnkit::keras3 {
 namespace {

@@ -237,10 +237,10 @@ json triple_json(const TensorReference& tensor) {
 }
 
 // Keras numbers the calls of a nested model from 1 where the model was built before it was called: its own
-// graph is its node 0, which the config leaves out (tf.keras's _should_skip_first_node: a Functional model, or
-// a Sequential whose first layer is an InputLayer; Keras 2's "pre-existing node" of a Network). Keras 3 does
-// so for a Functional model only: its Sequential has no node of its own. rnnkit numbers every layer's calls
-// from 0; these are the offsets to and from a file's numbers.
+// graph is its node 0, which the config leaves out (tf.keras's _should_skip_first_node: a Functional model,
+// or a Sequential whose first layer is an InputLayer; Keras 2's "pre-existing node" of a Network). Keras 3
+// does so for a Functional model only: its Sequential has no node of its own. rnnkit numbers every layer's
+// calls from 0; these are the offsets to and from a file's numbers.
 std::map<std::string, int> node_offsets(const std::vector<LayerSpec>& layers, FunctionalDialect dialect) {
   std::map<std::string, int> offsets;
   for (const LayerSpec& layer : layers) {
@@ -248,7 +248,9 @@ std::map<std::string, int> node_offsets(const std::vector<LayerSpec>& layers, Fu
     bool built_model = class_name == "Functional" || class_name == "Model";
     if (class_name == "Sequential" && dialect != FunctionalDialect::keras3) {
       const json& config = layer.layer.value("config", json());
-      const json& inner = config.is_array() ? config : config.is_object() ? config.value("layers", json()) : json();
+      const json& inner = config.is_array()    ? config
+                          : config.is_object() ? config.value("layers", json())
+                                               : json();
       if (inner.is_array() && !inner.empty() && inner[0].is_object()) {
         const json& first_config = inner[0].value("config", json());
         built_model = class_of(inner[0]) == "InputLayer" ||
@@ -263,14 +265,15 @@ std::map<std::string, int> node_offsets(const std::vector<LayerSpec>& layers, Fu
 
 // Adds `sign` times its layer's offset to the node index of every reference of `spec` (and the keys of
 // `types`); `where` names the config for a reference below the first index.
-void renumber(FunctionalSpec& spec, KerasTensorTypes* types, const std::map<std::string, int>& offsets, int sign,
-              const std::string& where) {
+void renumber(FunctionalSpec& spec, KerasTensorTypes* types, const std::map<std::string, int>& offsets,
+              int sign, const std::string& where) {
   if (offsets.empty()) return;
   const auto shift = [&](TensorReference& tensor) {
     const auto found = offsets.find(tensor.layer);
     if (found == offsets.end()) return;
-    check(tensor.node_index + sign * found->second >= 0, where, " reads ", text(tensor), ", but the calls of '",
-          tensor.layer, "', a model built before it was called, are numbered from ", found->second);
+    check(tensor.node_index + sign * found->second >= 0, where, " reads ", text(tensor),
+          ", but the calls of '", tensor.layer, "', a model built before it was called, are numbered from ",
+          found->second);
     tensor.node_index += sign * found->second;
   };
   for (LayerSpec& layer : spec.layers)

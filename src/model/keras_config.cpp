@@ -11,7 +11,6 @@
 #include "layers/normalization_axes.h"
 #include "model/functional_config.h"
 #include "rnnkit/error.h"
-#include "rnnkit/model_layer.h"
 #include "rnnkit/layers/activation.h"
 #include "rnnkit/layers/attention.h"
 #include "rnnkit/layers/batch_normalization.h"
@@ -30,6 +29,7 @@
 #include "rnnkit/layers/simple_rnn.h"
 #include "rnnkit/layers/spatial_dropout.h"
 #include "rnnkit/layers/time_distributed.h"
+#include "rnnkit/model_layer.h"
 
 namespace rnnkit {
 namespace {

@@ -94,8 +94,9 @@ std::vector<Shape> ModelLayer::compute_list_output_shapes(const std::vector<Shap
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     Shape accepted = inputs[i].shape();
     if (!accepted.empty()) accepted[0] = kNone;
-    check_compatible_shape(accepted, input_shapes[i],
-                           inputs.size() == 1 ? where() : where() + " input '" + inputs[i].layer().name() + "'");
+    check_compatible_shape(
+        accepted, input_shapes[i],
+        inputs.size() == 1 ? where() : where() + " input '" + inputs[i].layer().name() + "'");
   }
   std::vector<Shape> shapes;
   for (const SymbolicTensor& output : model_.outputs()) {

@@ -183,9 +183,12 @@ TEST(NestedGradcheck, TwoInputsTwoOutputsAgainstFiniteDifferences) {
   Model model({x, z}, {head, both[1]}, {.name = "outer"});
   Rng rng(7);
   for (auto& layer : model.layers())
-    for (Param* param : layer->params()) param->value = testing::random_tensor(param->value.shape(), rng, 0.6);
-  std::vector<Tensor> inputs{testing::random_tensor({2, 3, 2}, rng, 1.0), testing::random_tensor({2, 5}, rng, 1.0)};
-  const std::vector<Tensor> targets{testing::random_tensor({2, 1}, rng, 1.0), testing::random_tensor({2, 3}, rng, 1.0)};
+    for (Param* param : layer->params())
+      param->value = testing::random_tensor(param->value.shape(), rng, 0.6);
+  std::vector<Tensor> inputs{testing::random_tensor({2, 3, 2}, rng, 1.0),
+                             testing::random_tensor({2, 5}, rng, 1.0)};
+  const std::vector<Tensor> targets{testing::random_tensor({2, 1}, rng, 1.0),
+                                    testing::random_tensor({2, 3}, rng, 1.0)};
   const auto loss = [&] { return mse(model(inputs), targets); };
   model.zero_grads();
   std::vector<Tensor> output_grads;
@@ -199,10 +202,102 @@ TEST(NestedGradcheck, TwoInputsTwoOutputsAgainstFiniteDifferences) {
   for (auto& layer : model.layers())
     for (Param* param : layer->params())
       for (std::int64_t i = 0; i < param->value.size(); ++i)
-        expect_gradient(param->value[i], param->grad[i], layer->name() + "/" + param->name + "[" + std::to_string(i) + "]");
+        expect_gradient(param->value[i], param->grad[i],
+                        layer->name() + "/" + param->name + "[" + std::to_string(i) + "]");
   for (std::size_t k = 0; k < inputs.size(); ++k)
     for (std::int64_t i = 0; i < inputs[k].size(); ++i)
-      expect_gradient(inputs[k][i], input_grads[k][i], "input " + std::to_string(k) + "[" + std::to_string(i) + "]");
+      expect_gradient(inputs[k][i], input_grads[k][i],
+                      "input " + std::to_string(k) + "[" + std::to_string(i) + "]");
+}
+
+// Dropout inside a nested model draws from the outer model's generator (so that the outer model's
+// TrainingState covers it), never from the inner model's; a nested model called twice is run again in
+// backward with the draws of its first call: every gradient against central differences of the loss of a
+// training call made from the same generator state.
+TEST(NestedDropout, DrawsFromTheOuterGeneratorAndBackwardRepeatsTheDraws) {
+  clear_session();
+  Sequential noisy({.name = "noisy"});
+  noisy.add(Dense(5, {.activation = "tanh", .input_shape = Shape{3}, .name = "noisy_dense"}));
+  noisy.add(Dropout(0.4f, {.name = "noisy_dropout"}));
+  auto a = Input({3}, {.name = "a"}), b = Input({3}, {.name = "b"});
+  auto joined = Concatenate({.name = "cat"})({noisy(a), noisy(b)});
+  Model model({a, b}, {Dense(2, {.name = "head"})(joined)}, {.name = "outer", .seed = 5});
+  Rng rng(9);
+  for (auto& layer : model.layers())
+    for (Param* param : layer->params())
+      param->value = testing::random_tensor(param->value.shape(), rng, 0.8);
+  std::vector<Tensor> inputs{testing::random_tensor({4, 3}, rng, 1.0),
+                             testing::random_tensor({4, 3}, rng, 1.0)};
+  const std::vector<Tensor> targets{testing::random_tensor({4, 2}, rng, 1.0)};
+
+  const TrainingState start = model.training_state();
+  const auto inner_state = noisy.training_state().generator.state();
+  const auto& nested = dynamic_cast<const ModelLayer&>(model.layer("noisy"));
+  const auto nested_state = nested.model().training_state().generator.state();
+  const std::vector<Tensor> first = model(inputs, true);
+  EXPECT_NE(model.training_state().generator.state(), start.generator.state());
+  EXPECT_EQ(noisy.training_state().generator.state(), inner_state);
+  EXPECT_EQ(nested.model().training_state().generator.state(), nested_state);
+  EXPECT_FALSE(all_close(first[0], model(inputs)[0], 1e-6, 0.0)) << "no unit was dropped";
+  model.set_training_state(start);
+  EXPECT_TRUE(all_close(model(inputs, true)[0], first[0], 0.0, 0.0));  // the same draws again
+
+  const auto loss = [&] {
+    model.set_training_state(start);
+    return mse(model(inputs, true), targets);
+  };
+  model.zero_grads();
+  model.set_training_state(start);
+  std::vector<Tensor> output_grads;
+  mse(model(inputs, true), targets, &output_grads);
+  const std::vector<Tensor> input_grads = model.backward(output_grads);
+  constexpr float kStep = 1e-2f;
+  const auto expect_gradient = [&](float& value, float analytic, const std::string& what) {
+    const double numeric = testing::central_difference(value, kStep, loss);
+    EXPECT_NEAR(analytic, numeric, 2e-3 + 2e-3 * std::abs(numeric)) << what;
+  };
+  for (auto& layer : model.layers())
+    for (Param* param : layer->params())
+      for (std::int64_t i = 0; i < param->value.size(); ++i)
+        expect_gradient(param->value[i], param->grad[i], layer->name() + "/" + param->name);
+  for (std::size_t k = 0; k < inputs.size(); ++k)
+    for (std::int64_t i = 0; i < inputs[k].size(); ++i)
+      expect_gradient(inputs[k][i], input_grads[k][i], "input " + std::to_string(k));
+}
+
+// A layer of the nested model also called directly by the outer model: its calls inside the nested model
+// count as calls of a shared layer, so backward runs again the call whose cache a later one replaced.
+TEST(NestedGradcheck, InnerLayerAlsoCalledOutside) {
+  clear_session();
+  auto shared = std::make_shared<Dense>(3, DenseOptions{.activation = "tanh", .name = "shared_dense"});
+  auto p = Input({3}, {.name = "p"});
+  Model inner(p, Dense(3, {.activation = "sigmoid", .name = "inner_out"})((*shared)(p)), {.name = "inner"});
+  auto x = Input({3}, {.name = "x"});
+  auto direct = (*shared)(x);  // called before the nested model: its cache is then the nested call's
+  auto through = inner(Dense(3, {.name = "pre"})(x));
+  Model model(x, Add({.name = "sum"})({direct, through}), {.name = "outer"});
+  Rng rng(21);
+  for (auto& layer : model.layers())
+    for (Param* param : layer->params())
+      param->value = testing::random_tensor(param->value.shape(), rng, 0.8);
+  std::vector<Tensor> inputs{testing::random_tensor({3, 3}, rng, 1.0)};
+  const std::vector<Tensor> targets{testing::random_tensor({3, 3}, rng, 1.0)};
+  model.zero_grads();
+  std::vector<Tensor> output_grads;
+  mse(model(inputs, true), targets, &output_grads);
+  const std::vector<Tensor> input_grads = model.backward(output_grads);
+  const auto loss = [&] { return mse(model(inputs), targets); };
+  for (auto& layer : model.layers())
+    for (Param* param : layer->params())
+      for (std::int64_t i = 0; i < param->value.size(); ++i) {
+        const double numeric = testing::central_difference(param->value[i], 1e-2f, loss);
+        EXPECT_NEAR(param->grad[i], numeric, 1e-3 + 1e-3 * std::abs(numeric))
+            << layer->name() << "/" << param->name;
+      }
+  for (std::int64_t i = 0; i < inputs[0].size(); ++i) {
+    const double numeric = testing::central_difference(inputs[0][i], 1e-2f, loss);
+    EXPECT_NEAR(input_grads[0][i], numeric, 1e-3 + 1e-3 * std::abs(numeric)) << "input " << i;
+  }
 }
 
 // Files Keras writes (tf.keras 2.11 .h5, Keras 3 .keras), made by make_nested_fixtures.py with h5py.
@@ -229,7 +324,8 @@ TEST(NestedFiles, RoundTripsBitForBit) {
   auto joined = Concatenate({.name = "cat"})({encoder(a), siamese(a), siamese(b)});
   Model model({a, b}, {Dense(2, {.name = "head"})(joined)}, {.name = "outer"});
   Rng rng(3);
-  const std::vector<Tensor> x{testing::random_tensor({2, 4, 3}, rng, 1.0), testing::random_tensor({2, 4, 3}, rng, 1.0)};
+  const std::vector<Tensor> x{testing::random_tensor({2, 4, 3}, rng, 1.0),
+                              testing::random_tensor({2, 4, 3}, rng, 1.0)};
   const Tensor y = model.predict(x)[0];
   const std::string weights = testing::weight_bytes(model);
   // Model JSON (model.to_json()): the architecture.
@@ -251,7 +347,8 @@ TEST(NestedFiles, RoundTripsBitForBit) {
         << name;
     save_model(loaded, folder / (std::string("again_") + name));
     if (std::string(name) != "m.keras") {  // a .keras archive is stamped with the time it was saved
-      EXPECT_EQ(testing::read_text(folder / name), testing::read_text(folder / (std::string("again_") + name)))
+      EXPECT_EQ(testing::read_text(folder / name),
+                testing::read_text(folder / (std::string("again_") + name)))
           << name;
     }
   }
@@ -269,7 +366,8 @@ TEST(NestedFiles, WeightLayouts) {
   Model model(x, Dense(2, {.name = "head"})(block(x)), {.name = "outer"});
   save_model(model, folder / "m.h5");
   save_weights(model, folder / "m.weights.h5");
-  const auto [status, printed] = testing::python(R"(
+  const auto [status, printed] =
+      testing::python(R"(
 import sys, h5py
 text = lambda names: [n.decode() if isinstance(n, bytes) else n for n in names]
 with h5py.File(sys.argv[1]) as f:
@@ -282,20 +380,51 @@ with h5py.File(sys.argv[2]) as f:
     f.visit(names.append)
     print(sorted(names))
 )",
-                                                 (folder / "m.h5").string() + " " + (folder / "m.weights.h5").string(),
-                                                 folder.path());
+                      (folder / "m.h5").string() + " " + (folder / "m.weights.h5").string(), folder.path());
+  ASSERT_EQ(status, 0) << printed;
+  EXPECT_EQ(
+      printed,
+      "['x', 'block', 'head']\n"
+      "['dense_a/kernel:0', 'dense_a/bias:0', 'dense_b/kernel:0', 'dense_b/bias:0']\n"
+      "(3,)\n"
+      "['layers', 'layers/dense', 'layers/dense/vars', 'layers/dense/vars/0', 'layers/dense/vars/1', "
+      "'layers/input_layer', 'layers/input_layer/vars', 'layers/sequential', 'layers/sequential/layers', "
+      "'layers/sequential/layers/dense', 'layers/sequential/layers/dense/vars', "
+      "'layers/sequential/layers/dense/vars/0', 'layers/sequential/layers/dense/vars/1', "
+      "'layers/sequential/layers/dense_1', 'layers/sequential/layers/dense_1/vars', "
+      "'layers/sequential/layers/dense_1/vars/0', 'layers/sequential/layers/dense_1/vars/1', "
+      "'layers/sequential/vars', 'vars']\n");
+}
+
+// tf.keras's .h5 keeps a nested model's trainable weights first (_legacy_weights), its moving statistics
+// last, while model.weights (get_weights) goes layer by layer; both read back into the right weights.
+TEST(NestedFiles, H5KeepsKerasWeightOrder) {
+  if (!testing::have_h5py()) GTEST_SKIP() << "no h5py";
+  clear_session();
+  testing::TempFolder folder;
+  Sequential block({.name = "block"});
+  block.add(BatchNormalization({.input_shape = Shape{4}, .name = "bn"}));
+  block.add(Dense(3, {.name = "dense"}));
+  auto x = Input({4}, {.name = "x"});
+  Model model(x, Dense(2, {.name = "head"})(block(x)), {.name = "outer"});
+  Rng rng(5);
+  for (auto& layer : model.layers())
+    for (Param* param : layer->params())
+      param->value = testing::random_tensor(param->value.shape(), rng, 1.0);
+  save_model(model, folder / "m.h5");
+  const auto [status, printed] = testing::python(R"(
+import sys, h5py
+with h5py.File(sys.argv[1]) as f:
+    g = f["model_weights/block"]
+    print([n.decode() if isinstance(n, bytes) else n for n in g.attrs["weight_names"]])
+)",
+                                                 (folder / "m.h5").string(), folder.path());
   ASSERT_EQ(status, 0) << printed;
   EXPECT_EQ(printed,
-            "['x', 'block', 'head']\n"
-            "['dense_a/kernel:0', 'dense_a/bias:0', 'dense_b/kernel:0', 'dense_b/bias:0']\n"
-            "(3,)\n"
-            "['layers', 'layers/dense', 'layers/dense/vars', 'layers/dense/vars/0', 'layers/dense/vars/1', "
-            "'layers/input_layer', 'layers/input_layer/vars', 'layers/sequential', 'layers/sequential/layers', "
-            "'layers/sequential/layers/dense', 'layers/sequential/layers/dense/vars', "
-            "'layers/sequential/layers/dense/vars/0', 'layers/sequential/layers/dense/vars/1', "
-            "'layers/sequential/layers/dense_1', 'layers/sequential/layers/dense_1/vars', "
-            "'layers/sequential/layers/dense_1/vars/0', 'layers/sequential/layers/dense_1/vars/1', "
-            "'layers/sequential/vars', 'vars']\n");
+            "['bn/gamma:0', 'bn/beta:0', 'dense/kernel:0', 'dense/bias:0', 'bn/moving_mean:0', "
+            "'bn/moving_variance:0']\n");
+  Model loaded = load_model(folder / "m.h5");
+  EXPECT_EQ(testing::weight_bytes(loaded), testing::weight_bytes(model));
 }
 
 // Keras prints a nested model as one row, its parameters counted with the outer model's.
@@ -316,7 +445,8 @@ TEST(NestedSummary, OneRowPerNestedModel) {
   EXPECT_EQ(table.trainable_params, 25 + 8);  // dense_a and head; dense_b is frozen
   EXPECT_EQ(table.non_trainable_params, 18);
   const std::string text = model.summary_text(SummaryStyle::keras2_12);
-  EXPECT_NE(text.find(" block (Sequential)          (None, 3)                 43        \n"), std::string::npos)
+  EXPECT_NE(text.find(" block (Sequential)          (None, 3)                 43        \n"),
+            std::string::npos)
       << text;
   Sequential outer({.name = "outer_seq"});
   outer.add(block);
@@ -326,6 +456,20 @@ TEST(NestedSummary, OneRowPerNestedModel) {
             std::string::npos)
       << sequential_text;
   EXPECT_NE(sequential_text.find("Total params: 51\n"), std::string::npos) << sequential_text;
+  // Called twice: the Functional layout, whose "Connected to" counts the nested model's calls from 1 (its own
+  // graph is its node 0, as tf.keras numbers a model's nodes).
+  Sequential fresh({.name = "block"});  // called nowhere else: its calls are its nodes 1 and 2
+  fresh.add(Dense(5, {.input_shape = Shape{4}, .name = "dense_a"}));
+  fresh.add(Dense(3, {.name = "dense_b"}));
+  auto a = Input({4}, {.name = "a"}), b = Input({4}, {.name = "b"});
+  Model twice({a, b}, {Concatenate({.name = "cat"})({fresh(a), fresh(b)})}, {.name = "twice"});
+  const std::string functional_text = twice.summary_text(SummaryStyle::keras2_12);
+  EXPECT_NE(
+      functional_text.find(" block (Sequential)             (None, 3)            43          ['a[0][0]',"),
+      std::string::npos)
+      << functional_text;
+  EXPECT_NE(functional_text.find("['block[1][0]',"), std::string::npos) << functional_text;
+  EXPECT_NE(functional_text.find("'block[2][0]']"), std::string::npos) << functional_text;
 }
 
 // fit on the outer model trains the nested model's layers, which the nested model itself sees.
@@ -348,6 +492,37 @@ TEST(NestedFit, TrainsTheInnerModel) {
   EXPECT_FALSE(all_close(encoder.predict(inputs), before, 0.0, 0.0));
 }
 
+// A compiled model holding a nested model with dropout, saved after one epoch and fit on from the file, ends
+// where two epochs straight end: weights, optimizer state and the generator the nested dropout draws from.
+TEST(NestedFit, GoesOnFromAFileBitForBit) {
+  testing::TempFolder folder;
+  Rng rng(13);
+  const Tensor inputs = testing::random_tensor({12, 4, 3}, rng, 1.0);
+  const Tensor targets = testing::random_tensor({12, 1}, rng, 1.0);
+  const auto make = [] {
+    clear_session();
+    Sequential encoder({.name = "encoder"});
+    encoder.add(LSTM(4, {.input_shape = Shape{4, 3}, .name = "enc_lstm"}));
+    encoder.add(Dropout(0.3f, {.name = "enc_dropout"}));
+    auto x = Input({4, 3}, {.name = "x"});
+    Model model(x, Dense(1, {.name = "head"})(encoder(x)), {.name = "outer", .seed = 3});
+    model.compile({.loss = "mean_squared_error", .optimizer = Adam()});
+    return model;
+  };
+  Model straight = make();
+  straight.fit(inputs, targets, {.epochs = 2, .batch_size = 5, .verbose = 0});
+  for (const char* name : {"m.h5", "m.keras"}) {
+    Model first = make();
+    first.fit(inputs, targets, {.epochs = 1, .batch_size = 5, .verbose = 0});
+    save_model(first, folder / name);
+    LoadedModel loaded = load_model_file(folder / name);
+    ASSERT_TRUE(loaded.training_state.has_value()) << name;
+    EXPECT_TRUE(loaded.dropped_training_state.empty()) << name;
+    loaded.model.fit(inputs, targets, {.epochs = 2, .batch_size = 5, .verbose = 0, .initial_epoch = 1});
+    EXPECT_EQ(testing::weight_bytes(loaded.model), testing::weight_bytes(straight)) << name;
+  }
+}
+
 TEST(NestedErrors, UnbuiltModelAndShapeMismatch) {
   clear_session();
   Sequential unbuilt({.name = "unbuilt"});
@@ -355,15 +530,24 @@ TEST(NestedErrors, UnbuiltModelAndShapeMismatch) {
   auto x = Input({4}, {.name = "x"});
   testing::expect_error([&] { return unbuilt(x); }, {"model 'unbuilt'", "not built", "input shape"});
   Sequential outer({.name = "outer"});
-  testing::expect_error([&] { outer.add(unbuilt); return 0; }, {"model 'unbuilt'", "not built"});
+  testing::expect_error(
+      [&] {
+        outer.add(unbuilt);
+        return 0;
+      },
+      {"model 'unbuilt'", "not built"});
 
   Sequential block({.name = "block"});
   block.add(Dense(5, {.input_shape = Shape{4}}));
   auto wrong = Input({6}, {.name = "wrong"});
-  testing::expect_error([&] { return block(wrong); }, {"layer 'block' (Sequential)", "(None, 4)", "(None, 6)"});
+  testing::expect_error([&] { return block(wrong); },
+                        {"layer 'block' (Sequential)", "(None, 4)", "(None, 6)"});
   auto a = Input({4}, {.name = "a"});
-  testing::expect_error([&] { return block(std::vector<SymbolicTensor>{a, a}); },
-                        {"layer 'block' (Sequential)", "list of 1", "received 2"});
+  testing::expect_error(
+      [&] {
+        return block(std::vector<SymbolicTensor>{a, a});
+      },
+      {"layer 'block' (Sequential)", "list of 1", "received 2"});
 }
 
 }  // namespace
