@@ -272,8 +272,8 @@ void renumber(FunctionalSpec& spec, KerasTensorTypes* types, const std::map<std:
     const auto found = offsets.find(tensor.layer);
     if (found == offsets.end()) return;
     check(tensor.node_index + sign * found->second >= 0, where, " reads ", text(tensor),
-          ", but the calls of '", tensor.layer, "', a model built before it was called, are numbered from ",
-          found->second);
+          ", but the calls of '", tensor.layer,
+          "', a nested model built before it was called, are numbered from ", found->second);
     tensor.node_index += sign * found->second;
   };
   for (LayerSpec& layer : spec.layers)
