@@ -96,7 +96,7 @@ class Layer : public std::enable_shared_from_this<Layer> {
   virtual std::vector<Param*> params();
   std::vector<const Param*> params() const;
   // Keras's layer.trainable_weights: the trainable params, none where the layer is not trainable.
-  std::vector<Param*> trainable_params();
+  virtual std::vector<Param*> trainable_params();
   std::int64_t count_params() const;
   std::int64_t count_trainable_params() const;
   // Keras's names for params(), as tf.keras 2.x gives them: "dense/kernel:0", "lstm/lstm_cell/kernel:0".

@@ -135,6 +135,14 @@ class Model {
   std::vector<Tensor> predict(const std::vector<Tensor>& x, std::int64_t batch_size = 32);
   // The same for a model with one input and one output.
   Tensor operator()(const Tensor& x, bool training = false);
+  // Calls the model on symbolic tensors, as a layer of another model (Keras's nested models): one tensor for
+  // a model with one input, else a list in inputs() order. Every call is one of as_layer(), so that the calls
+  // share the layers of this model, whose weights the outer model trains.
+  LayerOutputs operator()(const SymbolicTensor& x) const;
+  LayerOutputs operator()(const std::vector<SymbolicTensor>& inputs) const;
+  LayerOutputs operator()(const LayerOutputs& inputs) const;
+  // This model as a layer (a ModelLayer), made on first use and the same one afterwards.
+  std::shared_ptr<Layer> as_layer() const;
   Tensor predict(const Tensor& x, std::int64_t batch_size = 32);
   // model(x) with the mask Keras attaches to the output (_keras_mask): (B,T) for a (B,T,C) output when a
   // layer made one (Embedding(mask_zero=true)) and every later layer passed it on; nullopt otherwise. fit,
@@ -231,9 +239,14 @@ class Model {
   std::optional<std::string> input_layer_name_;
 
  private:
-  // The forward pass over the graph; see model.cpp. `fused` runs the loss fusions of the plan.
+  friend class ModelLayer;
+  // The forward pass over the graph; see model.cpp. `fused` runs the loss fusions of the plan. Dropout draws
+  // from `rng` (the model's generator when null); `input_masks` gives the inputs' masks (none when empty).
   struct Pass;
-  std::unique_ptr<Pass> run(const std::vector<Tensor>& x, bool training, bool fused);
+  std::unique_ptr<Pass> run(const std::vector<Tensor>& x, bool training, bool fused, Rng* rng = nullptr,
+                            const std::vector<const Tensor*>& input_masks = {});
+  // A model sharing this one's graph and layers (not compiled): what a ModelLayer holds.
+  Model shared_copy() const;
   // Backward over the pass from the gradients of the outputs (or of the fused heads' logits).
   std::vector<Tensor> backpropagate(Pass& pass, std::vector<Tensor> output_grads);
   void make_plan();
@@ -272,8 +285,9 @@ class Model {
   };
   std::vector<std::vector<CompiledMetric>> metrics_;  // per output, the plain then the weighted ones
   std::shared_ptr<Optimizer> optimizer_;
-  std::unique_ptr<TrainingPlan> plan_;  // how the graph runs: made with the graph, its heads at compile
-  std::unique_ptr<Pass> trained_;       // the last training pass, for backward
+  std::unique_ptr<TrainingPlan> plan_;       // how the graph runs: made with the graph, its heads at compile
+  std::unique_ptr<Pass> trained_;            // the last training pass, for backward
+  mutable std::shared_ptr<Layer> as_layer_;  // see as_layer()
 };
 
 }  // namespace rnnkit

@@ -80,8 +80,8 @@ Model load_model_from_memory(std::string_view bytes, const std::string& what,
 // (.h5, .keras), which hold every weight, load. "keras_version" in `config` says which Keras wrote it where the
 // dialect alone does not (Keras 3's hard_sigmoid is x/6 + 0.5, Keras 2's 0.2x + 0.5). Built when the config
 // records an input shape. A Functional config ("Model" or "Functional", any era) gives a Functional Model with
-// the file's graph (shared layers, initial states); a layer called on a list (a merge layer, Attention) or a
-// nested model is an error naming it. rnnkit::Sequential takes a Functional model whose graph is a chain.
+// the file's graph (shared layers, initial states, layers called on a list, nested models: a layer entry
+// whose class_name is Sequential, Functional or Model). rnnkit::Sequential takes a Functional model whose graph is a chain.
 Model model_from_keras_config(const nlohmann::json& config, std::string_view where,
                                    const SequentialOptions& options = {});
 

@@ -25,6 +25,7 @@
 #include "rnnkit/layers/spatial_dropout.h"
 #include "rnnkit/layers/time_distributed.h"
 #include "rnnkit/model_file.h"
+#include "rnnkit/model_layer.h"
 #include "rnnkit/npy.h"
 #include "rnnkit/regularizers.h"
 #include "rnnkit/sequential.h"

@@ -29,6 +29,8 @@ class Sequential : public Model {
   }
   // Appends this layer itself: another model that holds it shares its weights.
   void add(std::shared_ptr<Layer> layer);
+  // Appends a built model as one layer (a nested model), sharing its layers and weights: model.add(encoder).
+  void add(const Model& model);
   // model.add(rnnkit::Input(shape)): the model's input, before any layer.
   void add(const SymbolicTensor& input);
 

@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -21,6 +22,7 @@
 #include "rnnkit/layers/lstm.h"
 #include "rnnkit/layers/recurrent.h"
 #include "rnnkit/layers/time_distributed.h"
+#include "rnnkit/model_layer.h"
 
 namespace rnnkit::h5 {
 namespace {
@@ -1118,6 +1120,11 @@ void upgrade_layer(json& layer, const std::pair<int, int>& version, bool nested)
     return;
   std::string class_name = layer["class_name"].get<std::string>();
   json& config = layer["config"];
+  if (class_name == "Sequential" || class_name == "Functional" || class_name == "Model") {  // a nested model
+    if (config.contains("layers") && config["layers"].is_array())
+      for (json& inner : config["layers"]) upgrade_layer(inner, version, false);
+    return;
+  }
   // Keras 2's GPU-only layers load as the layers Keras converts their weights to.
   if (class_name == "CuDNNLSTM" || class_name == "CuDNNGRU") {
     const bool is_lstm = class_name == "CuDNNLSTM";
@@ -1147,6 +1154,24 @@ void upgrade_layer(json& layer, const std::pair<int, int>& version, bool nested)
     layer["config"] = wrapper;
   }
   upgrade_layer_config(class_name, layer["config"], version, nested);
+}
+
+// The order hdf5_format keeps a layer's weights in, as positions in params(): _legacy_weights, the trainable
+// weights then the others. Only a nested model can differ from params() (model.weights order): its inner
+// layers' trainable weights come first.
+std::vector<std::size_t> weights_order(const Layer& layer) {
+  const std::vector<const Param*> params = layer.params();
+  std::vector<std::size_t> order;
+  const auto* nested = dynamic_cast<const ModelLayer*>(&layer);
+  std::set<const Param*> trainable;
+  if (nested != nullptr)
+    for (const auto& inner : nested->model().layers())
+      for (const Param* param : inner->trainable_params()) trainable.insert(param);
+  for (std::size_t i = 0; i < params.size(); ++i)
+    if (nested == nullptr || trainable.contains(params[i])) order.push_back(i);
+  for (std::size_t i = 0; i < params.size(); ++i)
+    if (nested != nullptr && !trainable.contains(params[i])) order.push_back(i);
+  return order;
 }
 
 // Sets the model's weights; `source` names the file for errors.
@@ -1225,12 +1250,15 @@ void write(h5::Writer& file, const Model& model, const json* model_config) {
     const std::string layer_group = join(group, layer.name());
     check_relative_name(layer.name(), "cannot save model '" + model.name() + "'", "layer name");
     file.group(layer_group);
-    const std::vector<std::string> names = layer.weight_names();
+    const std::vector<std::string> all_names = layer.weight_names();
     const std::vector<Tensor> values = layer.get_weights();
+    const std::vector<std::size_t> weights = weights_order(layer);
+    std::vector<std::string> names;
+    for (const std::size_t k : weights) names.push_back(all_names[k]);
     write_list_attribute(file, layer_group, "weight_names", names);
     for (std::size_t k = 0; k < names.size(); ++k) {
       check_relative_name(names[k], "cannot save model '" + model.name() + "'", "weight name");
-      file.dataset(join(layer_group, names[k]), values[k]);
+      file.dataset(join(layer_group, names[k]), values[weights[k]]);
     }
   }
   // A Sequential has no weights of its own, but tf.keras >= 2.5 always writes the group.
@@ -1346,8 +1374,14 @@ void load_weights(const h5::Reader& file, const std::string& group, Model& model
            " weights in the file (", names, "), layer '", layer.name(), "' (", layer.class_name(),
            ") of the model expects ", expected);
     }
-    set_layer_weights(layer, std::move(converted), file.where(saved[k].path),
-                      saved_count == expected ? paths : std::vector<std::string>{});
+    const std::vector<std::size_t> order = weights_order(layer);
+    std::vector<Tensor> ordered(expected);
+    std::vector<std::string> ordered_paths(saved_count == expected ? expected : 0);
+    for (std::size_t i = 0; i < expected; ++i) {
+      ordered[order[i]] = std::move(converted[i]);
+      if (!ordered_paths.empty()) ordered_paths[order[i]] = paths[i];
+    }
+    set_layer_weights(layer, std::move(ordered), file.where(saved[k].path), ordered_paths);
   }
 }
 

@@ -20,6 +20,7 @@
 #include "rnnkit/layers/recurrent.h"
 #include "rnnkit/layers/time_distributed.h"
 #include "rnnkit/model_file.h"
+#include "rnnkit/model_layer.h"
 
 namespace rnnkit::keras3 {
 namespace {
@@ -266,11 +267,17 @@ struct VarsGroup {
   std::size_t count;  // how many of the layer's params(), in order, it holds
 };
 
+std::vector<std::string> layer_paths(const Model& model, const std::string& root);
+
 // The vars groups Keras 3's _save_state visits for a layer at `prefix`: the layer's own, then those of its
-// sublayers (an RNN's cell, a Bidirectional's forward_layer and backward_layer, a TimeDistributed's layer).
+// sublayers (an RNN's cell, a Bidirectional's forward_layer and backward_layer, a TimeDistributed's layer, a
+// nested model's layers).
 void layout(const Layer& layer, const std::string& prefix, std::vector<VarsGroup>& groups) {
   groups.push_back({prefix + "/vars", 0});
-  if (const auto* bidirectional = dynamic_cast<const Bidirectional*>(&layer)) {
+  if (const auto* nested = dynamic_cast<const ModelLayer*>(&layer)) {
+    const std::vector<std::string> paths = layer_paths(nested->model(), prefix + "/layers");
+    for (std::size_t i = 0; i < paths.size(); ++i) layout(nested->model().layer(i), paths[i], groups);
+  } else if (const auto* bidirectional = dynamic_cast<const Bidirectional*>(&layer)) {
     layout(bidirectional->forward_layer(), prefix + "/forward_layer", groups);
     layout(bidirectional->backward_layer(), prefix + "/backward_layer", groups);
   } else if (const auto* distributed = dynamic_cast<const TimeDistributed*>(&layer)) {
@@ -639,6 +646,10 @@ json functional_model_config(const Model& model, const std::string& where) {
                      {"registered_name", nullptr}};
       continue;
     }
+    if (const auto* nested = dynamic_cast<const ModelLayer*>(&model.layer(i))) {
+      layer.layer = model_config(nested->model());  // a nested model's entry is its own config
+      continue;
+    }
     std::optional<Shape> build_shape;
     if (!layer.nodes.empty()) build_shape = types.at(layer.nodes.front().input).shape;
     // Wrapped layers keep the build_config layer3 gives them; functional_config_json writes the outer one.
@@ -684,7 +695,8 @@ json model_config(const Model& model) {
   for (std::size_t i = first; i < layers.size(); ++i) {
     std::optional<Shape> shape;
     if (model.built()) shape = model.layer(i - first).input_shape();
-    layers3.push_back(layer3(layers[i], shape, false, where));
+    const auto* nested = dynamic_cast<const ModelLayer*>(&model.layer(i - first));
+    layers3.push_back(nested ? model_config(nested->model()) : layer3(layers[i], shape, false, where));
   }
   json config{
       {"name", model.name()}, {"trainable", true}, {"dtype", dtype_policy("float32")}, {"layers", layers3}};

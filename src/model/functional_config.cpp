@@ -35,10 +35,6 @@ bool takes_initial_state(const std::string& class_name) {
   return kRecurrent.contains(class_name);
 }
 
-bool is_model_class(const std::string& class_name) {
-  return class_name == "Model" || class_name == "Functional" || class_name == "Sequential";
-}
-
 // A null or false keyword argument is a default Keras records (use_causal_mask=False, ...), which changes
 // nothing.
 bool is_default_value(const json& value) {
@@ -240,6 +236,65 @@ json triple_json(const TensorReference& tensor) {
   return json::array({tensor.layer, tensor.node_index, tensor.tensor_index});
 }
 
+// Keras numbers the calls of a nested model from 1 where the model was built before it was called: its own
+// graph is its node 0, which the config leaves out (tf.keras's _should_skip_first_node: a Functional model,
+// or a Sequential whose first layer is an InputLayer; Keras 2's "pre-existing node" of a Network). Keras 3
+// does so for a Functional model only: its Sequential has no node of its own. rnnkit numbers every layer's
+// calls from 0; these are the offsets to and from a file's numbers.
+std::map<std::string, int> node_offsets(const std::vector<LayerSpec>& layers, FunctionalDialect dialect) {
+  std::map<std::string, int> offsets;
+  for (const LayerSpec& layer : layers) {
+    const std::string class_name = class_of(layer.layer);
+    bool built_model = class_name == "Functional" || class_name == "Model";
+    if (class_name == "Sequential" && dialect != FunctionalDialect::keras3) {
+      const json& config = layer.layer.value("config", json());
+      const json& inner = config.is_array()    ? config
+                          : config.is_object() ? config.value("layers", json())
+                                               : json();
+      if (inner.is_array() && !inner.empty() && inner[0].is_object()) {
+        const json& first_config = inner[0].value("config", json());
+        built_model = class_of(inner[0]) == "InputLayer" ||
+                      (first_config.is_object() &&
+                       (first_config.contains("batch_input_shape") || first_config.contains("batch_shape")));
+      }
+    }
+    if (built_model) offsets[functional_layer_name(layer.layer)] = 1;
+  }
+  return offsets;
+}
+
+// Adds `sign` times its layer's offset to the node index of every reference of `spec` (and the keys of
+// `types`); `where` names the config for a reference below the first index.
+void renumber(FunctionalSpec& spec, KerasTensorTypes* types, const std::map<std::string, int>& offsets,
+              int sign, const std::string& where) {
+  if (offsets.empty()) return;
+  const auto shift = [&](TensorReference& tensor) {
+    const auto found = offsets.find(tensor.layer);
+    if (found == offsets.end()) return;
+    check(tensor.node_index + sign * found->second >= 0, where, " reads ", text(tensor),
+          ", but the calls of '", tensor.layer,
+          "', a nested model built before it was called, are numbered from ", found->second);
+    tensor.node_index += sign * found->second;
+  };
+  for (LayerSpec& layer : spec.layers)
+    for (NodeSpec& node : layer.nodes) {
+      shift(node.input);
+      for (TensorReference& tensor : node.extra_inputs) shift(tensor);
+      for (TensorReference& tensor : node.initial_state) shift(tensor);
+    }
+  for (TensorReference& tensor : spec.inputs) shift(tensor);
+  for (TensorReference& tensor : spec.outputs) shift(tensor);
+  if (types == nullptr) return;
+  KerasTensorTypes renumbered;
+  for (const auto& [key, type] : *types) {
+    TensorReference tensor = key;
+    const auto found = offsets.find(tensor.layer);
+    if (found != offsets.end()) tensor.node_index += sign * found->second;
+    renumbered[tensor] = type;
+  }
+  *types = std::move(renumbered);
+}
+
 json shape_json(const Shape& shape) {
   json result = json::array();
   for (const std::int64_t extent : shape) result.push_back(extent == kNone ? json(nullptr) : json(extent));
@@ -355,8 +410,6 @@ FunctionalSpec parse_functional_config(const json& model, std::string_view where
     const std::string layer_class = class_of(entry);
     const std::string at = reader.at(name, layer_class);
     check(!layer_class.empty() && entry.contains("config"), at, ": expected {\"class_name\", \"config\"}");
-    check(!is_model_class(layer_class), at,
-          ": a model used as a layer (nested models), which rnnkit does not support");
     if (takes_initial_state(layer_class) && entry["config"].is_object()) {
       const json& constants = entry["config"].value("num_constants", json());
       check(constants.is_null() || constants == 0, at,
@@ -385,6 +438,9 @@ FunctionalSpec parse_functional_config(const json& model, std::string_view where
     spec.layers.push_back(std::move(layer));
   }
 
+  spec.inputs = model_tensors(reader, config, "input_layers");
+  spec.outputs = model_tensors(reader, config, "output_layers");
+  renumber(spec, types, node_offsets(spec.layers, reader.dialect), -1, reader.where);
   const auto resolve = [&](const TensorReference& tensor, const std::string& what) {
     const auto count = node_counts.find(tensor.layer);
     check(count != node_counts.end(), what, " reads ", text(tensor), ", but there is no layer '",
@@ -403,8 +459,6 @@ FunctionalSpec parse_functional_config(const json& model, std::string_view where
       for (const TensorReference& tensor : node.initial_state) resolve(tensor, node_at);
     }
   }
-  spec.inputs = model_tensors(reader, config, "input_layers");
-  spec.outputs = model_tensors(reader, config, "output_layers");
   for (const TensorReference& input : spec.inputs) {
     resolve(input, reader.where + " input_layers");
     check(classes[input.layer] == "InputLayer", where, " input_layers: '", input.layer,
@@ -464,11 +518,14 @@ FunctionalSpec functional_spec(const Model& model, KerasTensorTypes* types) {
   return spec;
 }
 
-json functional_config_json(const FunctionalSpec& spec, FunctionalDialect dialect,
-                            const KerasTensorTypes& types) {
+json functional_config_json(const FunctionalSpec& given, FunctionalDialect dialect,
+                            const KerasTensorTypes& given_types) {
   const bool keras3 = dialect == FunctionalDialect::keras3;
-  check(keras3 || dialect == FunctionalDialect::tf_keras2, "model '", spec.name,
+  check(keras3 || dialect == FunctionalDialect::tf_keras2, "model '", given.name,
         "': Functional configs are written as tf.keras 2.11 or Keras 3 writes them, not older dialects");
+  FunctionalSpec spec = given;
+  KerasTensorTypes types = given_types;
+  renumber(spec, &types, node_offsets(spec.layers, dialect), 1, "model '" + spec.name + "'");
   json layers = json::array();
   for (const LayerSpec& layer : spec.layers) {
     const std::string class_name = class_of(layer.layer);

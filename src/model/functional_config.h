@@ -70,7 +70,7 @@ FunctionalDialect functional_dialect(const nlohmann::json& model, std::string_vi
 
 // Reads a Functional model config of any era; `where` names the file in errors. Keras 3 configs record each
 // tensor's shape and dtype: they go into `types` when given. Errors name the layer and what is unsupported
-// (a nested model, keyword tensors other than initial_state, explicit mask tensors, constants).
+// (keyword tensors other than initial_state, explicit mask tensors, constants).
 FunctionalSpec parse_functional_config(const nlohmann::json& model, std::string_view where,
                                        KerasTensorTypes* types = nullptr);
 

@@ -3,6 +3,7 @@
 #include "rnnkit/error.h"
 #include "rnnkit/layer.h"
 #include "rnnkit/layers/dropout.h"
+#include "rnnkit/model_layer.h"
 
 namespace rnnkit {
 namespace {
@@ -13,6 +14,12 @@ std::uint64_t seed_from_name(std::string_view name) {
   std::uint64_t hash = 14695981039346656037ULL;
   for (unsigned char c : name) hash = (hash ^ c) * 1099511628211ULL;
   return hash;
+}
+
+// Keras's node index of a layer's first call: 1 for a model used as a layer, whose own graph is its node 0
+// (tf.keras's summary shows "model[1][0]"), 0 for every other layer.
+int first_node_index(const Layer& layer) {
+  return dynamic_cast<const ModelLayer*>(&layer) != nullptr ? 1 : 0;
 }
 
 }  // namespace
@@ -120,7 +127,7 @@ LayerOutputs Layer::call_symbolic(const std::shared_ptr<Layer>& layer, const std
   node->layer = layer;
   node->inputs = inputs;
   node->output_shapes = list_layer->list_output_shapes(shapes);
-  node->node_index = node_index ? *node_index : layer->next_node_index_++;
+  node->node_index = (node_index ? *node_index : layer->next_node_index_++) + first_node_index(*layer);
   node->input_list = true;
   std::vector<SymbolicTensor> outputs;
   for (std::size_t i = 0; i < node->output_shapes.size(); ++i) outputs.emplace_back(node, i);
@@ -155,7 +162,7 @@ LayerOutputs Layer::call_symbolic(const std::shared_ptr<Layer>& layer, const Sym
   node->inputs.push_back(x);
   node->inputs.insert(node->inputs.end(), args.initial_state.begin(), args.initial_state.end());
   node->output_shapes = std::move(output_shapes);
-  node->node_index = node_index ? *node_index : layer->next_node_index_++;
+  node->node_index = (node_index ? *node_index : layer->next_node_index_++) + first_node_index(*layer);
   std::vector<SymbolicTensor> outputs;
   for (std::size_t i = 0; i < node->output_shapes.size(); ++i) outputs.emplace_back(node, i);
   return LayerOutputs(std::move(outputs));

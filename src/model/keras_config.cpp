@@ -29,6 +29,7 @@
 #include "rnnkit/layers/simple_rnn.h"
 #include "rnnkit/layers/spatial_dropout.h"
 #include "rnnkit/layers/time_distributed.h"
+#include "rnnkit/model_layer.h"
 
 namespace rnnkit {
 namespace {
@@ -529,6 +530,19 @@ std::unique_ptr<Layer> layer_from_config(const json& layer, std::string_view whe
   check(class_name != "Lambda", where, " '", name,
         "' (Lambda): a Lambda layer is Python code (its config holds the function's bytecode), which rnnkit "
         "cannot run; build the model with the Keras layer that computes the same, or leave the layer out");
+  if (class_name == "Sequential" || class_name == "Functional" || class_name == "Model") {
+    // A nested model: its config is a model's, read as one (in the file's Keras dialect).
+    check(config.is_object(), where, " '", name, "' (", class_name, "): 'config' must be an object");
+    json model{{"class_name", class_name}, {"config", config}};
+    // What tf.keras's Sequential.from_config put on its first layer is the outer model's input.
+    model["config"].erase("batch_input_shape");
+    if (dialect.keras3) model["keras_version"] = "3";
+    const bool trainable = config.value("trainable", true);
+    auto result = std::make_unique<ModelLayer>(
+        model_from_config(model, std::string(where) + " '" + name + "' (" + class_name + ")"));
+    result->set_trainable(trainable);
+    return result;
+  }
   const auto factory = factories().find(class_name);
   if (factory == factories().end()) {
     std::string known;

@@ -11,6 +11,7 @@
 #include "rnnkit/layers/dropout.h"
 #include "rnnkit/layers/embedding.h"
 #include "rnnkit/layers/recurrent.h"
+#include "rnnkit/model_layer.h"
 
 namespace rnnkit {
 namespace {
@@ -187,12 +188,17 @@ void Model::make_plan() {
     for (const SymbolicTensor& input : node->inputs) ++plan->reader_count[plan->at(input)];
   for (const SymbolicTensor& output : outputs_) ++plan->reader_count[plan->at(output)];
   plan->recompute.assign(count, false);
+  // A layer of a nested model is called by each call of that model: its training cache is the last one's.
   std::map<const Layer*, std::size_t> last_call;
   for (std::size_t i = 0; i < count; ++i) {
-    const auto [entry, first] = last_call.try_emplace(nodes_[i]->layer.get(), i);
-    if (!first) {
-      plan->recompute[entry->second] = true;
-      entry->second = i;
+    std::vector<const Layer*> called = inner_layers(*nodes_[i]->layer);
+    called.push_back(nodes_[i]->layer.get());
+    for (const Layer* layer : called) {
+      const auto [entry, first] = last_call.try_emplace(layer, i);
+      if (!first && entry->second != i) {
+        plan->recompute[entry->second] = true;
+        entry->second = i;
+      }
     }
   }
   plan->table_source.assign(count, std::nullopt);
@@ -346,8 +352,10 @@ void Model::prepare_inputs(const std::vector<Tensor>& x) {
             shape_string(array.shape()));
 }
 
-std::unique_ptr<Model::Pass> Model::run(const std::vector<Tensor>& x, bool training, bool fused) {
+std::unique_ptr<Model::Pass> Model::run(const std::vector<Tensor>& x, bool training, bool fused, Rng* rng,
+                                        const std::vector<const Tensor*>& input_masks) {
   prepare_inputs(x);
+  Rng& draws = rng != nullptr ? *rng : rng_;
   if (fixed_batch())  // a stateful layer takes only batches of the size it was built for
     for (std::size_t i = 0; i < x.size(); ++i)
       check_compatible_shape(inputs_[i].shape(), x[i].shape(), where());
@@ -365,7 +373,9 @@ std::unique_ptr<Model::Pass> Model::run(const std::vector<Tensor>& x, bool train
   for (std::size_t i = 0; i < count; ++i) {
     const GraphNode& node = *nodes_[i];
     if (node.is_input()) {
-      pass->values[i] = {x[plan.input_slot[i]]};
+      const std::size_t slot = plan.input_slot[i];
+      pass->values[i] = {x[slot]};
+      if (slot < input_masks.size() && input_masks[slot] != nullptr) pass->masks[i] = *input_masks[slot];
       continue;
     }
     Layer& layer = *node.layer;
@@ -383,7 +393,7 @@ std::unique_ptr<Model::Pass> Model::run(const std::vector<Tensor>& x, bool train
         pass->values[i] = {head->head->activation_of(pass->logits[i])};
       }
     } else {
-      CallArgs args = pass->call_args(plan, node, training, &rng_);
+      CallArgs args = pass->call_args(plan, node, training, &draws);
       std::optional<TableLookup> lookup;
       if (training && plan.table_source[i]) {
         const std::size_t source = *plan.table_source[i];
@@ -391,7 +401,7 @@ std::unique_ptr<Model::Pass> Model::run(const std::vector<Tensor>& x, bool train
                                    static_cast<const Embedding&>(*nodes_[source]->layer).embeddings()});
         args.lookup = &*lookup;
       }
-      if (training && plan.recompute[i]) pass->rng_before[i] = rng_;
+      if (training && plan.recompute[i]) pass->rng_before[i] = draws;
       pass->values[i] = layer.call(input, args);
     }
     pass->masks[i] = node.input_list ? layer.compute_call_mask(input, mask, pass->call_args(plan, node, false, nullptr))
@@ -477,6 +487,41 @@ std::pair<Tensor, std::optional<Tensor>> Model::call_with_mask(const Tensor& x, 
   std::optional<Tensor> output_mask = mask ? std::optional<Tensor>(*mask) : std::nullopt;
   if (training) trained_ = std::move(pass);
   return {std::move(output), std::move(output_mask)};
+}
+
+std::shared_ptr<Layer> Model::as_layer() const {
+  check(built(), where(),
+        " is not built, so it cannot be called as a layer: give it an input shape, or add an Input first");
+  if (as_layer_ == nullptr) as_layer_ = std::make_shared<ModelLayer>(shared_copy());
+  return as_layer_;
+}
+
+LayerOutputs Model::operator()(const std::vector<SymbolicTensor>& inputs) const {
+  std::shared_ptr<Layer> layer = as_layer();
+  Rng unused;  // a ModelLayer draws no weights
+  return Layer::call_symbolic(layer, inputs, unused);
+}
+
+LayerOutputs Model::operator()(const SymbolicTensor& x) const {
+  return (*this)(std::vector<SymbolicTensor>{x});
+}
+
+LayerOutputs Model::operator()(const LayerOutputs& inputs) const {
+  return (*this)(std::vector<SymbolicTensor>(inputs));
+}
+
+Model Model::shared_copy() const {
+  Model copy(ModelOptions{.name = name_}, "");
+  copy.sequential_ = sequential_;
+  copy.rng_ = rng_;
+  copy.layers_ = layers_;
+  copy.declared_input_shape_ = declared_input_shape_;
+  copy.input_layer_name_ = input_layer_name_;
+  copy.inputs_ = inputs_;
+  copy.outputs_ = outputs_;
+  copy.nodes_ = nodes_;
+  copy.make_plan();
+  return copy;
 }
 
 std::vector<Tensor> Model::predict(const std::vector<Tensor>& x, std::int64_t batch_size) {
@@ -570,7 +615,10 @@ void Model::build_chain(const Shape& batch_input_shape) {
                              0);
   SymbolicTensor tensor = input;
   for (const auto& layer : layers_) {
-    const LayerOutputs outputs = Layer::call_symbolic(layer, tensor, {}, rng_, 0);
+    // A nested model is called on the list of its one input.
+    const LayerOutputs outputs = layer->takes_input_list()
+                                     ? Layer::call_symbolic(layer, std::vector{tensor}, rng_, 0)
+                                     : Layer::call_symbolic(layer, tensor, {}, rng_, 0);
     check(outputs.size() == 1, where(),
           ": all layers in a Sequential model should have a single output tensor; layer '", layer->name(),
           "' has ", outputs.size(), " (return_state, or Bidirectional with merge_mode=None)");

@@ -4,6 +4,7 @@
 
 #include "rnnkit/error.h"
 #include "rnnkit/layers/dropout.h"
+#include "rnnkit/model_layer.h"
 
 namespace rnnkit {
 
@@ -43,6 +44,10 @@ bool holds_as_sequential(const Model& model) {
 
 Sequential::Sequential(Model&& model) : Model(as_sequential(std::move(model))) {}
 
+void Sequential::add(const Model& model) {
+  add(model.as_layer());
+}
+
 void Sequential::add(const SymbolicTensor& input) {
   check(input.node().is_input(), where(), ": only an Input can be added as a tensor; ", input.description(),
         " is the output of a layer call");
@@ -68,6 +73,10 @@ void Sequential::add(std::shared_ptr<Layer> layer) {
       built() ? std::optional<Shape>(inputs()[0].shape()) : std::nullopt;
   if (layers_.empty() && !declared_input_shape_ && layer->declared_batch_input_shape())
     declared_input_shape_ = layer->declared_batch_input_shape();
+  // A nested model first gives its input, as tf.keras's Sequential.add takes a model's input shape.
+  if (const auto* nested = dynamic_cast<const ModelLayer*>(layer.get());
+      nested && layers_.empty() && !declared_input_shape_ && nested->model().inputs().size() == 1)
+    declared_input_shape_ = nested->model().inputs()[0].shape();
   layers_.push_back(std::move(layer));
   try {
     if (previous_input) {

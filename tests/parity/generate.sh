@@ -12,6 +12,7 @@ if [ ! -d node_modules/@tensorflow/tfjs ]; then
 fi
 node gen_tfjs.mjs   # (TF.js prints a banner suggesting tfjs-node on stderr: ignore it, never install tfjs-node)
 node gen_functional.mjs
+node gen_nested.mjs
 node gen_shapes.mjs
 node gen_conv.mjs
 /usr/bin/python3 gen_torch.py

@@ -322,7 +322,7 @@ void expect_error(const json& model, const std::vector<std::string>& parts) {
 TEST(FunctionalConfig, Errors) {
   json nested = json::parse(kKeras2);
   nested["config"]["layers"][4]["class_name"] = "Functional";
-  expect_error(nested, {"m.h5", "'dense_1'", "nested models"});
+  expect_error(nested, {"m.h5", "'dense_1'", "nested model"});  // a Dense config read as a model
 
   json merge3 = keras3_model();
   auto& dense_args = merge3["config"]["layers"][4]["inbound_nodes"][0]["args"];

@@ -313,7 +313,8 @@ TEST(FunctionalFiles, UnknownLayerIsRefusedByName) {
   EXPECT_NE(lambda.find("Python code"), std::string::npos) << lambda;
 }
 
-TEST(FunctionalFiles, NestedModelIsRefusedByName) {
+// Nested models load (nested_model_test.cpp); a broken one is refused by name.
+TEST(FunctionalFiles, BrokenNestedModelIsRefusedByName) {
   const std::string message = error_of(config_with(json::parse(R"(
     {"class_name": "Functional", "config": {"name": "joined", "layers": []}, "name": "joined",
      "inbound_nodes": [[["d1", 0, 0, {}]]]})")));
