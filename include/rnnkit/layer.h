@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -116,6 +117,10 @@ class Layer : public std::enable_shared_from_this<Layer> {
   // Calls a layer that takes a list of tensors (a merge, Attention), as Keras's Concatenate()([a, b]).
   LayerOutputs operator()(const std::vector<SymbolicTensor>& inputs) &;
   LayerOutputs operator()(const std::vector<SymbolicTensor>& inputs) &&;
+  // A braced list, {x} too: a list of one for a layer that takes a list (Concatenate()({x}), as Keras's
+  // Concatenate()([x])), the tensor itself for one that takes one tensor.
+  LayerOutputs operator()(std::initializer_list<SymbolicTensor> inputs) &;
+  LayerOutputs operator()(std::initializer_list<SymbolicTensor> inputs) &&;
   // Calls on another call's outputs: its one tensor, or for a layer called on a list, all of them.
   LayerOutputs operator()(const LayerOutputs& x, const SymbolicCallArgs& args = {}) &;
   LayerOutputs operator()(const LayerOutputs& x, const SymbolicCallArgs& args = {}) &&;

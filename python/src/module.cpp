@@ -367,6 +367,7 @@ PYBIND11_MODULE(_rnnkit, m) {
               const std::optional<std::pair<std::vector<py::object>, std::vector<py::object>>>&
                   validation_data,
               int initial_epoch, const std::map<int, double>& class_weight,
+              const std::optional<py::object>& sample_weight,
               const std::vector<std::shared_ptr<Callback>>& callbacks) {
              const std::vector<Tensor> x_tensors = to_tensors(x, "fit x");
              const std::vector<Tensor> y_tensors = to_tensors(y, "fit y");
@@ -381,6 +382,7 @@ PYBIND11_MODULE(_rnnkit, m) {
                                 .class_weight = class_weight,
                                 .callbacks = callbacks,
                                 .out = &out};
+             if (sample_weight) options.sample_weight = to_tensors({*sample_weight}, "fit sample_weight")[0];
              if (validation_data)
                options.validation_arrays =
                    std::pair{to_tensors(validation_data->first, "validation_data x"),
@@ -395,16 +397,19 @@ PYBIND11_MODULE(_rnnkit, m) {
            })
       .def("evaluate",
            [](Model& model, const std::vector<py::object>& x, const std::vector<py::object>& y,
-              std::int64_t batch_size, int verbose) {
+              std::int64_t batch_size, int verbose, const std::optional<py::object>& sample_weight) {
              const std::vector<Tensor> x_tensors = to_tensors(x, "evaluate x");
              const std::vector<Tensor> y_tensors = to_tensors(y, "evaluate y");
+             std::optional<Tensor> weights;
+             if (sample_weight) weights = to_tensors({*sample_weight}, "evaluate sample_weight")[0];
              PythonStdout stdout_buffer;
              std::ostream out(&stdout_buffer);
              Logs logs;
              {
                py::gil_scoped_release release;
                logs = model.evaluate(x_tensors, y_tensors,
-                                     {.batch_size = batch_size, .verbose = verbose, .out = &out});
+                                     {.batch_size = batch_size, .sample_weight = weights, .verbose = verbose,
+                                      .out = &out});
                out.flush();
              }
              return logs_dict(logs);

@@ -103,6 +103,16 @@ LayerOutputs Layer::operator()(const std::vector<SymbolicTensor>& inputs) && {
   return call_symbolic(self, inputs, rng);
 }
 
+LayerOutputs Layer::operator()(std::initializer_list<SymbolicTensor> inputs) & {
+  if (!takes_input_list() && inputs.size() == 1) return (*this)(*inputs.begin());
+  return (*this)(std::vector<SymbolicTensor>(inputs));
+}
+
+LayerOutputs Layer::operator()(std::initializer_list<SymbolicTensor> inputs) && {
+  if (!takes_input_list() && inputs.size() == 1) return std::move(*this)(*inputs.begin());
+  return std::move(*this)(std::vector<SymbolicTensor>(inputs));
+}
+
 LayerOutputs Layer::operator()(const LayerOutputs& x, const SymbolicCallArgs& args) & {
   check(!takes_input_list() || args.initial_state.empty(), where(), " takes no initial_state");
   if (takes_input_list()) return (*this)(std::vector<SymbolicTensor>(x));

@@ -349,3 +349,20 @@ def test_keras_metrics_by_name_and_object_match_numpy():
     assert results["acc_03"] == pytest.approx(np.mean((p > 0.3) == (y == 1)), abs=1e-6)
     with pytest.raises(NotImplementedError, match="mean_absolute_error"):
         model.compile(loss="binary_crossentropy", metrics=["mean_absolute_error"])
+
+
+def test_sample_weight_weighs_the_loss_as_keras():
+    set_random_seed(6)
+    rng = np.random.default_rng(6)
+    x = rng.integers(1, 10, size=(40, 5))
+    y = (x[:, 0] > 5).astype(np.float32)
+    weights = rng.uniform(0, 2, size=40).astype(np.float32)
+    model = small_model()
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    p = np.clip(model.predict(x, verbose=0)[:, 0].astype(np.float64), 1e-7, 1 - 1e-7)
+    losses = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+    # Keras's sum-over-batch-size reduction: the weighted sum over the batch's samples, not over the weights.
+    expected = np.mean(weights * losses)
+    assert model.evaluate(x, y, batch_size=40, sample_weight=weights, verbose=0) == pytest.approx(expected, rel=1e-5)
+    history = model.fit(x, y, batch_size=40, epochs=1, sample_weight=weights, shuffle=False, verbose=0)
+    assert history.history["loss"][0] == pytest.approx(expected, rel=1e-5)

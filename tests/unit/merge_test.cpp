@@ -97,6 +97,9 @@ TEST(MergeLayers, ShapesAndTheirErrors) {
   EXPECT_EQ(SymbolicTensor(Concatenate({.axis = 1})({a, c})).shape(), (Shape{kNone, kNone, 3}));
   EXPECT_EQ(SymbolicTensor(Add()({a, c})).shape(), (Shape{kNone, 5, 3}));
   EXPECT_EQ(SymbolicTensor(Dot({.axes = 2})({a, c})).shape(), (Shape{kNone, 5, kNone}));
+  // A braced list of one is a list for a merge, as Keras's Concatenate()([a]), and the tensor for Dense.
+  EXPECT_EQ(SymbolicTensor(Concatenate()({a})).shape(), (Shape{kNone, 5, 3}));
+  EXPECT_EQ(SymbolicTensor(Dense(2)({a})).shape(), (Shape{kNone, 5, 2}));
   expect_error([&] { Add()({a, b}); }, {"layer 'add", "(Add)", "one shape", "(None, 5, 3)", "(None, 5, 4)"});
   expect_error([&] { Subtract()({a, a, a}); }, {"(Subtract)", "list of 2", "received 3"});
   expect_error([&] { Concatenate({.axis = 1})({a, b}); }, {"(Concatenate)", "every axis but axis 1"});

@@ -27,6 +27,11 @@ def _unsupported(function, **arguments):
             raise NotImplementedError(f"{function}: the argument {name}={value!r} is not supported")
 
 
+def _sample_weight(sample_weight):
+    """Keras's sample_weight as float32: one weight per sample, or per sample and timestep."""
+    return None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float32)
+
+
 class Model:
     """keras.Model(inputs, outputs, name=None): a model over a graph of layer calls (the Functional API)."""
 
@@ -248,7 +253,7 @@ class Model:
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1,
             max_queue_size=10, workers=1, use_multiprocessing=False):
         """Trains in C++ and returns a History whose .history holds each epoch's logs as Keras's does."""
-        _unsupported("fit", sample_weight=sample_weight, steps_per_epoch=steps_per_epoch,
+        _unsupported("fit", steps_per_epoch=steps_per_epoch,
                      validation_steps=validation_steps, validation_batch_size=validation_batch_size)
         if validation_freq != 1:
             raise NotImplementedError("fit: validation_freq other than 1 is not supported")
@@ -268,7 +273,8 @@ class Model:
         made = self._callbacks(callbacks)
         result = self._cpp.fit(xs, ys, int(epochs), int(batch_size or 32), verbose, bool(shuffle),
                                float(validation_split), validation, int(initial_epoch),
-                               {int(k): float(v) for k, v in (class_weight or {}).items()}, made)
+                               {int(k): float(v) for k, v in (class_weight or {}).items()},
+                               _sample_weight(sample_weight), made)
         history.history = {k: list(v) for k, v in result["history"].items()}
         history.epoch = list(result["epoch"])
         history.params = {"verbose": verbose, "epochs": epochs, "steps": None}
@@ -278,10 +284,11 @@ class Model:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None, callbacks=None,
                  max_queue_size=10, workers=1, use_multiprocessing=False, return_dict=False):
         """The loss (and metrics) over the data: a scalar, a list in metrics_names order, or a dict."""
-        _unsupported("evaluate", sample_weight=sample_weight, steps=steps, callbacks=callbacks)
+        _unsupported("evaluate", steps=steps, callbacks=callbacks)
         verbose = 1 if verbose == "auto" else int(verbose)
         logs = self._cpp.evaluate(self._arrays(x, self._input_names(1), "evaluate x"),
-                                  self._arrays(y, self._output_names(), "evaluate y"), int(batch_size or 32), verbose)
+                                  self._arrays(y, self._output_names(), "evaluate y"), int(batch_size or 32), verbose,
+                                  _sample_weight(sample_weight))
         if return_dict:
             return logs
         names = self._metrics_names(logs)
