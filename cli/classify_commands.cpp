@@ -51,24 +51,12 @@ Sequential build_classifier(const ClassifyTrainArgs& args, std::int64_t vocabula
                             const LabelMap& labels) {
   Sequential model({.name = "", .seed = args.seed});
   model.add(Embedding(vocabulary, args.embedding_dim, {.input_length = max_length}));
-  for (int i = 0; i < args.layers; ++i) {
-    const RecurrentOptions options{.return_sequences = i + 1 < args.layers,
-                                   .dropout = static_cast<float>(args.dropout),
-                                   .recurrent_dropout = static_cast<float>(args.recurrent_dropout)};
-    std::unique_ptr<Recurrent> layer;
-    if (args.cell == "lstm")
-      layer = std::make_unique<LSTM>(args.units, options);
-    else if (args.cell == "gru")
-      layer = std::make_unique<GRU>(args.units, options);
-    else if (args.cell == "simple_rnn")
-      layer = std::make_unique<SimpleRNN>(args.units, options);
-    else
-      fail("--cell '", args.cell, "' is not one of lstm, gru, simple_rnn");
-    if (args.bidirectional)
-      model.add(Bidirectional(*layer));
-    else
-      model.add(std::move(layer));
-  }
+  add_recurrent_stack(model, {.cell = args.cell,
+                              .units = args.units,
+                              .layers = args.layers,
+                              .bidirectional = args.bidirectional,
+                              .dropout = args.dropout,
+                              .recurrent_dropout = args.recurrent_dropout});
   if (labels.binary())
     model.add(Dense(1, {.activation = "sigmoid"}));
   else

@@ -110,6 +110,27 @@ std::chrono::duration<double> parse_duration(const std::string& text) {
   return std::chrono::duration<double>(value * seconds_per_unit);
 }
 
+void add_recurrent_stack(Sequential& model, const RecurrentStack& stack) {
+  for (int i = 0; i < stack.layers; ++i) {
+    const RecurrentOptions options{.return_sequences = stack.sequences_out || i + 1 < stack.layers,
+                                   .dropout = static_cast<float>(stack.dropout),
+                                   .recurrent_dropout = static_cast<float>(stack.recurrent_dropout)};
+    std::unique_ptr<Recurrent> layer;
+    if (stack.cell == "lstm")
+      layer = std::make_unique<LSTM>(stack.units, options);
+    else if (stack.cell == "gru")
+      layer = std::make_unique<GRU>(stack.units, options);
+    else if (stack.cell == "simple_rnn")
+      layer = std::make_unique<SimpleRNN>(stack.units, options);
+    else
+      fail("--cell '", stack.cell, "' is not one of lstm, gru, simple_rnn");
+    if (stack.bidirectional)
+      model.add(Bidirectional(*layer));
+    else
+      model.add(std::move(layer));
+  }
+}
+
 namespace {
 
 // `train`'s optimizer unless the flags say otherwise: Adam at 0.001 with each gradient's norm clipped to 5.
@@ -152,24 +173,13 @@ Sequential build_language_model(const TrainArgs& args, std::int64_t vocabulary, 
   Sequential model({.name = "", .seed = args.seed});
   model.add(Embedding(vocabulary, args.embedding_dim,
                       {.input_length = prefixes ? std::optional(info.seq_length) : std::nullopt}));
-  for (int i = 0; i < args.layers; ++i) {
-    const RecurrentOptions options{.return_sequences = !prefixes || i + 1 < args.layers,
-                                   .dropout = static_cast<float>(args.dropout),
-                                   .recurrent_dropout = static_cast<float>(args.recurrent_dropout)};
-    std::unique_ptr<Recurrent> layer;
-    if (args.cell == "lstm")
-      layer = std::make_unique<LSTM>(args.units, options);
-    else if (args.cell == "gru")
-      layer = std::make_unique<GRU>(args.units, options);
-    else if (args.cell == "simple_rnn")
-      layer = std::make_unique<SimpleRNN>(args.units, options);
-    else
-      fail("--cell '", args.cell, "' is not one of lstm, gru, simple_rnn");
-    if (args.bidirectional)
-      model.add(Bidirectional(*layer));
-    else
-      model.add(std::move(layer));
-  }
+  add_recurrent_stack(model, {.cell = args.cell,
+                              .units = args.units,
+                              .layers = args.layers,
+                              .bidirectional = args.bidirectional,
+                              .dropout = args.dropout,
+                              .recurrent_dropout = args.recurrent_dropout,
+                              .sequences_out = !prefixes});
   model.add(Dense(vocabulary, {.activation = "softmax"}));
   model.build({kNone, prefixes ? info.seq_length : kNone});
   return model;

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include "text_model.h"
@@ -14,6 +15,19 @@ void add_text_commands(CLI::App& app);
 
 // A --max-time such as 90s, 10m or 1.5h (a bare number is seconds).
 std::chrono::duration<double> parse_duration(const std::string& text);
+
+// The recurrent layers of the text models `train` builds: `layers` of `cell` (lstm, gru or simple_rnn), each
+// wrapped in Bidirectional when asked; each returns sequences but the last, which does when `sequences_out`.
+struct RecurrentStack {
+  std::string cell;
+  std::int64_t units = 0;
+  int layers = 1;
+  bool bidirectional = false;
+  double dropout = 0;
+  double recurrent_dropout = 0;
+  bool sequences_out = false;
+};
+void add_recurrent_stack(Sequential& model, const RecurrentStack& stack);
 
 // `rnnkit evaluate MODEL --text FILE`: cross-entropy per token (nats and bits) and perplexity of the text
 // under a language model, each token predicted from the ones before it as `generate` would (statefully over

@@ -407,9 +407,9 @@ PYBIND11_MODULE(_rnnkit, m) {
              Logs logs;
              {
                py::gil_scoped_release release;
-               logs = model.evaluate(x_tensors, y_tensors,
-                                     {.batch_size = batch_size, .sample_weight = weights, .verbose = verbose,
-                                      .out = &out});
+               logs = model.evaluate(
+                   x_tensors, y_tensors,
+                   {.batch_size = batch_size, .sample_weight = weights, .verbose = verbose, .out = &out});
                out.flush();
              }
              return logs_dict(logs);

@@ -15,7 +15,9 @@ def set_seed(seed):
     _seeds.seed(seed)
 
 
-set_seed(int.from_bytes(os.urandom(8), "little"))
+# Random in each process as in Keras; RNNKIT_SEED fixes the start, so that a script without
+# set_random_seed (a notebook's code, run as a test) repeats its run.
+set_seed(int(os.environ["RNNKIT_SEED"]) if os.environ.get("RNNKIT_SEED") else int.from_bytes(os.urandom(8), "little"))
 
 
 class Serializable:

@@ -65,7 +65,21 @@ def _shape_tuple(shape):
     return tuple(None if d is None else int(d) for d in shape)
 
 
-class Layer:
+class CppWeights:
+    """get_weights, set_weights and weights of the C++ layer or model in self._cpp, in Keras's order."""
+
+    def get_weights(self):
+        return self._cpp.get_weights()
+
+    def set_weights(self, weights):
+        self._cpp.set_weights(list(weights))
+
+    @property
+    def weights(self):
+        return self.get_weights()
+
+
+class Layer(CppWeights):
     """Base of rnnkit.keras's layers (keras.layers.Layer); subclassing it to write a layer in Python is not supported."""
     _class_name = None
     _arguments = ()  # ((name, default), ...) in Keras's positional order; _REQUIRED for a required argument
@@ -190,16 +204,6 @@ class Layer:
         if not self.built:
             raise ValueError(f"You tried to call `count_params` on layer {self.name}, but the layer isn't built.")
         return self._cpp.count_params()
-
-    def get_weights(self):
-        return self._cpp.get_weights()
-
-    def set_weights(self, weights):
-        self._cpp.set_weights(list(weights))
-
-    @property
-    def weights(self):
-        return self.get_weights()
 
     def get_config(self):
         return json.loads(self._cpp.config())

@@ -11,7 +11,7 @@ from rnnkit.keras import losses as losses_module
 from rnnkit.keras import metrics as metrics_module
 from rnnkit.keras import optimizers as optimizers_module
 from rnnkit.keras._config import next_seed
-from rnnkit.keras.layers import KerasTensor, Layer, _wrap
+from rnnkit.keras.layers import CppWeights, KerasTensor, Layer, _wrap
 
 
 def _from_cpp(cpp):
@@ -32,7 +32,7 @@ def _sample_weight(sample_weight):
     return None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float32)
 
 
-class Model:
+class Model(CppWeights):
     """keras.Model(inputs, outputs, name=None): a model over a graph of layer calls (the Functional API)."""
 
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
@@ -134,16 +134,6 @@ class Model:
 
     def count_params(self):
         return self._cpp.count_params()
-
-    def get_weights(self):
-        return self._cpp.get_weights()
-
-    def set_weights(self, weights):
-        self._cpp.set_weights(list(weights))
-
-    @property
-    def weights(self):
-        return self.get_weights()
 
     def reset_states(self):
         self._cpp.reset_states()
