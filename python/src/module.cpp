@@ -278,6 +278,7 @@ PYBIND11_MODULE(_rnnkit, m) {
   });
 
   py::class_<Model, std::shared_ptr<Model>>(m, "Model")
+      .def("as_layer", &Model::as_layer)  // the one layer every call of it as a nested model goes through
       .def(py::init([](const std::vector<SymbolicTensor>& inputs, const std::vector<SymbolicTensor>& outputs,
                        const std::string& name, std::uint64_t seed) {
              return std::make_shared<Model>(inputs, outputs, ModelOptions{.name = name, .seed = seed});

@@ -366,3 +366,29 @@ def test_sample_weight_weighs_the_loss_as_keras():
     assert model.evaluate(x, y, batch_size=40, sample_weight=weights, verbose=0) == pytest.approx(expected, rel=1e-5)
     history = model.fit(x, y, batch_size=40, epochs=1, sample_weight=weights, shuffle=False, verbose=0)
     assert history.history["loss"][0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_model_used_as_a_layer_shares_its_weights(tmp_path):
+    set_random_seed(7)
+    encoder = models.Sequential([layers.Dense(3, activation="tanh", input_shape=(4,))], name="encoder")
+    x = keras.Input((4,))
+    model = models.Model(x, layers.Dense(1)(encoder(x)))
+    stacked = models.Sequential([encoder, layers.Dense(2)])
+    assert model.layers[1] is encoder and stacked.layers[0] is encoder
+    assert model.count_params() == 4 * 3 + 3 + 3 + 1 and stacked.count_params() == 15 + 8
+    data = np.random.default_rng(7).normal(size=(6, 4)).astype(np.float32)
+    w1, b1, w2, b2 = model.get_weights()
+    np.testing.assert_allclose(model.predict(data, verbose=0), np.tanh(data @ w1 + b1) @ w2 + b2, atol=1e-6)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(data, np.ones((6, 1), np.float32), epochs=2, verbose=0)
+    trained = encoder.get_weights()
+    assert not np.allclose(trained[0], w1)
+    for shared, own in zip(stacked.get_weights()[:2], trained):
+        np.testing.assert_array_equal(shared, own)
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert any("encoder (Sequential)" in line and "15" in line for line in lines), lines
+    for name in ("nested.keras", "nested.h5"):
+        model.save(tmp_path / name)
+        np.testing.assert_array_equal(models.load_model(tmp_path / name).predict(data, verbose=0),
+                                      model.predict(data, verbose=0))

@@ -11,7 +11,7 @@ from rnnkit.keras import losses as losses_module
 from rnnkit.keras import metrics as metrics_module
 from rnnkit.keras import optimizers as optimizers_module
 from rnnkit.keras._config import next_seed
-from rnnkit.keras.layers import CppWeights, KerasTensor, Layer, _wrap
+from rnnkit.keras.layers import _BY_ADDRESS, CppWeights, KerasTensor, Layer, _is_symbolic, _wrap
 
 
 def _from_cpp(cpp):
@@ -306,6 +306,11 @@ class Model(CppWeights):
     def __call__(self, inputs, training=None, mask=None):
         if mask is not None:
             raise NotImplementedError("model call: an explicit mask is not supported")
+        if _is_symbolic(inputs):  # a nested model: its layers, and so its weights, are shared with the outer model
+            tensors = [inputs] if isinstance(inputs, KerasTensor) else list(inputs)
+            outputs = [KerasTensor(t) for t in
+                       _rnnkit.Layer.call_symbolic(self._as_layer(), [t._cpp for t in tensors], [], next_seed())]
+            return outputs[0] if len(outputs) == 1 else outputs
         outputs = self._cpp.call(self._arrays(inputs, self._input_names(1), "model call"), bool(training))
         return outputs[0] if len(outputs) == 1 else outputs
 
@@ -339,6 +344,12 @@ class Model(CppWeights):
         _unsupported("load_weights", by_name=by_name, skip_mismatch=skip_mismatch)
         self._cpp.load_weights(os.fspath(filepath))
 
+    def _as_layer(self):
+        # The C++ layer of every call of this model inside another; model.layers gives back this object.
+        layer = self._cpp.as_layer()
+        _BY_ADDRESS[layer.address] = self
+        return layer
+
     def __repr__(self):
         return f"<rnnkit.keras.{type(self).__name__} name={self.name}>"
 
@@ -355,7 +366,7 @@ class Sequential(Model):
         if isinstance(layer, KerasTensor):
             self._cpp.add_input(layer._cpp)
         elif isinstance(layer, Model):
-            raise NotImplementedError("Sequential.add: a model inside a model (a nested model) is not supported")
+            self._cpp.add(layer._as_layer())
         elif isinstance(layer, Layer):
             self._cpp.add(layer._cpp)
         else:
