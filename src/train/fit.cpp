@@ -462,7 +462,9 @@ Logs Model::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y
             : losses_[k].compute(pass->value(plan, outputs_[k]), y[k], sample_weight, mask).value;
     total += loss_weights_[k] * value;
     if (several) logs[names[k] + "_loss"] = value;
-    update_metrics(k, pass->value(plan, outputs_[k]), y[k], mask, sample_weight, logs);
+    // A fused head without metrics keeps only its logits: no output value to read.
+    if (!metrics_[k].empty())
+      update_metrics(k, pass->value(plan, outputs_[k]), y[k], mask, sample_weight, logs);
   }
   logs["loss"] = total + regularization_loss();
   return logs;
